@@ -1,0 +1,436 @@
+//! The orchestrator: loaded mods, their per-match instances, and the loop that feeds runtime
+//! events to mods and time to the runtime.
+//!
+//! Flow: a bridge message (or time passing) changes the [`Arena`](crate::runtime::Arena); the
+//! runtime queues [`RuntimeEvent`]s; [`ArenaHost::pump`] delivers them one by one (callbacks to
+//! the owning mod's instance for the match, commands to the game, results to reporting). A mod's
+//! API calls during a callback queue further events behind the current one, so callbacks reach a
+//! mod in the order the runtime produced them and never re-entrantly.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::bridge::BridgeMessage;
+use crate::clock::{SharedClock, VirtualClock};
+use crate::config::HostConfig;
+use crate::reporting::ResultReporter;
+use crate::runtime::model::Callback;
+use crate::runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
+use crate::shared::{Shared, SharedHandle, Timers, lock};
+use crate::trace::{Trace, TraceEntry};
+use crate::wasm::convert;
+use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
+use crate::wasm::instance::{Fault, ModInstance, new_store};
+use crate::wasm::loader::{self, LoadError, LoadedMod};
+use crate::wasm::registrations::ListenerKind;
+use crate::wasm::since_v1_0_0::types as wit;
+use crate::wasm::state::{InstanceState, RegistrationPolicy};
+
+/// A match's instance and the mod it belongs to.
+struct MatchInstance {
+    mod_name: String,
+    instance: ModInstance,
+}
+
+/// The host.
+pub struct ArenaHost {
+    engine: Engine,
+    linker: Linker<InstanceState>,
+    _ticker: EpochTicker,
+    mods: BTreeMap<String, LoadedMod>,
+    /// rules engine id → mod name.
+    routes: HashMap<String, String>,
+    instances: HashMap<String, MatchInstance>,
+    /// Matches whose instance faulted: nothing more is delivered to a mod for them.
+    faulted: HashSet<String>,
+    shared: SharedHandle,
+    virtual_clock: Option<VirtualClock>,
+    config: Arc<HostConfig>,
+}
+
+/// The clock an [`ArenaHost`] runs on.
+pub enum HostClock {
+    /// Real time (`nexori serve`).
+    System,
+    /// Virtual time that only the host moves (simulations, tests).
+    Virtual(VirtualClock),
+}
+
+impl ArenaHost {
+    pub fn new(
+        config: HostConfig,
+        clock: HostClock,
+        reporter: Box<dyn ResultReporter>,
+        trace: bool,
+        engine_settings: &EngineSettings,
+    ) -> anyhow::Result<Self> {
+        let engine = build_engine(engine_settings).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
+        let linker = loader::linker(&engine).map_err(|e| anyhow::anyhow!("cannot link the Nexori API: {e}"))?;
+        let (shared_clock, virtual_clock): (SharedClock, _) = match clock {
+            HostClock::System => (Arc::new(crate::clock::SystemClock), None),
+            HostClock::Virtual(v) => (Arc::new(v.clone()), Some(v)),
+        };
+        let config = Arc::new(config);
+        let arena = Arena::new(RuntimeSettings { admission_reporting_usable: config.admission_reporting_usable() });
+        let shared = Arc::new(Mutex::new(Shared {
+            arena,
+            clock: shared_clock,
+            trace: Trace::new(trace),
+            reporter,
+            timers: Timers::default(),
+            outbox: Default::default(),
+            config: config.clone(),
+        }));
+        let ticker = EpochTicker::start(&engine);
+        Ok(Self {
+            engine,
+            linker,
+            _ticker: ticker,
+            mods: BTreeMap::new(),
+            routes: HashMap::new(),
+            instances: HashMap::new(),
+            faulted: HashSet::new(),
+            shared,
+            virtual_clock,
+            config,
+        })
+    }
+
+    pub fn shared(&self) -> &SharedHandle {
+        &self.shared
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn now(&self) -> i64 {
+        lock(&self.shared).now()
+    }
+
+    /// Loaded mods by name.
+    pub fn mods(&self) -> impl Iterator<Item = &LoadedMod> {
+        self.mods.values()
+    }
+
+    /// Loads one mod from bytes. The mod's name comes from its file name.
+    pub fn load_mod(&mut self, name: &str, bytes: &[u8]) -> Result<&LoadedMod, LoadError> {
+        let taken: HashMap<String, String> =
+            self.routes.iter().filter(|(_, owner)| owner.as_str() != name).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let loaded = loader::load(
+            &self.engine,
+            &self.linker,
+            &self.shared,
+            name,
+            bytes,
+            self.config.mod_config_json(name),
+            self.config.limits_for(name).clone(),
+            Arc::new(taken),
+        )?;
+        for id in loaded.info.scope.iter() {
+            self.routes.insert(id.clone(), name.to_string());
+        }
+        tracing::info!(
+            target: "nexori::mods",
+            module = name,
+            sha256 = %loaded.info.sha256,
+            rules_engine_ids = ?loaded.info.scope,
+            "mod loaded"
+        );
+        self.mods.insert(name.to_string(), loaded);
+        Ok(&self.mods[name])
+    }
+
+    /// Loads every `*.wasm` in `dir`, in name order. One bad mod does not stop the others; the
+    /// failures are returned with the file they came from.
+    pub fn load_mods_dir(&mut self, dir: &Path) -> Result<Vec<(String, LoadError)>, LoadError> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| LoadError::Io { path: dir.display().to_string(), error: e.to_string() })?;
+        let mut paths: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|ext| ext == "wasm") && p.is_file())
+            .collect();
+        paths.sort();
+        let mut failures = Vec::new();
+        for path in paths {
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let result = std::fs::read(&path)
+                .map_err(|e| LoadError::Io { path: path.display().to_string(), error: e.to_string() })
+                .and_then(|bytes| self.load_mod(&name, &bytes).map(|_| ()));
+            if let Err(error) = result {
+                tracing::error!(target: "nexori::mods", file = %path.display(), "mod rejected: {error}");
+                failures.push((path.display().to_string(), error));
+            }
+        }
+        Ok(failures)
+    }
+
+    /// Applies one message from the game server and delivers what follows from it.
+    pub fn apply(&mut self, message: BridgeMessage) -> Result<(), String> {
+        let result = {
+            let mut shared = lock(&self.shared);
+            let now = shared.now();
+            let arena = &mut shared.arena;
+            match message {
+                BridgeMessage::MatchCreate(spec) => arena.create_match(spec, now).map(|_| ()).map_err(|e| e.to_string()),
+                BridgeMessage::PlayerArrive(arrival) => arena.arrive(arrival, now).map_err(|e| e.to_string()),
+                BridgeMessage::PlayerPlaced(placed) => arena.placed(placed, now).map_err(|e| e.to_string()),
+                BridgeMessage::PlayerActivity { player, source } => {
+                    arena.player_activity(player, source, now);
+                    Ok(())
+                }
+                BridgeMessage::PlayerDisconnect { player, reason } => {
+                    arena.disconnect(player, &reason, now).map_err(|e| e.to_string())
+                }
+                BridgeMessage::MatchEnd { match_id, reason } => {
+                    arena.end_match(&match_id, &reason, now).map_err(|e| e.to_string())
+                }
+                BridgeMessage::GameEvent { match_id, kind, player, data } => {
+                    match arena.get(&match_id) {
+                        None => Err(format!("unknown match {match_id:?}")),
+                        Some(m) if player.is_some_and(|p| !m.has_player(p)) => Err(format!(
+                            "player {} is not part of match {:?}",
+                            player.expect("checked"),
+                            m.match_id
+                        )),
+                        Some(m) => {
+                            let event = wit::GameEvent {
+                                match_id: m.match_id.clone(),
+                                kind,
+                                player: player.map(|p| p.hyphenated().to_string()),
+                                data: data.map(|d| d.to_string()),
+                                at_epoch_ms: now,
+                            };
+                            drop(shared);
+                            self.deliver_game_event(event);
+                            Ok(())
+                        }
+                    }
+                }
+                BridgeMessage::Wait => Ok(()),
+            }
+        };
+        self.pump();
+        result
+    }
+
+    fn deliver_game_event(&mut self, event: wit::GameEvent) {
+        let match_id = event.match_id.clone();
+        self.call_match(&match_id, None, |b, s| b.nexori_minigame_game_events().call_on_game_event(s, &event));
+    }
+
+    /// The earliest instant at which the runtime or a mod timer has work.
+    pub fn next_deadline(&self) -> Option<i64> {
+        let shared = lock(&self.shared);
+        [shared.arena.next_deadline(), shared.timers.next_deadline()].into_iter().flatten().min()
+    }
+
+    /// Runs everything due up to `target`, in time order; on a virtual clock the clock moves to
+    /// each deadline and finally to `target`.
+    pub fn advance_to(&mut self, target: i64) {
+        let mut last = i64::MIN;
+        let mut spins = 0u32;
+        while let Some(at) = self.next_deadline().filter(|at| *at <= target) {
+            if at == last {
+                spins += 1;
+                // A deadline that processing does not consume would spin forever; it is a host
+                // bug, and the host must keep serving.
+                if spins > 100_000 {
+                    tracing::error!(target: "nexori::host", at, "deadline did not advance; skipping ahead");
+                    break;
+                }
+            } else {
+                spins = 0;
+                last = at;
+            }
+            if let Some(clock) = &self.virtual_clock {
+                clock.set(at);
+            }
+            let now = self.now();
+            lock(&self.shared).arena.advance(now);
+            self.pump();
+            self.fire_due_timers(now);
+        }
+        if let Some(clock) = &self.virtual_clock {
+            clock.set(target);
+        }
+        let now = self.now();
+        lock(&self.shared).arena.advance(now);
+        self.pump();
+        self.fire_due_timers(now);
+    }
+
+    fn fire_due_timers(&mut self, now: i64) {
+        loop {
+            let due = lock(&self.shared).timers.pop_due(now);
+            let Some((id, match_id)) = due else { break };
+            self.call_match(&match_id, None, |b, s| b.nexori_minigame_timers().call_on_timer(s, id));
+            self.pump();
+        }
+    }
+
+    /// Delivers queued runtime events until none are left.
+    pub fn pump(&mut self) {
+        loop {
+            let event = lock(&self.shared).arena.next_event();
+            let Some(event) = event else { break };
+            match event {
+                RuntimeEvent::Callback { rules_engine_id, callback, payload } => {
+                    self.dispatch_callback(&rules_engine_id, callback, payload);
+                }
+                RuntimeEvent::Command(command) => lock(&self.shared).send_command(command),
+                RuntimeEvent::NexoriResult(result) => {
+                    lock(&self.shared).report(&result);
+                }
+                RuntimeEvent::AdmissionDirty { .. } | RuntimeEvent::AdmissionReservationConsumed { .. } => {}
+                RuntimeEvent::PlayerDisconnected { match_id, player, reason, at_epoch_ms, .. } => {
+                    let player = player.hyphenated().to_string();
+                    self.call_match(&match_id, None, |b, s| {
+                        b.nexori_minigame_game_events().call_on_player_disconnected(s, &match_id, &player, &reason, at_epoch_ms)
+                    });
+                }
+            }
+        }
+    }
+
+    fn dispatch_callback(&mut self, rules_engine_id: &str, callback: Callback, payload: CallbackPayload) {
+        let match_id = payload.match_id().to_string();
+        let kind = if callback == Callback::PlayerAfkChanged { ListenerKind::Afk } else { ListenerKind::Lifecycle };
+        if let Some(mod_name) = self.routes.get(rules_engine_id).cloned() {
+            if !self.faulted.contains(&match_id) && self.ensure_instance(&match_id, &mod_name) {
+                let listens = self.instances[&match_id].instance.store.data().listens(kind, rules_engine_id);
+                if listens {
+                    {
+                        let mut shared = lock(&self.shared);
+                        let at = shared.now();
+                        shared.trace.push(TraceEntry::Callback {
+                            at,
+                            mod_name: mod_name.clone(),
+                            callback: callback.as_str(),
+                            match_id: match_id.clone(),
+                            player: payload.player(),
+                            reason: payload.reason().to_string(),
+                        });
+                    }
+                    self.call_match(&match_id, Some(&mod_name), |b, s| call_listener(b, s, callback, &payload));
+                }
+            }
+        }
+        if callback == Callback::MatchRuntimeClosed {
+            self.instances.remove(&match_id);
+            self.faulted.remove(&match_id);
+            lock(&self.shared).timers.drop_match(&match_id);
+        }
+    }
+
+    /// Makes sure the match has an instance of `mod_name`; false if it could not be started
+    /// (the match is then faulted).
+    fn ensure_instance(&mut self, match_id: &str, mod_name: &str) -> bool {
+        if self.instances.contains_key(match_id) {
+            return true;
+        }
+        let Some(loaded) = self.mods.get(mod_name) else { return false };
+        let store = new_store(
+            &self.engine,
+            loaded.info.clone(),
+            self.shared.clone(),
+            Some(match_id.to_string()),
+            RegistrationPolicy::Loaded,
+        );
+        match ModInstance::start(&loaded.pre, store) {
+            Ok(instance) => {
+                self.instances.insert(match_id.to_string(), MatchInstance { mod_name: mod_name.to_string(), instance });
+                true
+            }
+            Err(fault) => {
+                self.fault(match_id, mod_name, fault);
+                false
+            }
+        }
+    }
+
+    /// Calls into the match's instance, if it has one; a failure faults the match.
+    fn call_match<R>(
+        &mut self,
+        match_id: &str,
+        expected_mod: Option<&str>,
+        f: impl FnOnce(&crate::wasm::since_v1_0_0::RulesMod, &mut wasmtime::Store<InstanceState>) -> wasmtime::Result<R>,
+    ) -> Option<R> {
+        let entry = self.instances.get_mut(match_id)?;
+        if expected_mod.is_some_and(|m| m != entry.mod_name) {
+            return None;
+        }
+        match entry.instance.call(f) {
+            Ok(r) => Some(r),
+            Err(fault) => {
+                let mod_name = entry.mod_name.clone();
+                self.fault(match_id, &mod_name, fault);
+                None
+            }
+        }
+    }
+
+    /// Contains a fault to its match: drop the instance, tell the operator, apply the policy.
+    fn fault(&mut self, match_id: &str, mod_name: &str, fault: Fault) {
+        self.instances.remove(match_id);
+        self.faulted.insert(match_id.to_string());
+        let sha = self.mods.get(mod_name).map(|m| m.info.sha256.clone()).unwrap_or_default();
+        tracing::error!(
+            target: "nexori::faults",
+            module = mod_name,
+            sha256 = %&sha[..sha.len().min(12)],
+            match_id,
+            "rules mod fault: {}\n{}",
+            fault.kind,
+            fault.detail
+        );
+        let mut shared = lock(&self.shared);
+        let now = shared.now();
+        shared.trace.push(TraceEntry::Fault {
+            at: now,
+            mod_name: mod_name.to_string(),
+            match_id: Some(match_id.to_string()),
+            error: fault.kind.clone(),
+        });
+        shared.timers.drop_match(match_id);
+        shared.arena.apply_fault_policy(match_id, &fault.kind, now);
+    }
+}
+
+fn call_listener(
+    bindings: &crate::wasm::since_v1_0_0::RulesMod,
+    store: &mut wasmtime::Store<InstanceState>,
+    callback: Callback,
+    payload: &CallbackPayload,
+) -> wasmtime::Result<()> {
+    let lifecycle = bindings.nexori_minigame_lifecycle_listener();
+    match (callback, payload) {
+        (Callback::PlayerAfkChanged, CallbackPayload::Afk(e)) => {
+            bindings.nexori_minigame_afk_listener().call_on_player_afk_changed(store, &convert::afk_event(e))
+        }
+        (Callback::PlayerArrived, CallbackPayload::Player(e)) => {
+            lifecycle.call_on_player_arrived(store, &convert::player_event(e))
+        }
+        (Callback::PlayerPlacementConfirmed, CallbackPayload::Placement(e)) => {
+            lifecycle.call_on_player_placement_confirmed(store, &convert::placement_event(e))
+        }
+        (callback, CallbackPayload::Match(e)) => {
+            let e = convert::match_event(e);
+            match callback {
+                Callback::MatchCreated => lifecycle.call_on_match_created(store, &e),
+                Callback::MatchPlacementCompleted => lifecycle.call_on_match_placement_completed(store, &e),
+                Callback::MatchStartAllowed => lifecycle.call_on_match_start_allowed(store, &e),
+                Callback::MatchCancellationRequested => lifecycle.call_on_match_cancellation_requested(store, &e),
+                Callback::MatchCompleted => lifecycle.call_on_match_completed(store, &e),
+                Callback::MatchRuntimeClosed => lifecycle.call_on_match_runtime_closed(store, &e),
+                other => Err(wasmtime::format_err!("callback {other} does not carry a match event")),
+            }
+        }
+        (callback, _) => Err(wasmtime::format_err!("callback {callback} got the wrong payload")),
+    }
+}

@@ -1,0 +1,280 @@
+//! Messages from the game server (bridge-protocol.md), parsed with errors that name the message
+//! type and the field.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::ids::parse_uuid;
+use crate::runtime::arrivals::{Arrival, Placed};
+use crate::runtime::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
+use crate::runtime::model::{AfkPolicy, AfkSource, MatchSource, PlacementOutcome};
+
+/// One message from the game server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BridgeMessage {
+    MatchCreate(LaunchSpec),
+    PlayerArrive(Arrival),
+    PlayerPlaced(Placed),
+    PlayerActivity { player: Uuid, source: AfkSource },
+    PlayerDisconnect { player: Uuid, reason: String },
+    GameEvent { match_id: String, kind: String, player: Option<Uuid>, data: Option<Value> },
+    MatchEnd { match_id: String, reason: String },
+    /// Scenario files only: lets time pass.
+    Wait,
+}
+
+/// Why a message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BridgeError {
+    #[error("message must be a JSON object with a \"type\"")]
+    NotAnObject,
+    #[error("message has no \"type\" string")]
+    MissingType,
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    #[error("{ty}: field {field:?}: {problem}")]
+    Field { ty: String, field: String, problem: String },
+}
+
+/// The known message types.
+pub const MESSAGE_TYPES: &[&str] = &[
+    "match.create",
+    "player.arrive",
+    "player.placed",
+    "player.activity",
+    "player.disconnect",
+    "game.event",
+    "match.end",
+    "wait",
+];
+
+struct Fields<'a> {
+    ty: &'a str,
+    obj: &'a Map<String, Value>,
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn err(&self, field: &str, problem: impl Into<String>) -> BridgeError {
+        BridgeError::Field { ty: self.ty.to_string(), field: field.to_string(), problem: problem.into() }
+    }
+
+    fn get(&self, field: &str) -> Option<&'a Value> {
+        self.obj.get(field).filter(|v| !v.is_null())
+    }
+
+    fn string(&self, field: &str) -> Result<Option<String>, BridgeError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.err(field, format!("expected a string, got {}", describe(other)))),
+        }
+    }
+
+    fn required_string(&self, field: &str) -> Result<String, BridgeError> {
+        self.string(field)?.ok_or_else(|| self.err(field, "is required"))
+    }
+
+    fn uuid_in(&self, field: &str, value: &Value) -> Result<Uuid, BridgeError> {
+        match value {
+            Value::String(s) => parse_uuid(s).ok_or_else(|| self.err(field, format!("{s:?} is not a UUID"))),
+            other => Err(self.err(field, format!("expected a UUID string, got {}", describe(other)))),
+        }
+    }
+
+    fn uuid(&self, field: &str) -> Result<Option<Uuid>, BridgeError> {
+        self.get(field).map(|v| self.uuid_in(field, v)).transpose()
+    }
+
+    fn required_uuid(&self, field: &str) -> Result<Uuid, BridgeError> {
+        self.uuid(field)?.ok_or_else(|| self.err(field, "is required"))
+    }
+
+    fn int_in(&self, field: &str, value: &Value) -> Result<i64, BridgeError> {
+        match value {
+            Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                .ok_or_else(|| self.err(field, format!("{n} is not an integer"))),
+            other => Err(self.err(field, format!("expected an integer, got {}", describe(other)))),
+        }
+    }
+
+    fn int(&self, field: &str) -> Result<Option<i64>, BridgeError> {
+        self.get(field).map(|v| self.int_in(field, v)).transpose()
+    }
+
+    fn boolean(&self, field: &str) -> Result<Option<bool>, BridgeError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.err(field, format!("expected a boolean, got {}", describe(other)))),
+        }
+    }
+
+    fn object(&self, field: &str) -> Result<Option<Fields<'a>>, BridgeError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Object(obj)) => Ok(Some(Fields { ty: self.ty, obj })),
+            Some(other) => Err(self.err(field, format!("expected an object, got {}", describe(other)))),
+        }
+    }
+
+    fn enumeration<T>(&self, field: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> Result<Option<T>, BridgeError> {
+        match self.string(field)? {
+            None => Ok(None),
+            Some(s) => parse(&s).map(Some).ok_or_else(|| self.err(field, format!("{s:?} is not one of {allowed}"))),
+        }
+    }
+}
+
+/// Parses one message.
+pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
+    let obj = value.as_object().ok_or(BridgeError::NotAnObject)?;
+    let ty = obj.get("type").and_then(Value::as_str).ok_or(BridgeError::MissingType)?;
+    let f = Fields { ty, obj };
+    Ok(match ty {
+        "match.create" => BridgeMessage::MatchCreate(parse_launch(&f)?),
+        "player.arrive" => BridgeMessage::PlayerArrive(Arrival {
+            match_id: f.required_string("matchId")?,
+            player: f.required_uuid("player")?,
+            name: f.string("name")?.unwrap_or_default(),
+            assignment_id: f.string("assignmentId")?.unwrap_or_default(),
+            admission_reservation_id: f.string("admissionReservationId")?.unwrap_or_default(),
+            admission_expires_at_epoch_ms: f.int("admissionExpiresAtEpochMs")?.unwrap_or(0),
+        }),
+        "player.placed" => BridgeMessage::PlayerPlaced(Placed {
+            match_id: f.required_string("matchId")?,
+            player: f.required_uuid("player")?,
+            outcome: f
+                .enumeration("outcome", PlacementOutcome::parse, "CONFIRMED, FALLBACK")?
+                .unwrap_or(PlacementOutcome::Confirmed),
+            world_name: f.string("worldName")?.unwrap_or_default(),
+            instance_template_id: f.string("instanceTemplateId")?.unwrap_or_default(),
+        }),
+        "player.activity" => BridgeMessage::PlayerActivity {
+            player: f.required_uuid("player")?,
+            source: match f.string("source")?.as_deref() {
+                None => AfkSource::PlayerInput,
+                Some(s) => match AfkSource::parse(s) {
+                    Some(source @ (AfkSource::PlayerInput | AfkSource::InventoryPacket)) => source,
+                    _ => return Err(f.err("source", format!("{s:?} is not one of PLAYER_INPUT, INVENTORY_PACKET"))),
+                },
+            },
+        },
+        "player.disconnect" => BridgeMessage::PlayerDisconnect {
+            player: f.required_uuid("player")?,
+            reason: f.string("reason")?.unwrap_or_default(),
+        },
+        "game.event" => BridgeMessage::GameEvent {
+            match_id: f.required_string("matchId")?,
+            kind: f.required_string("kind")?,
+            player: f.uuid("player")?,
+            data: f.get("data").cloned(),
+        },
+        "match.end" => BridgeMessage::MatchEnd {
+            match_id: f.required_string("matchId")?,
+            reason: f.string("reason")?.unwrap_or_default(),
+        },
+        "wait" => BridgeMessage::Wait,
+        other => return Err(BridgeError::UnknownType(other.to_string())),
+    })
+}
+
+fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
+    let mut expected_players = Vec::new();
+    match f.get("expectedPlayers") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let field = format!("expectedPlayers[{i}]");
+                let player = match item {
+                    Value::Object(obj) => {
+                        let p = Fields { ty: f.ty, obj };
+                        let uuid = p.get("uuid").ok_or_else(|| f.err(&field, "has no \"uuid\""))?;
+                        ExpectedPlayer {
+                            uuid: f.uuid_in(&format!("{field}.uuid"), uuid)?,
+                            name: p.string("name")?.unwrap_or_default(),
+                            assignment_id: p.string("assignmentId")?.unwrap_or_default(),
+                        }
+                    }
+                    // A bare UUID string is accepted too, as in the launch JSON's expectedPlayerUuids.
+                    Value::String(_) => ExpectedPlayer {
+                        uuid: f.uuid_in(&field, item)?,
+                        name: String::new(),
+                        assignment_id: String::new(),
+                    },
+                    other => return Err(f.err(&field, format!("expected an object, got {}", describe(other)))),
+                };
+                expected_players.push(player);
+            }
+        }
+        Some(other) => return Err(f.err("expectedPlayers", format!("expected an array, got {}", describe(other)))),
+    }
+    let admission = match f.object("admission")? {
+        None => None,
+        Some(a) => Some(LaunchAdmission {
+            capacity: a.int("capacity")?.unwrap_or(0),
+            backfill_enabled: a.boolean("backfillEnabled")?.unwrap_or(false),
+            backfill_mode: a.string("backfillMode")?.unwrap_or_default(),
+            backfill_window_seconds: a.int("backfillWindowSeconds")?.unwrap_or(0),
+        }),
+    };
+    let afk_detection_policy = match f.object("afkDetectionPolicy")? {
+        None => None,
+        Some(p) => Some(AfkPolicy::normalized(
+            p.boolean("enabled")?.unwrap_or(false),
+            p.int("inactivityTimeoutSeconds")?.unwrap_or(30).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+        )),
+    };
+    Ok(LaunchSpec {
+        match_id: f.required_string("matchId")?,
+        queue_id: f.string("queueId")?.unwrap_or_default(),
+        arena_id: f.string("arenaId")?.unwrap_or_default(),
+        rules_engine_id: f.string("rulesEngineId")?.unwrap_or_default(),
+        assignment_id: f.string("assignmentId")?.unwrap_or_default(),
+        external_match_id: f.string("externalMatchId")?.unwrap_or_default(),
+        match_source: f.enumeration("matchSource", MatchSource::parse, "LOCAL_FIFO, BACKEND_DRIVEN")?,
+        expected_players,
+        expected_player_count: f.int("expectedPlayerCount")?,
+        minimum_initial_players: f.int("minimumInitialPlayers")?,
+        initial_placement_window_seconds: f.int("initialPlacementWindowSeconds")?,
+        admission,
+        afk_detection_policy,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn errors_name_the_message_and_the_field() {
+        let err = parse(&json!({"type": "player.arrive", "matchId": "m1", "player": "nope"})).unwrap_err();
+        assert_eq!(err.to_string(), r#"player.arrive: field "player": "nope" is not a UUID"#);
+        let err = parse(&json!({"type": "player.arrive", "player": "11111111-1111-1111-1111-111111111111"})).unwrap_err();
+        assert_eq!(err.to_string(), r#"player.arrive: field "matchId": is required"#);
+        let err = parse(&json!({"type": "match.create", "matchId": "m", "expectedPlayers": [{"uuid": 3}]})).unwrap_err();
+        assert_eq!(err.to_string(), r#"match.create: field "expectedPlayers[0].uuid": expected a UUID string, got a number"#);
+        assert_eq!(parse(&json!({"type": "nope"})).unwrap_err(), BridgeError::UnknownType("nope".into()));
+        assert_eq!(parse(&json!([1])).unwrap_err(), BridgeError::NotAnObject);
+    }
+
+    #[test]
+    fn uuids_are_accepted_in_any_case() {
+        let msg = parse(&json!({"type": "player.disconnect", "player": "AAAAAAAA-1111-1111-1111-111111111111"})).unwrap();
+        let BridgeMessage::PlayerDisconnect { player, .. } = msg else { panic!() };
+        assert_eq!(player.to_string(), "aaaaaaaa-1111-1111-1111-111111111111");
+    }
+}

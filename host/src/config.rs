@@ -1,0 +1,183 @@
+//! Host configuration. Reporting keys keep Nexori's own names (`backend-matchmaking.json`, §6)
+//! so an operator can carry values over; the normalisation of §6 is applied by
+//! [`HostConfig::normalized`].
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Resource limits applied to every instance of a mod.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ModLimits {
+    /// Linear memory one instance may grow to.
+    pub memory_bytes: u64,
+    /// Wall-clock budget of one callback, host calls included.
+    pub callback_deadline_ms: u64,
+    /// Timers one match's instance may have pending.
+    pub max_pending_timers: usize,
+    /// Largest `data` of one game command, in bytes.
+    pub max_game_command_bytes: usize,
+    /// Largest log line, in bytes; longer lines are cut.
+    pub max_log_line_bytes: usize,
+}
+
+impl Default for ModLimits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            callback_deadline_ms: 250,
+            max_pending_timers: 1024,
+            max_game_command_bytes: 64 << 10,
+            max_log_line_bytes: 4096,
+        }
+    }
+}
+
+/// The whole host configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct HostConfig {
+    pub schema_version: i64,
+    /// This arena server's id (a UUID), sent as `serverId` / `X-Nexori-Server-Id`.
+    pub server_id: String,
+    /// Where players reach this server; sent in admission snapshots.
+    pub server_connection_address: String,
+    pub sync_enabled: bool,
+    pub base_url: String,
+    pub server_token: String,
+    pub region: String,
+    pub sync_interval_ms: i64,
+    pub request_timeout_ms: i64,
+    pub result_reporting_enabled: bool,
+    pub result_retry_interval_ms: i64,
+    pub match_state_reporting_enabled: bool,
+    pub match_state_debounce_ms: i64,
+    pub match_state_max_coalesce_window_ms: i64,
+    pub match_state_retry_interval_ms: i64,
+    pub match_state_stale_after_ms: i64,
+    /// Per-mod configuration, keyed by mod name, handed to the mod's `init` as JSON text.
+    pub mods: BTreeMap<String, Value>,
+    /// Limits for every mod (per-mod overrides in `modLimits`).
+    pub limits: ModLimits,
+    pub mod_limits: BTreeMap<String, ModLimits>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            schema_version: 1,
+            server_id: String::new(),
+            server_connection_address: String::new(),
+            sync_enabled: false,
+            base_url: String::new(),
+            server_token: String::new(),
+            region: String::new(),
+            sync_interval_ms: 1000,
+            request_timeout_ms: 3000,
+            result_reporting_enabled: false,
+            result_retry_interval_ms: 5000,
+            match_state_reporting_enabled: false,
+            match_state_debounce_ms: 1000,
+            match_state_max_coalesce_window_ms: 5000,
+            match_state_retry_interval_ms: 3000,
+            match_state_stale_after_ms: 30000,
+            mods: BTreeMap::new(),
+            limits: ModLimits::default(),
+            mod_limits: BTreeMap::new(),
+        }
+    }
+}
+
+impl HostConfig {
+    /// Parses JSON configuration; unknown keys are errors that name the key.
+    pub fn from_json(value: Value) -> Result<Self, String> {
+        serde_json::from_value::<Self>(value).map(Self::normalized).map_err(|e| format!("invalid config: {e}"))
+    }
+
+    /// §6 normalisation.
+    pub fn normalized(mut self) -> Self {
+        let trim = |s: &mut String| *s = crate::ids::java_trim(s).to_string();
+        self.schema_version = 1;
+        trim(&mut self.base_url);
+        if self.base_url.ends_with('/') {
+            self.base_url.pop();
+        }
+        trim(&mut self.server_token);
+        trim(&mut self.region);
+        trim(&mut self.server_id);
+        let positive = |v: i64, default: i64| if v <= 0 { default } else { v };
+        self.sync_interval_ms = positive(self.sync_interval_ms, 1000);
+        self.request_timeout_ms = positive(self.request_timeout_ms, 3000);
+        self.result_retry_interval_ms = positive(self.result_retry_interval_ms, 5000);
+        self.match_state_debounce_ms = self.match_state_debounce_ms.max(0);
+        let debounce = self.match_state_debounce_ms;
+        let mut window = self.match_state_max_coalesce_window_ms;
+        if window < debounce {
+            window = 5000;
+        }
+        if window < debounce {
+            window = debounce;
+        }
+        if window <= 0 {
+            window = 5000;
+        }
+        self.match_state_max_coalesce_window_ms = window;
+        self.match_state_retry_interval_ms = positive(self.match_state_retry_interval_ms, 3000);
+        let mut stale = if self.match_state_stale_after_ms > window { self.match_state_stale_after_ms } else { 30000 };
+        if stale <= window {
+            stale = window + 30000;
+        }
+        self.match_state_stale_after_ms = stale;
+        self
+    }
+
+    /// Whether the backend connection settings are present.
+    pub fn backend_usable(&self) -> bool {
+        !self.base_url.is_empty() && !self.server_token.is_empty()
+    }
+
+    pub fn admission_reporting_usable(&self) -> bool {
+        self.match_state_reporting_enabled && self.backend_usable()
+    }
+
+    /// The JSON text handed to a mod's `init`.
+    pub fn mod_config_json(&self, mod_name: &str) -> String {
+        self.mods.get(mod_name).map_or_else(|| "{}".to_string(), Value::to_string)
+    }
+
+    pub fn limits_for(&self, mod_name: &str) -> &ModLimits {
+        self.mod_limits.get(mod_name).unwrap_or(&self.limits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn section_6_normalisation() {
+        let c = HostConfig::from_json(json!({
+            "baseUrl": " http://x/ ", "syncIntervalMs": 0, "matchStateDebounceMs": -5,
+            "matchStateMaxCoalesceWindowMs": 0, "matchStateStaleAfterMs": 100
+        }))
+        .unwrap();
+        assert_eq!(c.base_url, "http://x");
+        assert_eq!(c.sync_interval_ms, 1000);
+        assert_eq!(c.match_state_debounce_ms, 0);
+        assert_eq!(c.match_state_max_coalesce_window_ms, 5000);
+        assert_eq!(c.match_state_stale_after_ms, 30000);
+        let c = HostConfig::from_json(json!({"matchStateDebounceMs": 8000, "matchStateMaxCoalesceWindowMs": 7000}))
+            .unwrap();
+        assert_eq!(c.match_state_max_coalesce_window_ms, 8000);
+        assert_eq!(c.match_state_stale_after_ms, 38000);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = HostConfig::from_json(json!({"baseURL": "x"})).unwrap_err();
+        assert!(err.contains("baseURL"), "{err}");
+    }
+}

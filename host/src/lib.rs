@@ -1,0 +1,23 @@
+//! Nexori arena runtime as a WebAssembly component host for rules mods.
+//!
+//! Layers, inside out:
+//! - [`runtime`]: the match runtime, a pure state machine on an injected clock (no wasm, no IO);
+//! - [`wasm`]: the wasmtime component host: loading mods, one sandboxed instance per match,
+//!   routing callbacks by `rulesEngineId`, and the Nexori API as host functions;
+//! - [`host`]: the orchestrator that ties the runtime, the mods, timers and reporting together;
+//! - front ends: [`bridge`] messages, [`scenario`] files and the simulation [`trace`].
+
+pub mod clock;
+pub mod commands;
+pub mod ids;
+pub mod runtime;
+pub mod wasm;
+pub mod config;
+pub mod reporting;
+pub mod shared;
+pub mod trace;
+pub mod arena_host;
+pub mod bridge;
+pub mod check;
+pub mod demo;
+pub mod scenario;

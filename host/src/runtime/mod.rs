@@ -1,0 +1,380 @@
+//! The Nexori match runtime as a pure state machine.
+//!
+//! Nothing here touches wasm, IO or the system clock: every operation takes the current time
+//! as `now` (epoch ms) and records what the outside world must learn as [`RuntimeEvent`]s in a
+//! queue the host drains. The host dispatches those events to mods *after* the operation that
+//! produced them returned, in collection order, like Nexori's reference (§5.3), so a mod's API
+//! call made from inside a callback sees a consistent runtime and its own effects are queued
+//! behind the callback that caused them.
+//!
+//! Each Nexori concept has its own module: [`launch`] (match creation), [`arrivals`] (arrive,
+//! place, disconnect), [`placement`] (window and start gate), [`outcomes`], [`spectators`],
+//! [`returns`] (returns to lobby and manual end), [`afk`], [`admission`], [`results`] (final
+//! result submission) and [`custom_data`].
+
+pub mod admission;
+pub mod afk;
+pub mod arrivals;
+pub mod custom_data;
+pub mod faults;
+pub mod launch;
+pub mod match_state;
+pub mod model;
+pub mod outcomes;
+pub mod ownership;
+pub mod placement;
+pub mod results;
+pub mod returns;
+pub mod spectators;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use uuid::Uuid;
+
+use crate::commands::GameServerCommand;
+use crate::ids::normalize_match_id;
+pub use match_state::Match;
+pub use model::*;
+
+/// Messages shared by several API methods.
+pub mod messages {
+    pub const MATCH_NOT_ACTIVE: &str = "Match is not active.";
+    pub const MATCH_ID_BLANK: &str = "Match id cannot be blank.";
+    pub const RESULT_ALREADY_SUBMITTED: &str = "Match result was already submitted.";
+    pub const PLAYER_NOT_IN_MATCH: &str = "Player is not part of the active match.";
+}
+
+/// How long closed matches stay answerable to lookups from the trace and reporting (the
+/// reference's closed-match memory).
+const CLOSED_MATCH_MEMORY: usize = 2048;
+
+/// What the host must do after a runtime operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuntimeEvent {
+    /// Call a listener of the mod that registered `rules_engine_id`.
+    Callback { rules_engine_id: String, callback: Callback, payload: CallbackPayload },
+    /// Tell the game server something.
+    Command(GameServerCommand),
+    /// A result Nexori made itself (shortfall cancellation, fault policy) to report (D5).
+    NexoriResult(Box<results::AcceptedResult>),
+    /// The match's admission state may have changed (§4.6).
+    AdmissionDirty { match_id: String, reason: String },
+    /// A backfill arrival consumed a reservation; it goes out with the next admission snapshot.
+    AdmissionReservationConsumed { match_id: String, reservation_id: String },
+    /// A player of the match left the server; the owning mod is told.
+    PlayerDisconnected {
+        match_id: String,
+        rules_engine_id: String,
+        player: Uuid,
+        reason: String,
+        at_epoch_ms: i64,
+    },
+}
+
+/// The record a callback carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackPayload {
+    Match(MatchLifecycleEvent),
+    Player(PlayerMatchLifecycleEvent),
+    Placement(PlayerPlacementLifecycleEvent),
+    Afk(PlayerAfkChangedEvent),
+}
+
+impl CallbackPayload {
+    pub fn match_id(&self) -> &str {
+        match self {
+            Self::Match(e) => &e.match_id,
+            Self::Player(e) => &e.match_event.match_id,
+            Self::Placement(e) => &e.player.match_event.match_id,
+            Self::Afk(e) => &e.match_id,
+        }
+    }
+
+    pub fn player(&self) -> Option<Uuid> {
+        match self {
+            Self::Match(_) => None,
+            Self::Player(e) => Some(e.player_uuid),
+            Self::Placement(e) => Some(e.player.player_uuid),
+            Self::Afk(e) => Some(e.player_uuid),
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Match(e) => &e.reason,
+            Self::Player(e) => &e.reason,
+            Self::Placement(e) => &e.player.reason,
+            Self::Afk(e) => e.source.as_str(),
+        }
+    }
+}
+
+/// Which shared check refused a player-state call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlayerCheck {
+    MatchMissing,
+    Completed,
+    PlayerMissing,
+}
+
+/// Settings the runtime needs from the host configuration.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeSettings {
+    /// Whether admission-state reporting is enabled and usable; `closeMatchAdmission` answers
+    /// `REPORTING_DISABLED` otherwise.
+    pub admission_reporting_usable: bool,
+}
+
+/// Where a player is, across matches (a player belongs to one match at a time).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Presence {
+    pub match_id: Option<String>,
+    pub online: bool,
+    pub name: String,
+}
+
+/// All matches of one arena server.
+#[derive(Debug, Default)]
+pub struct Arena {
+    pub(crate) matches: BTreeMap<String, Match>,
+    /// Matches whose runtime closed, kept for final snapshots; bounded.
+    pub(crate) closed: BTreeMap<String, Match>,
+    closed_order: VecDeque<String>,
+    pub(crate) players: HashMap<Uuid, Presence>,
+    pub(crate) events: VecDeque<RuntimeEvent>,
+    pub settings: RuntimeSettings,
+    /// Set while a mod's call runs: see [`ownership`].
+    pub(crate) scope: Option<ownership::Scope>,
+}
+
+impl Arena {
+    pub fn new(settings: RuntimeSettings) -> Self {
+        Self { settings, ..Self::default() }
+    }
+
+    /// Takes the events collected so far, oldest first.
+    pub fn drain_events(&mut self) -> impl Iterator<Item = RuntimeEvent> + '_ {
+        self.events.drain(..)
+    }
+
+    pub fn next_event(&mut self) -> Option<RuntimeEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// The live match with this (raw) id, looked up trimmed and lowercased (D1).
+    pub fn get(&self, match_id: &str) -> Option<&Match> {
+        self.matches.get(&normalize_match_id(match_id)?).filter(|m| self.visible(m))
+    }
+
+    /// A live or recently closed match, for final snapshots.
+    pub fn get_any(&self, match_id: &str) -> Option<&Match> {
+        let id = normalize_match_id(match_id)?;
+        self.matches.get(&id).or_else(|| self.closed.get(&id))
+    }
+
+    /// Ids of live matches, sorted.
+    pub fn match_ids(&self) -> impl Iterator<Item = &str> {
+        self.matches.keys().map(String::as_str)
+    }
+
+    /// Every match this arena ever held (live, then closed ones still remembered).
+    pub fn all_matches(&self) -> impl Iterator<Item = &Match> {
+        self.matches.values().chain(self.closed.values())
+    }
+
+    /// The rules engine id of a live match.
+    pub fn rules_engine_id(&self, match_id: &str) -> Option<&str> {
+        self.get(match_id).map(|m| m.rules_engine_id.as_str())
+    }
+
+    // ------------------------------------------------------------------ queries (§5.6)
+
+    pub fn find_active_match_id(&self, player: Uuid) -> Option<String> {
+        let id = self.players.get(&player)?.match_id.clone()?;
+        self.get(&id).map(|m| m.match_id.clone())
+    }
+
+    /// A UUID token is returned iff that player is part of the match; otherwise a
+    /// case-insensitive name match among the active, online players.
+    pub fn find_active_player_uuid(&self, match_id: &str, token: &str) -> Option<Uuid> {
+        let m = self.get(match_id)?;
+        let token = crate::ids::java_trim(token);
+        if token.is_empty() {
+            return None;
+        }
+        if let Some(uuid) = crate::ids::parse_uuid(token) {
+            return m.has_player(uuid).then_some(uuid);
+        }
+        let wanted = token.to_lowercase();
+        m.active.iter().copied().find(|uuid| {
+            self.players
+                .get(uuid)
+                .is_some_and(|p| p.online && p.name.to_lowercase() == wanted)
+        })
+    }
+
+    pub fn find_active_match_info(&self, match_id: &str) -> Option<ActiveMatchInfo> {
+        self.get(match_id).map(Match::info)
+    }
+
+    pub fn find_match_placement_state(&self, match_id: &str) -> Option<PlacementState> {
+        self.get(match_id).map(Match::placement_state)
+    }
+
+    pub fn find_match_result_requirements(&self, match_id: &str) -> Option<MatchResultRequirements> {
+        self.get(match_id).map(|m| MatchResultRequirements {
+            match_id: m.match_id.clone(),
+            required_player_uuids: m.required_players(),
+        })
+    }
+
+    /// Deprecated (D12): `"none"` for active matches.
+    pub fn find_match_resolution_trigger_id(&self, match_id: &str) -> Option<String> {
+        self.get(match_id).map(|_| "none".to_string())
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// The earliest time at which [`Arena::advance`] has something to do.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.matches.values().filter_map(|m| m.next_deadline()).min()
+    }
+
+    /// Runs everything that falls due at or before `now`: placement windows, returns and AFK
+    /// timeouts, in match id order.
+    pub fn advance(&mut self, now: i64) {
+        let ids: Vec<String> = self
+            .matches
+            .values()
+            .filter(|m| m.next_deadline().is_some_and(|at| at <= now))
+            .map(|m| m.match_id.clone())
+            .collect();
+        for id in ids {
+            self.reconcile(&id, now);
+            self.run_due_returns(&id, now);
+            self.run_afk_timeouts(&id, now);
+            self.close_runtime_if_empty(&id, now);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// Resolves a match id for an API call: the stored id, or the `MATCH_MISSING` message.
+    pub(crate) fn live_match_id(&self, match_id: &str) -> Result<String, &'static str> {
+        let id = normalize_match_id(match_id).ok_or(messages::MATCH_ID_BLANK)?;
+        if self.get(&id).is_some() { Ok(id) } else { Err(messages::MATCH_NOT_ACTIVE) }
+    }
+
+    /// The checks every player-state method shares (§5.5): match, completion, membership.
+    /// `Err` carries which check failed and its message.
+    pub(crate) fn check_player_update(
+        &self,
+        match_id: &str,
+        player: Option<Uuid>,
+        check_completed: bool,
+    ) -> Result<(String, Uuid), (PlayerCheck, &'static str)> {
+        let id = self.live_match_id(match_id).map_err(|msg| (PlayerCheck::MatchMissing, msg))?;
+        let m = &self.matches[&id];
+        if check_completed && m.is_completed() {
+            return Err((PlayerCheck::Completed, messages::RESULT_ALREADY_SUBMITTED));
+        }
+        match player {
+            Some(p) if m.has_player(p) => Ok((id, p)),
+            _ => Err((PlayerCheck::PlayerMissing, messages::PLAYER_NOT_IN_MATCH)),
+        }
+    }
+
+    pub(crate) fn emit(&mut self, event: RuntimeEvent) {
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn emit_command(&mut self, command: GameServerCommand) {
+        self.emit(RuntimeEvent::Command(command));
+    }
+
+    pub(crate) fn mark_admission_dirty(&mut self, match_id: &str, reason: &str) {
+        self.emit(RuntimeEvent::AdmissionDirty {
+            match_id: match_id.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// Queues a match-level callback carrying a snapshot taken now.
+    pub(crate) fn emit_match_callback(&mut self, match_id: &str, callback: Callback, reason: &str, now: i64) {
+        let Some(m) = self.matches.get(match_id) else { return };
+        let event = m.lifecycle_event(reason, now);
+        let rules_engine_id = m.rules_engine_id.clone();
+        self.emit(RuntimeEvent::Callback { rules_engine_id, callback, payload: CallbackPayload::Match(event) });
+    }
+
+    pub(crate) fn player_event(&self, m: &Match, player: Uuid, reason: &str, now: i64) -> PlayerMatchLifecycleEvent {
+        PlayerMatchLifecycleEvent {
+            match_event: m.lifecycle_event(reason, now),
+            player_uuid: player,
+            player_name: self.player_name(m, player),
+            player_assignment_id: m.assignment_ids.get(&player).cloned().unwrap_or_default(),
+            reason: reason.to_string(),
+            event_at_epoch_ms: now,
+        }
+    }
+
+    /// The last non-blank name seen for the player.
+    pub(crate) fn player_name(&self, m: &Match, player: Uuid) -> String {
+        self.players
+            .get(&player)
+            .map(|p| p.name.clone())
+            .filter(|n| !n.is_empty())
+            .or_else(|| m.names.get(&player).cloned())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn is_online(&self, player: Uuid) -> bool {
+        self.players.get(&player).is_some_and(|p| p.online)
+    }
+
+    /// §5.3 item 7: a runtime that went empty (no active players, no pending returns, no
+    /// spectators) with no initial placement pending is closed and forgotten.
+    pub(crate) fn close_runtime_if_empty(&mut self, match_id: &str, now: i64) {
+        let Some(m) = self.matches.get(match_id) else { return };
+        // Spectators who left the server no longer hold the runtime open.
+        let spectator_present = m.spectators.iter().any(|p| self.is_online(*p));
+        if !m.active.is_empty()
+            || !m.pending_returns.is_empty()
+            || spectator_present
+            || m.placement_pending()
+            || !m.runtime_was_occupied
+        {
+            return;
+        }
+        self.emit_match_callback(match_id, Callback::MatchRuntimeClosed, "MATCH_RUNTIME_CLOSED", now);
+        self.close_admission_on_runtime_end(match_id);
+        let Some(m) = self.matches.remove(match_id) else { return };
+        for player in m.all_players() {
+            if let Some(p) = self.players.get_mut(&player) {
+                if p.match_id.as_deref() == Some(match_id) {
+                    p.match_id = None;
+                }
+            }
+        }
+        self.remember_closed(m);
+    }
+
+    fn remember_closed(&mut self, m: Match) {
+        let id = m.match_id.clone();
+        if self.closed.insert(id.clone(), m).is_none() {
+            self.closed_order.push_back(id);
+        }
+        while self.closed_order.len() > CLOSED_MATCH_MEMORY {
+            if let Some(old) = self.closed_order.pop_front() {
+                self.closed.remove(&old);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,290 @@
+//! Final result submission (§2): validation in the reference's order, the payload hash that makes
+//! re-submission idempotent, and the `/nexori/results` body (§2.4).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::custom_data::{self, CustomData};
+use super::match_state::Match;
+use super::messages::*;
+use super::model::*;
+use super::{Arena, Callback};
+use crate::ids::{java_trim, utf16_len};
+
+pub const MAX_REASON: usize = 512;
+pub const MAX_METADATA_ENTRIES: usize = 32;
+pub const MAX_METADATA_KEY: usize = 64;
+pub const MAX_METADATA_VALUE: usize = 512;
+
+/// What a result says before validation (Nexori-made results carry metadata; mods' never do).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultDraft {
+    pub reason: String,
+    pub metadata: Vec<(String, String)>,
+    pub custom_data: Value,
+}
+
+/// One player line of a result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResultPlayer {
+    pub player_uuid: Uuid,
+    /// The backend outcome string.
+    pub outcome: String,
+    pub reason: String,
+}
+
+/// A validated result of one match: everything the backend receives except the ids and times
+/// of the sending attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptedResult {
+    pub local_match_id: String,
+    pub external_match_id: String,
+    pub assignment_id: String,
+    pub assignment_ids_by_player_uuid: std::collections::BTreeMap<Uuid, String>,
+    pub queue_id: String,
+    pub arena_id: String,
+    pub rules_engine_id: String,
+    pub players: Vec<ResultPlayer>,
+    pub reason: String,
+    /// Sorted by key.
+    pub metadata: Vec<(String, String)>,
+    pub custom_data: CustomData,
+    pub payload_hash: String,
+    pub ended_at_epoch_ms: i64,
+}
+
+impl AcceptedResult {
+    pub(crate) fn accepted_at(mut self, now: i64) -> Self {
+        self.ended_at_epoch_ms = now;
+        self
+    }
+
+    /// The exact `POST /nexori/results` body for one sending attempt (§2.4), fields in order.
+    pub fn body(&self, result_id: &str, server_id: &str, sent_at_epoch_ms: i64) -> Value {
+        let mut body = Map::new();
+        body.insert("schemaVersion".into(), 1.into());
+        body.insert("resultId".into(), result_id.into());
+        body.insert("sentAtEpochMs".into(), sent_at_epoch_ms.into());
+        body.insert("serverId".into(), server_id.into());
+        body.insert("localMatchId".into(), self.local_match_id.clone().into());
+        body.insert("externalMatchId".into(), self.external_match_id.clone().into());
+        body.insert("assignmentId".into(), self.assignment_id.clone().into());
+        body.insert(
+            "assignmentIdsByPlayerUuid".into(),
+            Value::Object(
+                self.assignment_ids_by_player_uuid
+                    .iter()
+                    .map(|(k, v)| (k.hyphenated().to_string(), Value::String(v.clone())))
+                    .collect(),
+            ),
+        );
+        body.insert("queueId".into(), self.queue_id.clone().into());
+        body.insert("arenaId".into(), self.arena_id.clone().into());
+        body.insert("rulesEngineId".into(), self.rules_engine_id.clone().into());
+        body.insert("players".into(), serde_json::to_value(&self.players).unwrap_or(Value::Null));
+        body.insert("reason".into(), self.reason.clone().into());
+        body.insert(
+            "metadata".into(),
+            Value::Object(self.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+        );
+        body.insert("customData".into(), self.custom_data.object().clone().into());
+        body.insert("endedAtEpochMs".into(), self.ended_at_epoch_ms.into());
+        Value::Object(body)
+    }
+}
+
+fn validate_metadata(metadata: &[(String, String)]) -> Result<Vec<(String, String)>, String> {
+    if metadata.len() > MAX_METADATA_ENTRIES {
+        return Err("Result metadata cannot contain more than 32 entries.".into());
+    }
+    let mut out = Vec::with_capacity(metadata.len());
+    for (key, value) in metadata {
+        let key = java_trim(key);
+        let value = java_trim(value);
+        if key.is_empty() {
+            return Err("Result metadata keys cannot be blank.".into());
+        }
+        if utf16_len(key) > MAX_METADATA_KEY {
+            return Err("Result metadata key exceeds 64 characters.".into());
+        }
+        if utf16_len(value) > MAX_METADATA_VALUE {
+            return Err("Result metadata value exceeds 512 characters.".into());
+        }
+        out.push((key.to_string(), value.to_string()));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// `validateFinalResult` (§2.2), in order: reason, metadata, (customData already validated by
+/// the caller), required players, their outcomes, the winner rule.
+pub(crate) fn validate(
+    m: &Match,
+    reason: &str,
+    metadata: &[(String, String)],
+    custom_data: CustomData,
+) -> Result<AcceptedResult, String> {
+    let reason = java_trim(reason);
+    if utf16_len(reason) > MAX_REASON {
+        return Err("Result reason exceeds 512 characters.".into());
+    }
+    let metadata = validate_metadata(metadata)?;
+    let required = m.required_players();
+    if required.is_empty() {
+        return Err("Match has no required players to resolve.".into());
+    }
+    let mut players = Vec::with_capacity(required.len());
+    for uuid in &required {
+        let Some(record) = m.outcomes.get(uuid) else {
+            return Err(format!("Result is missing required player outcome {uuid}."));
+        };
+        players.push(ResultPlayer {
+            player_uuid: *uuid,
+            outcome: record.outcome.as_str().to_string(),
+            reason: record.reason.clone(),
+        });
+    }
+    if let Some(unexpected) = m.outcomes.keys().find(|uuid| !required.contains(uuid)) {
+        return Err(format!("Result contains unexpected player outcome {unexpected}."));
+    }
+    let all_no_contest = required.iter().all(|u| m.outcomes[u].outcome == Outcome::NoContest);
+    let has_win = required.iter().any(|u| m.outcomes[u].outcome == Outcome::Win);
+    if !has_win && !all_no_contest {
+        return Err("Final match result must include at least one WIN outcome unless all players are NO_CONTEST.".into());
+    }
+    let mut accepted = AcceptedResult {
+        local_match_id: m.match_id.clone(),
+        external_match_id: m.external_match_id.clone(),
+        assignment_id: m.assignment_id.clone(),
+        assignment_ids_by_player_uuid: m.assignment_ids.clone(),
+        queue_id: m.queue_id.clone(),
+        arena_id: m.arena_id.clone(),
+        rules_engine_id: m.rules_engine_id.clone(),
+        players,
+        reason: reason.to_string(),
+        metadata,
+        custom_data,
+        payload_hash: String::new(),
+        ended_at_epoch_ms: 0,
+    };
+    accepted.payload_hash = payload_hash(&accepted);
+    Ok(accepted)
+}
+
+/// §2.3: SHA-256 over the lines that define "the same result". Timestamps are left out so an
+/// identical re-submission is idempotent.
+pub fn payload_hash(r: &AcceptedResult) -> String {
+    let mut text = String::with_capacity(256 + r.custom_data.canonical_json().len());
+    for (key, value) in [
+        ("matchId", &r.local_match_id),
+        ("queueId", &r.queue_id),
+        ("arenaId", &r.arena_id),
+        ("externalMatchId", &r.external_match_id),
+        ("rulesEngineId", &r.rules_engine_id),
+        ("reason", &r.reason),
+    ] {
+        text.push_str(key);
+        text.push('=');
+        text.push_str(value);
+        text.push('\n');
+    }
+    let mut players: Vec<&ResultPlayer> = r.players.iter().collect();
+    players.sort_by_key(|p| p.player_uuid);
+    for p in players {
+        text.push_str(&format!("player={}|{}|{}\n", p.player_uuid, p.outcome, p.reason));
+    }
+    for (k, v) in &r.metadata {
+        text.push_str(&format!("metadata={k}|{v}\n"));
+    }
+    text.push_str("customData=");
+    text.push_str(r.custom_data.canonical_json());
+    text.push('\n');
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
+}
+
+/// What the runtime decided about a submission; the host completes it with the backend plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submission {
+    /// Accepted locally: report it and answer with the reporting outcome.
+    Accepted(AcceptedResult),
+    /// Not accepted; the answer is final.
+    Rejected(SubmitResult),
+}
+
+impl Arena {
+    /// `submitFinalMatchResult` up to local completion (§2.1 steps 1–8). `custom_data` is the
+    /// guest's JSON text.
+    pub fn submit_final_match_result(
+        &mut self,
+        match_id: &str,
+        reason: &str,
+        custom_data: Option<&str>,
+        now: i64,
+    ) -> Submission {
+        use MatchCompletionStatus as S;
+        let id = match self.live_match_id(match_id) {
+            Ok(id) => id,
+            Err(message) => return Submission::Rejected(SubmitResult::rejected(S::MatchMissing, message)),
+        };
+        // customData is parsed first so that AFK enrichment (§1.1) sees the mod's object and
+        // its limits count the `nexoriAfk` block.
+        let parsed = match custom_data::parse_raw(custom_data) {
+            Ok(object) => Value::Object(object),
+            Err(e) => return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, e.to_string())),
+        };
+        let enriched = self.enrich_with_afk_report(&id, parsed, now);
+        let m = self.matches.get(&id).expect("present");
+        let custom_data = match custom_data::from_value(enriched) {
+            Ok(cd) => cd,
+            Err(e) => return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, e.to_string())),
+        };
+        let accepted = match validate(m, reason, &[], custom_data) {
+            Ok(accepted) => accepted,
+            Err(message) => return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, message)),
+        };
+        if m.result_submitted_at > 0 {
+            let same = m.result_hash == accepted.payload_hash;
+            return Submission::Rejected(SubmitResult {
+                match_status: S::AlreadySubmitted,
+                backend_report_status: if same {
+                    BackendReportStatus::AlreadySubmitted
+                } else {
+                    BackendReportStatus::DuplicateConflict
+                },
+                result_id: String::new(),
+                message: if same {
+                    RESULT_ALREADY_SUBMITTED.into()
+                } else {
+                    "Match already has a different submitted result.".into()
+                },
+            });
+        }
+        if m.is_completed() {
+            return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, RESULT_ALREADY_SUBMITTED));
+        }
+        let m = self.matches.get_mut(&id).expect("present");
+        m.completed_at = now;
+        m.result_submitted_at = now;
+        m.result_hash = accepted.payload_hash.clone();
+        if !accepted.reason.is_empty() {
+            m.last_error = accepted.reason.clone();
+        }
+        self.freeze_afk_report(&id);
+        self.mark_admission_dirty(&id, "MATCH_COMPLETED");
+        self.emit_match_callback(&id, Callback::MatchCompleted, "MATCH_COMPLETED", now);
+        Submission::Accepted(accepted.accepted_at(now))
+    }
+}

@@ -1,0 +1,48 @@
+//! `setPlayerSpectator` (§5.6): logical spectator state. Spectators keep their outcomes and stay
+//! in the runtime (a spectator keeps it from closing).
+
+use uuid::Uuid;
+
+use super::model::*;
+use super::{Arena, PlayerCheck};
+use crate::commands::GameServerCommand;
+use crate::ids::{java_trim, utf16_len};
+
+impl Arena {
+    pub fn set_player_spectator(
+        &mut self,
+        match_id: &str,
+        player: Option<Uuid>,
+        spectator: bool,
+        reason: &str,
+        spectator_model_id: Option<&str>,
+    ) -> SetPlayerSpectatorResult {
+        use SetPlayerSpectatorStatus as S;
+        let (id, player) = match self.check_player_update(match_id, player, true) {
+            Ok(ok) => ok,
+            Err((check, message)) => {
+                let status = match check {
+                    PlayerCheck::MatchMissing => S::MatchMissing,
+                    PlayerCheck::Completed => S::MatchAlreadyCompleted,
+                    PlayerCheck::PlayerMissing => S::PlayerMissing,
+                };
+                return SetPlayerSpectatorResult::new(status, message);
+            }
+        };
+        let reason = java_trim(reason);
+        if utf16_len(reason) > super::outcomes::MAX_PLAYER_REASON {
+            return SetPlayerSpectatorResult::new(S::InvalidReason, "Spectator reason exceeds 256 characters.");
+        }
+        let m = self.matches.get_mut(&id).expect("checked");
+        let changed = if spectator { m.spectators.insert(player) } else { m.spectators.remove(&player) };
+        if !reason.is_empty() {
+            m.last_error = reason.to_string();
+        }
+        let model_id = spectator_model_id.map(java_trim).filter(|s| !s.is_empty()).map(str::to_string);
+        // The game hears about a change, or about a model to apply while the player is online.
+        if changed || (spectator && model_id.is_some() && self.is_online(player)) {
+            self.emit_command(GameServerCommand::Spectator { match_id: id, player, spectator, model_id });
+        }
+        SetPlayerSpectatorResult::new(S::Updated, "")
+    }
+}

@@ -1,0 +1,135 @@
+//! The state every mod instance and the orchestrator share: the runtime, the clock, timers,
+//! reporting and the trace. It sits behind one mutex that is never held while a guest runs, so
+//! a guest's API call can always take it.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::clock::SharedClock;
+use crate::commands::GameServerCommand;
+use crate::config::HostConfig;
+use crate::reporting::{EnqueueOutcome, ResultReporter};
+use crate::runtime::Arena;
+use crate::runtime::model::MatchCompletionStatus;
+use crate::runtime::results::AcceptedResult;
+use crate::trace::{Trace, TraceEntry};
+
+/// Timers that mods set with `host.set-timer`, per match.
+#[derive(Debug, Default)]
+pub struct Timers {
+    next_id: u64,
+    due: BTreeMap<(i64, u64), String>,
+    by_id: HashMap<u64, (i64, String)>,
+    per_match: HashMap<String, usize>,
+}
+
+impl Timers {
+    /// Schedules a timer for `match_id` at `at`, unless the match already has `limit` pending.
+    pub fn set(&mut self, match_id: &str, at: i64, limit: usize) -> Result<u64, String> {
+        let count = self.per_match.entry(match_id.to_string()).or_default();
+        if *count >= limit {
+            return Err(format!("too many pending timers: the limit is {limit} per match"));
+        }
+        *count += 1;
+        self.next_id += 1;
+        let id = self.next_id;
+        self.due.insert((at, id), match_id.to_string());
+        self.by_id.insert(id, (at, match_id.to_string()));
+        Ok(id)
+    }
+
+    /// Cancels a timer of `match_id`; another match's timer ids are not this caller's to cancel.
+    pub fn cancel(&mut self, match_id: &str, id: u64) -> bool {
+        match self.by_id.get(&id) {
+            Some((at, owner)) if owner == match_id => {
+                let at = *at;
+                self.remove(at, id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn remove(&mut self, at: i64, id: u64) -> Option<String> {
+        let match_id = self.due.remove(&(at, id))?;
+        self.by_id.remove(&id);
+        if let Some(count) = self.per_match.get_mut(&match_id) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_match.remove(&match_id);
+            }
+        }
+        Some(match_id)
+    }
+
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.due.keys().next().map(|(at, _)| *at)
+    }
+
+    /// The earliest timer due at or before `now`.
+    pub fn pop_due(&mut self, now: i64) -> Option<(u64, String)> {
+        let &(at, id) = self.due.keys().next()?;
+        if at > now {
+            return None;
+        }
+        self.remove(at, id).map(|m| (id, m))
+    }
+
+    pub fn drop_match(&mut self, match_id: &str) {
+        let ids: Vec<(i64, u64)> =
+            self.by_id.iter().filter(|(_, (_, m))| m == match_id).map(|(id, (at, _))| (*at, *id)).collect();
+        for (at, id) in ids {
+            self.remove(at, id);
+        }
+    }
+
+    pub fn pending(&self, match_id: &str) -> usize {
+        self.per_match.get(match_id).copied().unwrap_or(0)
+    }
+}
+
+/// The shared state.
+pub struct Shared {
+    pub arena: Arena,
+    pub clock: SharedClock,
+    pub trace: Trace,
+    pub reporter: Box<dyn ResultReporter>,
+    pub timers: Timers,
+    /// Commands for the game server, oldest first, with the time they were issued.
+    pub outbox: VecDeque<(i64, GameServerCommand)>,
+    pub config: Arc<HostConfig>,
+}
+
+impl Shared {
+    pub fn now(&self) -> i64 {
+        self.clock.now_epoch_ms()
+    }
+
+    pub fn send_command(&mut self, command: GameServerCommand) {
+        let at = self.now();
+        self.trace.push(TraceEntry::Command { at, command: command.clone() });
+        self.outbox.push_back((at, command));
+    }
+
+    /// Hands an accepted result to reporting and records its body in the trace.
+    pub fn report(&mut self, result: &AcceptedResult) -> EnqueueOutcome {
+        let at = self.now();
+        let outcome = self.reporter.enqueue(result, at);
+        self.trace.push(TraceEntry::Result {
+            at,
+            body: outcome.body.clone(),
+            match_status: MatchCompletionStatus::Accepted.as_str().to_string(),
+            backend_report_status: outcome.status.as_str().to_string(),
+        });
+        outcome
+    }
+}
+
+/// A handle to the shared state.
+pub type SharedHandle = Arc<Mutex<Shared>>;
+
+/// Locks the shared state. A panic while it was held (a host bug) poisons it; the state is
+/// still consistent at operation granularity, so keep serving rather than take every match down.
+pub fn lock(shared: &SharedHandle) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,101 @@
+//! The wasmtime engine, set up for a multi-tenant host.
+//!
+//! - The **pooling allocator** pre-reserves slots for instances, memories and tables, so
+//!   creating a match's instance is a few page-table operations instead of mmap calls, and the
+//!   number of live instances is bounded by configuration rather than by luck.
+//! - **`concurrency_support(false)`**: mods are synchronous; the store skips the bookkeeping of
+//!   component-model async.
+//! - **Epoch interruption**: a background thread bumps the engine's epoch every
+//!   [`EPOCH_TICK`]; each guest call gets a deadline in ticks, so a mod that loops forever is
+//!   trapped within its callback budget, whatever it does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the resolution of callback deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Sizing of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Component instances alive at once (one per live match, plus load-time probes).
+    pub max_instances: u32,
+    /// The most linear memory one instance can ever have; per-mod limits sit below this.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        // 1 000 matches at once fits this machine class comfortably: the pool reserves address
+        // space, not memory, and pages are only committed when touched.
+        Self { max_instances: 1_000, max_memory_bytes: 256 << 20 }
+    }
+}
+
+/// Builds the engine.
+pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
+    let mut pool = PoolingAllocationConfig::default();
+    // A Rust wasm32-wasip2 component is a handful of core instances (the program, WASI shims)
+    // with one memory; leave headroom for mods built by other toolchains.
+    pool.total_component_instances(settings.max_instances)
+        .total_core_instances(settings.max_instances * 8)
+        .max_core_instances_per_component(16)
+        .total_memories(settings.max_instances * 2)
+        .max_memories_per_component(2)
+        .total_tables(settings.max_instances * 8)
+        .max_tables_per_component(8)
+        .max_memory_size(settings.max_memory_bytes as usize);
+
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .concurrency_support(false)
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
+/// Advances an engine's epoch until dropped.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.weak();
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("nexori-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawn the epoch thread");
+        Self { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Epoch ticks for a deadline of `ms` milliseconds (at least one tick).
+pub fn deadline_ticks(ms: u64) -> u64 {
+    (ms / EPOCH_TICK.as_millis() as u64).max(1)
+}

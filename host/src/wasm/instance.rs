@@ -1,0 +1,156 @@
+//! Instances and their lifetime.
+//!
+//! # Instance lifetime policy
+//!
+//! - **One instance per match.** A match's instance is created from the mod's pre-instantiated
+//!   [`RulesModPre`] when the match's first callback is dispatched (`onMatchCreated`), and is
+//!   dropped right after `onMatchRuntimeClosed` was delivered. A mod's state therefore never
+//!   leaks from one match into another, and a fault ends exactly one match.
+//! - **Probe instance at load.** Loading a mod instantiates it once, calls `init` and records
+//!   which rules engine ids it registers; then the probe is dropped.
+//! - **`init` runs in every instance**, with the operator's configuration for the mod, before
+//!   any callback; the mod registers its listeners there.
+//! - **Every guest call has a deadline** ([`ModLimits::callback_deadline_ms`], enforced with
+//!   epoch interruption) and memory is bounded by a [`StoreLimits`]. A call that traps, panics,
+//!   overruns its deadline or hits the memory limit poisons the instance: the host drops it and
+//!   applies the fault policy to its match (see `runtime::faults`).
+//!
+//! [`ModLimits::callback_deadline_ms`]: crate::config::ModLimits::callback_deadline_ms
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
+
+use super::engine::deadline_ticks;
+use super::since_v1_0_0::{RulesMod, RulesModPre};
+use super::state::{InstanceState, ModInfo, RegistrationPolicy};
+use crate::clock::SharedClock;
+use crate::shared::{SharedHandle, lock};
+
+/// WASI's wall clock, read from the host clock (virtual in simulations).
+struct HostWall(SharedClock);
+
+impl HostWallClock for HostWall {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.now_epoch_ms().max(0) as u64)
+    }
+}
+
+/// WASI's monotonic clock, also from the host clock, so a mod cannot tell virtual time apart.
+struct HostMonotonic(SharedClock);
+
+impl HostMonotonicClock for HostMonotonic {
+    fn resolution(&self) -> u64 {
+        1_000_000
+    }
+    fn now(&self) -> u64 {
+        (self.0.now_epoch_ms().max(0) as u64).saturating_mul(1_000_000)
+    }
+}
+
+/// A guest call that failed: the instance cannot be used again.
+#[derive(Debug)]
+pub struct Fault {
+    /// A short kind for outcome reasons: `deadline exceeded`, `memory limit reached`, ...
+    pub kind: String,
+    /// The whole error, with the guest backtrace when there is one.
+    pub detail: String,
+}
+
+impl Fault {
+    pub fn classify(error: &wasmtime::Error, deadline_ms: u64) -> Self {
+        let detail = format!("{error:?}");
+        let kind = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => format!("deadline exceeded ({deadline_ms} ms)"),
+            Some(Trap::StackOverflow) => "stack overflow".to_string(),
+            Some(Trap::UnreachableCodeReached) => "trap: unreachable (the mod panicked or aborted)".to_string(),
+            Some(trap) => format!("trap: {trap}"),
+            None if detail.contains("forcing trap when growing memory") => "memory limit reached".to_string(),
+            None => format!("error: {}", error.root_cause()),
+        };
+        Self { kind, detail }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.kind)
+    }
+}
+
+/// Builds a store for one instance: no filesystem, network, environment or arguments, the host
+/// clock, and the mod's memory limit.
+pub fn new_store(
+    engine: &Engine,
+    module: Arc<ModInfo>,
+    shared: SharedHandle,
+    match_id: Option<String>,
+    policy: RegistrationPolicy,
+) -> Store<InstanceState> {
+    let clock = lock(&shared).clock.clone();
+    let wasi = WasiCtxBuilder::new()
+        .wall_clock(HostWall(clock.clone()))
+        .monotonic_clock(HostMonotonic(clock))
+        .build();
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(module.limits.memory_bytes as usize)
+        .instances(32)
+        .tables(32)
+        .memories(4)
+        .trap_on_grow_failure(true)
+        .build();
+    let state = InstanceState {
+        wasi,
+        table: ResourceTable::new(),
+        limits,
+        module,
+        match_id,
+        shared,
+        registrations: Vec::new(),
+        policy,
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limits);
+    store.epoch_deadline_trap();
+    store
+}
+
+/// A live instance of a mod.
+pub struct ModInstance {
+    pub store: Store<InstanceState>,
+    pub bindings: RulesMod,
+}
+
+impl ModInstance {
+    /// Instantiates the mod and runs its `init`.
+    pub fn start(pre: &RulesModPre<InstanceState>, mut store: Store<InstanceState>) -> Result<Self, Fault> {
+        let deadline = store.data().module.limits.callback_deadline_ms;
+        store.set_epoch_deadline(deadline_ticks(deadline));
+        let bindings = pre.instantiate(&mut store).map_err(|e| Fault::classify(&e, deadline))?;
+        let mut instance = Self { store, bindings };
+        let config = instance.store.data().module.config_json.clone();
+        let init = instance.call(|b, s| b.nexori_minigame_mod_init().call_init(s, &config))?;
+        init.map_err(|message| Fault { kind: format!("init failed: {message}"), detail: message })?;
+        Ok(instance)
+    }
+
+    /// Calls into the guest with a fresh deadline.
+    pub fn call<R>(
+        &mut self,
+        f: impl FnOnce(&RulesMod, &mut Store<InstanceState>) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        let deadline = self.store.data().module.limits.callback_deadline_ms;
+        self.store.set_epoch_deadline(deadline_ticks(deadline));
+        f(&self.bindings, &mut self.store).map_err(|e| Fault::classify(&e, deadline))
+    }
+
+    pub fn module(&self) -> &Arc<ModInfo> {
+        &self.store.data().module
+    }
+}

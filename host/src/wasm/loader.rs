@@ -1,0 +1,131 @@
+//! Loading mods: from bytes to a checked, pre-instantiated component whose registrations are
+//! known. Each failure has its own error, so `nexori check` and the load log can say exactly
+//! what is wrong with a file.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::{Component, HasSelf, Linker};
+
+use super::instance::{ModInstance, new_store};
+use super::since_v1_0_0::{RulesMod, RulesModPre};
+use super::state::{InstanceState, ModInfo, RegistrationPolicy};
+use crate::config::ModLimits;
+use crate::runtime::results::hex;
+use crate::shared::SharedHandle;
+
+/// The WIT package every mod targets.
+pub const WIT_PACKAGE: &str = "nexori:minigame@1.0.0";
+
+/// Why a mod could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not a WebAssembly file (no `\\0asm` header)")]
+    NotWasm,
+    #[error(
+        "this is a core WebAssembly module, not a component; build the mod with `cargo build --target wasm32-wasip2` or `cargo component build`"
+    )]
+    CoreModule,
+    #[error("the component could not be compiled: {0}")]
+    Compile(String),
+    #[error("the component does not fit the `rules-mod` world of {WIT_PACKAGE}: {0}")]
+    WrongWorld(String),
+    #[error("the mod failed at start-up: {0}")]
+    Startup(String),
+    #[error("the mod registered no rules engine id in init; call register_match_lifecycle_listener there")]
+    NoRegistrations,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("could not read {path}: {error}")]
+    Io { path: String, error: String },
+}
+
+/// The linker every instance uses: WASI (without any grants, see `instance::new_store`) and the
+/// Nexori imports.
+pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    RulesMod::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+    Ok(linker)
+}
+
+/// Checks the header before handing bytes to the compiler, which would otherwise give a less
+/// helpful message for the two common mistakes.
+fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        return Err(LoadError::NotWasm);
+    }
+    // Version 1 with layer 0 is a core module; components use layer 1.
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(LoadError::CoreModule);
+    }
+    Ok(())
+}
+
+/// A compiled, linked mod.
+pub struct LoadedMod {
+    pub info: Arc<ModInfo>,
+    pub component: Component,
+    pub pre: RulesModPre<InstanceState>,
+    /// The imports the component declares, for `nexori check`.
+    pub imports: Vec<String>,
+}
+
+/// Compiles and links a component, without running it.
+pub fn prepare(
+    engine: &Engine,
+    linker: &Linker<InstanceState>,
+    bytes: &[u8],
+) -> Result<(Component, RulesModPre<InstanceState>, Vec<String>), LoadError> {
+    check_header(bytes)?;
+    let component = Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let imports = component
+        .component_type()
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let instance_pre = linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    let pre = RulesModPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    Ok((component, pre, imports))
+}
+
+/// Loads a mod: compiles it, links it, runs `init` in a probe instance and records the rules
+/// engine ids it registers. `taken` maps ids already registered to the mod that owns them.
+#[allow(clippy::too_many_arguments)]
+pub fn load(
+    engine: &Engine,
+    linker: &Linker<InstanceState>,
+    shared: &SharedHandle,
+    name: &str,
+    bytes: &[u8],
+    config_json: String,
+    limits: ModLimits,
+    taken: Arc<HashMap<String, String>>,
+) -> Result<LoadedMod, LoadError> {
+    let (component, pre, imports) = prepare(engine, linker, bytes)?;
+    let sha256 = hex(&Sha256::digest(bytes));
+    let probe_info = Arc::new(ModInfo {
+        name: name.to_string(),
+        sha256: sha256.clone(),
+        scope: Arc::default(),
+        limits: limits.clone(),
+        config_json: config_json.clone(),
+    });
+    let store = new_store(engine, probe_info, shared.clone(), None, RegistrationPolicy::Probe);
+    let probe = ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.detail))?;
+    let ids = probe.store.data().registered_ids();
+    for id in &ids {
+        if let Some(other) = taken.get(id) {
+            return Err(LoadError::Conflict(format!(
+                "mod {name:?} registers rules engine id {id:?}, which mod {other:?} already registered"
+            )));
+        }
+    }
+    if ids.is_empty() {
+        return Err(LoadError::NoRegistrations);
+    }
+    let info = Arc::new(ModInfo { name: name.to_string(), sha256, scope: Arc::new(ids), limits, config_json });
+    Ok(LoadedMod { info, component, pre, imports })
+}

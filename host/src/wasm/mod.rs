@@ -1,0 +1,10 @@
+//! The wasmtime component host: engine set-up, loading, per-match instances and the Nexori
+//! API as host functions.
+
+pub mod convert;
+pub mod engine;
+pub mod instance;
+pub mod loader;
+pub mod registrations;
+pub mod since_v1_0_0;
+pub mod state;
