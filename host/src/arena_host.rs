@@ -68,14 +68,18 @@ impl ArenaHost {
         trace: bool,
         engine_settings: &EngineSettings,
     ) -> anyhow::Result<Self> {
-        let engine = build_engine(engine_settings).map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
-        let linker = loader::linker(&engine).map_err(|e| anyhow::anyhow!("cannot link the Nexori API: {e}"))?;
+        let engine = build_engine(engine_settings)
+            .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
+        let linker = loader::linker(&engine)
+            .map_err(|e| anyhow::anyhow!("cannot link the Nexori API: {e}"))?;
         let (shared_clock, virtual_clock): (SharedClock, _) = match clock {
             HostClock::System => (Arc::new(crate::clock::SystemClock), None),
             HostClock::Virtual(v) => (Arc::new(v.clone()), Some(v)),
         };
         let config = Arc::new(config);
-        let arena = Arena::new(RuntimeSettings { admission_reporting_usable: config.admission_reporting_usable() });
+        let arena = Arena::new(RuntimeSettings {
+            admission_reporting_usable: config.admission_reporting_usable(),
+        });
         let shared = Arc::new(Mutex::new(Shared {
             arena,
             clock: shared_clock,
@@ -119,8 +123,12 @@ impl ArenaHost {
 
     /// Loads one mod from bytes. The mod's name comes from its file name.
     pub fn load_mod(&mut self, name: &str, bytes: &[u8]) -> Result<&LoadedMod, LoadError> {
-        let taken: HashMap<String, String> =
-            self.routes.iter().filter(|(_, owner)| owner.as_str() != name).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let taken: HashMap<String, String> = self
+            .routes
+            .iter()
+            .filter(|(_, owner)| owner.as_str() != name)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let loaded = loader::load(
             &self.engine,
             &self.linker,
@@ -148,8 +156,10 @@ impl ArenaHost {
     /// Loads every `*.wasm` in `dir`, in name order. One bad mod does not stop the others; the
     /// failures are returned with the file they came from.
     pub fn load_mods_dir(&mut self, dir: &Path) -> Result<Vec<(String, LoadError)>, LoadError> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| LoadError::Io { path: dir.display().to_string(), error: e.to_string() })?;
+        let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
+            path: dir.display().to_string(),
+            error: e.to_string(),
+        })?;
         let mut paths: Vec<_> = entries
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -158,9 +168,15 @@ impl ArenaHost {
         paths.sort();
         let mut failures = Vec::new();
         for path in paths {
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let result = std::fs::read(&path)
-                .map_err(|e| LoadError::Io { path: path.display().to_string(), error: e.to_string() })
+                .map_err(|e| LoadError::Io {
+                    path: path.display().to_string(),
+                    error: e.to_string(),
+                })
                 .and_then(|bytes| self.load_mod(&name, &bytes).map(|_| ()));
             if let Err(error) = result {
                 tracing::error!(target: "nexori::mods", file = %path.display(), "mod rejected: {error}");
@@ -177,57 +193,74 @@ impl ArenaHost {
             let now = shared.now();
             let arena = &mut shared.arena;
             match message {
-                BridgeMessage::MatchCreate(spec) => arena.create_match(spec, now).map(|_| ()).map_err(|e| e.to_string()),
-                BridgeMessage::PlayerArrive(arrival) => arena.arrive(arrival, now).map_err(|e| e.to_string()),
-                BridgeMessage::PlayerPlaced(placed) => arena.placed(placed, now).map_err(|e| e.to_string()),
+                BridgeMessage::MatchCreate(spec) => arena
+                    .create_match(spec, now)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                BridgeMessage::PlayerArrive(arrival) => {
+                    arena.arrive(arrival, now).map_err(|e| e.to_string())
+                }
+                BridgeMessage::PlayerPlaced(placed) => {
+                    arena.placed(placed, now).map_err(|e| e.to_string())
+                }
                 BridgeMessage::PlayerActivity { player, source } => {
                     arena.player_activity(player, source, now);
                     Ok(())
                 }
-                BridgeMessage::PlayerDisconnect { player, reason } => {
-                    arena.disconnect(player, &reason, now).map_err(|e| e.to_string())
-                }
-                BridgeMessage::MatchEnd { match_id, reason } => {
-                    arena.end_match(&match_id, &reason, now).map_err(|e| e.to_string())
-                }
-                BridgeMessage::GameEvent { match_id, kind, player, data } => {
-                    match arena.get(&match_id) {
-                        None => Err(format!("unknown match {match_id:?}")),
-                        Some(m) if player.is_some_and(|p| !m.has_player(p)) => Err(format!(
-                            "player {} is not part of match {:?}",
-                            player.expect("checked"),
-                            m.match_id
-                        )),
-                        Some(m) => {
-                            let event = wit::GameEvent {
-                                match_id: m.match_id.clone(),
-                                kind,
-                                player: player.map(|p| p.hyphenated().to_string()),
-                                data: data.map(|d| d.to_string()),
-                                at_epoch_ms: now,
-                            };
-                            drop(shared);
-                            self.deliver_game_event(event);
-                            Ok(())
-                        }
+                BridgeMessage::PlayerDisconnect { player, reason } => arena
+                    .disconnect(player, &reason, now)
+                    .map_err(|e| e.to_string()),
+                BridgeMessage::MatchEnd { match_id, reason } => arena
+                    .end_match(&match_id, &reason, now)
+                    .map_err(|e| e.to_string()),
+                BridgeMessage::GameEvent {
+                    match_id,
+                    kind,
+                    player,
+                    data,
+                } => match arena.get(&match_id) {
+                    None => Err(format!("unknown match {match_id:?}")),
+                    Some(m) if player.is_some_and(|p| !m.has_player(p)) => Err(format!(
+                        "player {} is not part of match {:?}",
+                        player.expect("checked"),
+                        m.match_id
+                    )),
+                    Some(m) => {
+                        let event = wit::GameEvent {
+                            match_id: m.match_id.clone(),
+                            kind,
+                            player: player.map(|p| p.hyphenated().to_string()),
+                            data: data.map(|d| d.to_string()),
+                            at_epoch_ms: now,
+                        };
+                        drop(shared);
+                        self.deliver_game_event(event);
+                        Ok(())
                     }
-                }
+                },
                 BridgeMessage::Wait => Ok(()),
             }
         };
+        lock(&self.shared).flush_commands();
         self.pump();
         result
     }
 
     fn deliver_game_event(&mut self, event: wit::GameEvent) {
         let match_id = event.match_id.clone();
-        self.call_match(&match_id, None, |b, s| b.nexori_minigame_game_events().call_on_game_event(s, &event));
+        self.call_match(&match_id, None, |b, s| {
+            b.nexori_minigame_game_events()
+                .call_on_game_event(s, &event)
+        });
     }
 
     /// The earliest instant at which the runtime or a mod timer has work.
     pub fn next_deadline(&self) -> Option<i64> {
         let shared = lock(&self.shared);
-        [shared.arena.next_deadline(), shared.timers.next_deadline()].into_iter().flatten().min()
+        [shared.arena.next_deadline(), shared.timers.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs everything due up to `target`, in time order; on a virtual clock the clock moves to
@@ -252,24 +285,33 @@ impl ArenaHost {
                 clock.set(at);
             }
             let now = self.now();
-            lock(&self.shared).arena.advance(now);
-            self.pump();
+            self.advance_runtime(now);
             self.fire_due_timers(now);
         }
         if let Some(clock) = &self.virtual_clock {
             clock.set(target);
         }
         let now = self.now();
-        lock(&self.shared).arena.advance(now);
-        self.pump();
+        self.advance_runtime(now);
         self.fire_due_timers(now);
+    }
+
+    fn advance_runtime(&mut self, now: i64) {
+        {
+            let mut shared = lock(&self.shared);
+            shared.arena.advance(now);
+            shared.flush_commands();
+        }
+        self.pump();
     }
 
     fn fire_due_timers(&mut self, now: i64) {
         loop {
             let due = lock(&self.shared).timers.pop_due(now);
             let Some((id, match_id)) = due else { break };
-            self.call_match(&match_id, None, |b, s| b.nexori_minigame_timers().call_on_timer(s, id));
+            self.call_match(&match_id, None, |b, s| {
+                b.nexori_minigame_timers().call_on_timer(s, id)
+            });
             self.pump();
         }
     }
@@ -280,30 +322,64 @@ impl ArenaHost {
             let event = lock(&self.shared).arena.next_event();
             let Some(event) = event else { break };
             match event {
-                RuntimeEvent::Callback { rules_engine_id, callback, payload } => {
+                RuntimeEvent::Callback {
+                    rules_engine_id,
+                    callback,
+                    payload,
+                } => {
                     self.dispatch_callback(&rules_engine_id, callback, payload);
                 }
                 RuntimeEvent::Command(command) => lock(&self.shared).send_command(command),
                 RuntimeEvent::NexoriResult(result) => {
                     lock(&self.shared).report(&result);
                 }
-                RuntimeEvent::AdmissionDirty { .. } | RuntimeEvent::AdmissionReservationConsumed { .. } => {}
-                RuntimeEvent::PlayerDisconnected { match_id, player, reason, at_epoch_ms, .. } => {
+                RuntimeEvent::AdmissionDirty { .. }
+                | RuntimeEvent::AdmissionReservationConsumed { .. } => {}
+                RuntimeEvent::PlayerDisconnected {
+                    match_id,
+                    player,
+                    reason,
+                    at_epoch_ms,
+                    ..
+                } => {
                     let player = player.hyphenated().to_string();
                     self.call_match(&match_id, None, |b, s| {
-                        b.nexori_minigame_game_events().call_on_player_disconnected(s, &match_id, &player, &reason, at_epoch_ms)
+                        b.nexori_minigame_game_events().call_on_player_disconnected(
+                            s,
+                            &match_id,
+                            &player,
+                            &reason,
+                            at_epoch_ms,
+                        )
                     });
                 }
             }
         }
     }
 
-    fn dispatch_callback(&mut self, rules_engine_id: &str, callback: Callback, payload: CallbackPayload) {
+    fn dispatch_callback(
+        &mut self,
+        rules_engine_id: &str,
+        callback: Callback,
+        payload: CallbackPayload,
+    ) {
         let match_id = payload.match_id().to_string();
-        let kind = if callback == Callback::PlayerAfkChanged { ListenerKind::Afk } else { ListenerKind::Lifecycle };
+        let kind = if callback == Callback::PlayerAfkChanged {
+            ListenerKind::Afk
+        } else {
+            ListenerKind::Lifecycle
+        };
+        tracing::trace!(target: "nexori::host", match_id, callback = callback.as_str(), rules_engine_id, "dispatch");
         if let Some(mod_name) = self.routes.get(rules_engine_id).cloned() {
             if !self.faulted.contains(&match_id) && self.ensure_instance(&match_id, &mod_name) {
-                let listens = self.instances[&match_id].instance.store.data().listens(kind, rules_engine_id);
+                let listens = self.instances[&match_id]
+                    .instance
+                    .store
+                    .data()
+                    .listens(kind, rules_engine_id);
+                if !listens {
+                    tracing::debug!(target: "nexori::host", match_id, callback = callback.as_str(), "mod does not listen; not delivered");
+                }
                 if listens {
                     {
                         let mut shared = lock(&self.shared);
@@ -317,7 +393,9 @@ impl ArenaHost {
                             reason: payload.reason().to_string(),
                         });
                     }
-                    self.call_match(&match_id, Some(&mod_name), |b, s| call_listener(b, s, callback, &payload));
+                    self.call_match(&match_id, Some(&mod_name), |b, s| {
+                        call_listener(b, s, callback, &payload)
+                    });
                 }
             }
         }
@@ -334,7 +412,9 @@ impl ArenaHost {
         if self.instances.contains_key(match_id) {
             return true;
         }
-        let Some(loaded) = self.mods.get(mod_name) else { return false };
+        let Some(loaded) = self.mods.get(mod_name) else {
+            return false;
+        };
         let store = new_store(
             &self.engine,
             loaded.info.clone(),
@@ -344,7 +424,13 @@ impl ArenaHost {
         );
         match ModInstance::start(&loaded.pre, store) {
             Ok(instance) => {
-                self.instances.insert(match_id.to_string(), MatchInstance { mod_name: mod_name.to_string(), instance });
+                self.instances.insert(
+                    match_id.to_string(),
+                    MatchInstance {
+                        mod_name: mod_name.to_string(),
+                        instance,
+                    },
+                );
                 true
             }
             Err(fault) => {
@@ -359,7 +445,10 @@ impl ArenaHost {
         &mut self,
         match_id: &str,
         expected_mod: Option<&str>,
-        f: impl FnOnce(&crate::wasm::since_v1_0_0::RulesMod, &mut wasmtime::Store<InstanceState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(
+            &crate::wasm::since_v1_0_0::RulesMod,
+            &mut wasmtime::Store<InstanceState>,
+        ) -> wasmtime::Result<R>,
     ) -> Option<R> {
         let entry = self.instances.get_mut(match_id)?;
         if expected_mod.is_some_and(|m| m != entry.mod_name) {
@@ -379,7 +468,11 @@ impl ArenaHost {
     fn fault(&mut self, match_id: &str, mod_name: &str, fault: Fault) {
         self.instances.remove(match_id);
         self.faulted.insert(match_id.to_string());
-        let sha = self.mods.get(mod_name).map(|m| m.info.sha256.clone()).unwrap_or_default();
+        let sha = self
+            .mods
+            .get(mod_name)
+            .map(|m| m.info.sha256.clone())
+            .unwrap_or_default();
         tracing::error!(
             target: "nexori::faults",
             module = mod_name,
@@ -410,9 +503,9 @@ fn call_listener(
 ) -> wasmtime::Result<()> {
     let lifecycle = bindings.nexori_minigame_lifecycle_listener();
     match (callback, payload) {
-        (Callback::PlayerAfkChanged, CallbackPayload::Afk(e)) => {
-            bindings.nexori_minigame_afk_listener().call_on_player_afk_changed(store, &convert::afk_event(e))
-        }
+        (Callback::PlayerAfkChanged, CallbackPayload::Afk(e)) => bindings
+            .nexori_minigame_afk_listener()
+            .call_on_player_afk_changed(store, &convert::afk_event(e)),
         (Callback::PlayerArrived, CallbackPayload::Player(e)) => {
             lifecycle.call_on_player_arrived(store, &convert::player_event(e))
         }
@@ -423,14 +516,22 @@ fn call_listener(
             let e = convert::match_event(e);
             match callback {
                 Callback::MatchCreated => lifecycle.call_on_match_created(store, &e),
-                Callback::MatchPlacementCompleted => lifecycle.call_on_match_placement_completed(store, &e),
+                Callback::MatchPlacementCompleted => {
+                    lifecycle.call_on_match_placement_completed(store, &e)
+                }
                 Callback::MatchStartAllowed => lifecycle.call_on_match_start_allowed(store, &e),
-                Callback::MatchCancellationRequested => lifecycle.call_on_match_cancellation_requested(store, &e),
+                Callback::MatchCancellationRequested => {
+                    lifecycle.call_on_match_cancellation_requested(store, &e)
+                }
                 Callback::MatchCompleted => lifecycle.call_on_match_completed(store, &e),
                 Callback::MatchRuntimeClosed => lifecycle.call_on_match_runtime_closed(store, &e),
-                other => Err(wasmtime::format_err!("callback {other} does not carry a match event")),
+                other => Err(wasmtime::format_err!(
+                    "callback {other} does not carry a match event"
+                )),
             }
         }
-        (callback, _) => Err(wasmtime::format_err!("callback {callback} got the wrong payload")),
+        (callback, _) => Err(wasmtime::format_err!(
+            "callback {callback} got the wrong payload"
+        )),
     }
 }

@@ -15,10 +15,24 @@ pub enum BridgeMessage {
     MatchCreate(LaunchSpec),
     PlayerArrive(Arrival),
     PlayerPlaced(Placed),
-    PlayerActivity { player: Uuid, source: AfkSource },
-    PlayerDisconnect { player: Uuid, reason: String },
-    GameEvent { match_id: String, kind: String, player: Option<Uuid>, data: Option<Value> },
-    MatchEnd { match_id: String, reason: String },
+    PlayerActivity {
+        player: Uuid,
+        source: AfkSource,
+    },
+    PlayerDisconnect {
+        player: Uuid,
+        reason: String,
+    },
+    GameEvent {
+        match_id: String,
+        kind: String,
+        player: Option<Uuid>,
+        data: Option<Value>,
+    },
+    MatchEnd {
+        match_id: String,
+        reason: String,
+    },
     /// Scenario files only: lets time pass.
     Wait,
 }
@@ -33,7 +47,11 @@ pub enum BridgeError {
     #[error("unknown message type {0:?}")]
     UnknownType(String),
     #[error("{ty}: field {field:?}: {problem}")]
-    Field { ty: String, field: String, problem: String },
+    Field {
+        ty: String,
+        field: String,
+        problem: String,
+    },
 }
 
 /// The known message types.
@@ -66,7 +84,11 @@ fn describe(v: &Value) -> &'static str {
 
 impl<'a> Fields<'a> {
     fn err(&self, field: &str, problem: impl Into<String>) -> BridgeError {
-        BridgeError::Field { ty: self.ty.to_string(), field: field.to_string(), problem: problem.into() }
+        BridgeError::Field {
+            ty: self.ty.to_string(),
+            field: field.to_string(),
+            problem: problem.into(),
+        }
     }
 
     fn get(&self, field: &str) -> Option<&'a Value> {
@@ -77,18 +99,26 @@ impl<'a> Fields<'a> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.err(field, format!("expected a string, got {}", describe(other)))),
+            Some(other) => {
+                Err(self.err(field, format!("expected a string, got {}", describe(other))))
+            }
         }
     }
 
     fn required_string(&self, field: &str) -> Result<String, BridgeError> {
-        self.string(field)?.ok_or_else(|| self.err(field, "is required"))
+        self.string(field)?
+            .ok_or_else(|| self.err(field, "is required"))
     }
 
     fn uuid_in(&self, field: &str, value: &Value) -> Result<Uuid, BridgeError> {
         match value {
-            Value::String(s) => parse_uuid(s).ok_or_else(|| self.err(field, format!("{s:?} is not a UUID"))),
-            other => Err(self.err(field, format!("expected a UUID string, got {}", describe(other)))),
+            Value::String(s) => {
+                parse_uuid(s).ok_or_else(|| self.err(field, format!("{s:?} is not a UUID")))
+            }
+            other => Err(self.err(
+                field,
+                format!("expected a UUID string, got {}", describe(other)),
+            )),
         }
     }
 
@@ -97,16 +127,24 @@ impl<'a> Fields<'a> {
     }
 
     fn required_uuid(&self, field: &str) -> Result<Uuid, BridgeError> {
-        self.uuid(field)?.ok_or_else(|| self.err(field, "is required"))
+        self.uuid(field)?
+            .ok_or_else(|| self.err(field, "is required"))
     }
 
     fn int_in(&self, field: &str, value: &Value) -> Result<i64, BridgeError> {
         match value {
             Value::Number(n) => n
                 .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map(|f| f as i64)
+                })
                 .ok_or_else(|| self.err(field, format!("{n} is not an integer"))),
-            other => Err(self.err(field, format!("expected an integer, got {}", describe(other)))),
+            other => Err(self.err(
+                field,
+                format!("expected an integer, got {}", describe(other)),
+            )),
         }
     }
 
@@ -118,7 +156,10 @@ impl<'a> Fields<'a> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(self.err(field, format!("expected a boolean, got {}", describe(other)))),
+            Some(other) => Err(self.err(
+                field,
+                format!("expected a boolean, got {}", describe(other)),
+            )),
         }
     }
 
@@ -126,14 +167,24 @@ impl<'a> Fields<'a> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::Object(obj)) => Ok(Some(Fields { ty: self.ty, obj })),
-            Some(other) => Err(self.err(field, format!("expected an object, got {}", describe(other)))),
+            Some(other) => Err(self.err(
+                field,
+                format!("expected an object, got {}", describe(other)),
+            )),
         }
     }
 
-    fn enumeration<T>(&self, field: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> Result<Option<T>, BridgeError> {
+    fn enumeration<T>(
+        &self,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        allowed: &str,
+    ) -> Result<Option<T>, BridgeError> {
         match self.string(field)? {
             None => Ok(None),
-            Some(s) => parse(&s).map(Some).ok_or_else(|| self.err(field, format!("{s:?} is not one of {allowed}"))),
+            Some(s) => parse(&s)
+                .map(Some)
+                .ok_or_else(|| self.err(field, format!("{s:?} is not one of {allowed}"))),
         }
     }
 }
@@ -141,7 +192,10 @@ impl<'a> Fields<'a> {
 /// Parses one message.
 pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
     let obj = value.as_object().ok_or(BridgeError::NotAnObject)?;
-    let ty = obj.get("type").and_then(Value::as_str).ok_or(BridgeError::MissingType)?;
+    let ty = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or(BridgeError::MissingType)?;
     let f = Fields { ty, obj };
     Ok(match ty {
         "match.create" => BridgeMessage::MatchCreate(parse_launch(&f)?),
@@ -168,7 +222,12 @@ pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
                 None => AfkSource::PlayerInput,
                 Some(s) => match AfkSource::parse(s) {
                     Some(source @ (AfkSource::PlayerInput | AfkSource::InventoryPacket)) => source,
-                    _ => return Err(f.err("source", format!("{s:?} is not one of PLAYER_INPUT, INVENTORY_PACKET"))),
+                    _ => {
+                        return Err(f.err(
+                            "source",
+                            format!("{s:?} is not one of PLAYER_INPUT, INVENTORY_PACKET"),
+                        ));
+                    }
                 },
             },
         },
@@ -201,7 +260,9 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
                 let player = match item {
                     Value::Object(obj) => {
                         let p = Fields { ty: f.ty, obj };
-                        let uuid = p.get("uuid").ok_or_else(|| f.err(&field, "has no \"uuid\""))?;
+                        let uuid = p
+                            .get("uuid")
+                            .ok_or_else(|| f.err(&field, "has no \"uuid\""))?;
                         ExpectedPlayer {
                             uuid: f.uuid_in(&format!("{field}.uuid"), uuid)?,
                             name: p.string("name")?.unwrap_or_default(),
@@ -214,12 +275,22 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
                         name: String::new(),
                         assignment_id: String::new(),
                     },
-                    other => return Err(f.err(&field, format!("expected an object, got {}", describe(other)))),
+                    other => {
+                        return Err(f.err(
+                            &field,
+                            format!("expected an object, got {}", describe(other)),
+                        ));
+                    }
                 };
                 expected_players.push(player);
             }
         }
-        Some(other) => return Err(f.err("expectedPlayers", format!("expected an array, got {}", describe(other)))),
+        Some(other) => {
+            return Err(f.err(
+                "expectedPlayers",
+                format!("expected an array, got {}", describe(other)),
+            ));
+        }
     }
     let admission = match f.object("admission")? {
         None => None,
@@ -234,7 +305,9 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
         None => None,
         Some(p) => Some(AfkPolicy::normalized(
             p.boolean("enabled")?.unwrap_or(false),
-            p.int("inactivityTimeoutSeconds")?.unwrap_or(30).clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+            p.int("inactivityTimeoutSeconds")?
+                .unwrap_or(30)
+                .clamp(i32::MIN as i64, i32::MAX as i64) as i32,
         )),
     };
     Ok(LaunchSpec {
@@ -244,7 +317,11 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
         rules_engine_id: f.string("rulesEngineId")?.unwrap_or_default(),
         assignment_id: f.string("assignmentId")?.unwrap_or_default(),
         external_match_id: f.string("externalMatchId")?.unwrap_or_default(),
-        match_source: f.enumeration("matchSource", MatchSource::parse, "LOCAL_FIFO, BACKEND_DRIVEN")?,
+        match_source: f.enumeration(
+            "matchSource",
+            MatchSource::parse,
+            "LOCAL_FIFO, BACKEND_DRIVEN",
+        )?,
         expected_players,
         expected_player_count: f.int("expectedPlayerCount")?,
         minimum_initial_players: f.int("minimumInitialPlayers")?,
@@ -261,20 +338,44 @@ mod tests {
 
     #[test]
     fn errors_name_the_message_and_the_field() {
-        let err = parse(&json!({"type": "player.arrive", "matchId": "m1", "player": "nope"})).unwrap_err();
-        assert_eq!(err.to_string(), r#"player.arrive: field "player": "nope" is not a UUID"#);
-        let err = parse(&json!({"type": "player.arrive", "player": "11111111-1111-1111-1111-111111111111"})).unwrap_err();
-        assert_eq!(err.to_string(), r#"player.arrive: field "matchId": is required"#);
-        let err = parse(&json!({"type": "match.create", "matchId": "m", "expectedPlayers": [{"uuid": 3}]})).unwrap_err();
-        assert_eq!(err.to_string(), r#"match.create: field "expectedPlayers[0].uuid": expected a UUID string, got a number"#);
-        assert_eq!(parse(&json!({"type": "nope"})).unwrap_err(), BridgeError::UnknownType("nope".into()));
+        let err = parse(&json!({"type": "player.arrive", "matchId": "m1", "player": "nope"}))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"player.arrive: field "player": "nope" is not a UUID"#
+        );
+        let err = parse(
+            &json!({"type": "player.arrive", "player": "11111111-1111-1111-1111-111111111111"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"player.arrive: field "matchId": is required"#
+        );
+        let err = parse(
+            &json!({"type": "match.create", "matchId": "m", "expectedPlayers": [{"uuid": 3}]}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"match.create: field "expectedPlayers[0].uuid": expected a UUID string, got a number"#
+        );
+        assert_eq!(
+            parse(&json!({"type": "nope"})).unwrap_err(),
+            BridgeError::UnknownType("nope".into())
+        );
         assert_eq!(parse(&json!([1])).unwrap_err(), BridgeError::NotAnObject);
     }
 
     #[test]
     fn uuids_are_accepted_in_any_case() {
-        let msg = parse(&json!({"type": "player.disconnect", "player": "AAAAAAAA-1111-1111-1111-111111111111"})).unwrap();
-        let BridgeMessage::PlayerDisconnect { player, .. } = msg else { panic!() };
+        let msg = parse(
+            &json!({"type": "player.disconnect", "player": "AAAAAAAA-1111-1111-1111-111111111111"}),
+        )
+        .unwrap();
+        let BridgeMessage::PlayerDisconnect { player, .. } = msg else {
+            panic!()
+        };
         assert_eq!(player.to_string(), "aaaaaaaa-1111-1111-1111-111111111111");
     }
 }

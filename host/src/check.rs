@@ -14,19 +14,36 @@ use crate::wasm::loader::WIT_PACKAGE;
 /// `init` in a probe instance) and describes it. The error says what is wrong.
 pub fn check_file(path: &Path, config_json: Option<&str>) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read the file: {e}"))?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut config = HostConfig::default();
     if let Some(text) = config_json {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| anyhow::anyhow!("--config is not valid JSON: {e}"))?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| anyhow::anyhow!("--config is not valid JSON: {e}"))?;
         config.mods.insert(name.clone(), value);
     }
     let reporter = RecordingReporter::new(config.clone(), IdGenerator::Random);
-    let settings = EngineSettings { max_instances: 4, ..EngineSettings::default() };
-    let mut host = ArenaHost::new(config, HostClock::Virtual(VirtualClock::new(0)), Box::new(reporter), false, &settings)?;
+    let settings = EngineSettings {
+        max_instances: 4,
+        ..EngineSettings::default()
+    };
+    let mut host = ArenaHost::new(
+        config,
+        HostClock::Virtual(VirtualClock::new(0)),
+        Box::new(reporter),
+        false,
+        &settings,
+    )?;
     let loaded = host.load_mod(&name, &bytes)?;
     let mut out = String::new();
-    writeln!(out, "mod:        {name} ({}, {} KiB)", path.display(), bytes.len().div_ceil(1024))?;
+    writeln!(
+        out,
+        "mod:        {name} ({}, {} KiB)",
+        path.display(),
+        bytes.len().div_ceil(1024)
+    )?;
     writeln!(out, "sha256:     {}", loaded.info.sha256)?;
     writeln!(out, "world:      {WIT_PACKAGE} rules-mod — ok")?;
     let ids: Vec<&str> = loaded.info.scope.iter().map(String::as_str).collect();

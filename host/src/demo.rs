@@ -27,10 +27,19 @@ pub fn run(mods: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         let output = scenario::run(&scenario, mods, &RunOptions::default())?;
         writeln!(out, "\n=== {title} ===\n")?;
         for entry in &output.trace {
-            writeln!(out, "{}", scenario::timeline_line(entry, scenario.start_epoch_ms))?;
+            writeln!(
+                out,
+                "{}",
+                scenario::timeline_line(entry, scenario.start_epoch_ms)
+            )?;
         }
         for entry in &output.trace {
-            if let TraceEntry::Result { body, backend_report_status, .. } = entry {
+            if let TraceEntry::Result {
+                body,
+                backend_report_status,
+                ..
+            } = entry
+            {
                 writeln!(out, "\nPOST /nexori/results ({backend_report_status}):")?;
                 writeln!(out, "{}", serde_json::to_string_pretty(body)?)?;
             }

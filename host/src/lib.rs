@@ -7,17 +7,17 @@
 //! - [`host`]: the orchestrator that ties the runtime, the mods, timers and reporting together;
 //! - front ends: [`bridge`] messages, [`scenario`] files and the simulation [`trace`].
 
-pub mod clock;
-pub mod commands;
-pub mod ids;
-pub mod runtime;
-pub mod wasm;
-pub mod config;
-pub mod reporting;
-pub mod shared;
-pub mod trace;
 pub mod arena_host;
 pub mod bridge;
 pub mod check;
+pub mod clock;
+pub mod commands;
+pub mod config;
 pub mod demo;
+pub mod ids;
+pub mod reporting;
+pub mod runtime;
 pub mod scenario;
+pub mod shared;
+pub mod trace;
+pub mod wasm;

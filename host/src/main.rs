@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use nexori_host::scenario::{self, RunOptions, Scenario};
 
 #[derive(Parser)]
-#[command(name = "nexori", version, about = "Nexori arena runtime: a WebAssembly host for minigame rules mods")]
+#[command(
+    name = "nexori",
+    version,
+    about = "Nexori arena runtime: a WebAssembly host for minigame rules mods"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,7 +41,7 @@ enum Command {
     /// Play the bundled demo matches through the example mods and show what happened.
     Demo {
         /// Directory of the example mods (built by `cargo xtask build-mods`).
-        #[arg(long, default_value = "target/mods")]
+        #[arg(long, default_value = "target/nexori-mods")]
         mods: PathBuf,
     },
 }
@@ -46,7 +50,11 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     match cli.command {
-        Command::Simulate { mods, scenario, json } => simulate(&mods, &scenario, json),
+        Command::Simulate {
+            mods,
+            scenario,
+            json,
+        } => simulate(&mods, &scenario, json),
         Command::Check { module, config } => check(&module, config.as_deref()),
         Command::Demo { mods } => demo(&mods),
     }
@@ -55,7 +63,10 @@ fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("NEXORI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
@@ -83,7 +94,10 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
         }
     } else {
         for entry in &output.trace {
-            println!("{}", scenario::timeline_line(entry, scenario.start_epoch_ms));
+            println!(
+                "{}",
+                scenario::timeline_line(entry, scenario.start_epoch_ms)
+            );
         }
     }
     ExitCode::SUCCESS

@@ -58,15 +58,27 @@ impl IdGenerator {
 
 /// The part of the §3.1 plan that does not depend on the store: reporting switches and
 /// `externalMatchId`. `None` means "go on and store it".
-pub fn precheck(config: &HostConfig, result: &AcceptedResult) -> Option<(BackendReportStatus, &'static str)> {
+pub fn precheck(
+    config: &HostConfig,
+    result: &AcceptedResult,
+) -> Option<(BackendReportStatus, &'static str)> {
     if !config.result_reporting_enabled {
-        return Some((BackendReportStatus::Disabled, "Result reporting is disabled."));
+        return Some((
+            BackendReportStatus::Disabled,
+            "Result reporting is disabled.",
+        ));
     }
     if !config.backend_usable() {
-        return Some((BackendReportStatus::Disabled, "Result reporting requires baseUrl and serverToken."));
+        return Some((
+            BackendReportStatus::Disabled,
+            "Result reporting requires baseUrl and serverToken.",
+        ));
     }
     if result.external_match_id.is_empty() {
-        return Some((BackendReportStatus::ExternalMatchMissing, "Match has no externalMatchId."));
+        return Some((
+            BackendReportStatus::ExternalMatchMissing,
+            "Match has no externalMatchId.",
+        ));
     }
     None
 }
@@ -82,7 +94,11 @@ pub fn duplicate_status<'a>(
         let same_external = !external.is_empty() && external == result.external_match_id;
         if same_local || same_external {
             return Some(if hash == result.payload_hash {
-                (BackendReportStatus::AlreadySubmitted, "Result already exists.", result_id.to_string())
+                (
+                    BackendReportStatus::AlreadySubmitted,
+                    "Result already exists.",
+                    result_id.to_string(),
+                )
             } else {
                 (
                     BackendReportStatus::DuplicateConflict,
@@ -112,7 +128,11 @@ pub struct RecordingReporter {
 
 impl RecordingReporter {
     pub fn new(config: HostConfig, ids: IdGenerator) -> Self {
-        Self { config, ids, results: Vec::new() }
+        Self {
+            config,
+            ids,
+            results: Vec::new(),
+        }
     }
 }
 
@@ -137,12 +157,25 @@ impl ResultReporter for RecordingReporter {
             )
         });
         if let Some((status, message, result_id)) = duplicate_status(existing, result) {
-            return EnqueueOutcome { result_id: result_id.clone(), body: result.body(&result_id, &server_id, now), ..unsent(status, message) };
+            return EnqueueOutcome {
+                result_id: result_id.clone(),
+                body: result.body(&result_id, &server_id, now),
+                ..unsent(status, message)
+            };
         }
         let result_id = self.ids.next_uuid();
         let body = result.body(&result_id, &server_id, now);
-        self.results.push(RecordedResult { result_id: result_id.clone(), result: result.clone(), body: body.clone() });
-        EnqueueOutcome { status: BackendReportStatus::Queued, message: "Result queued.".to_string(), result_id, body }
+        self.results.push(RecordedResult {
+            result_id: result_id.clone(),
+            result: result.clone(),
+            body: body.clone(),
+        });
+        EnqueueOutcome {
+            status: BackendReportStatus::Queued,
+            message: "Result queued.".to_string(),
+            result_id,
+            body,
+        }
     }
 }
 

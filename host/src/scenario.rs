@@ -57,14 +57,17 @@ pub struct Scenario {
 
 impl Scenario {
     pub fn from_file(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::Read { path: path.display().to_string(), error: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Read {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
         Self::from_str(&text)
     }
 
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str) -> Result<Self, ScenarioError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ScenarioError::Json(e.to_string()))?;
         Self::from_value(value)
     }
 
@@ -73,11 +76,15 @@ impl Scenario {
     /// are not checked here: the host reports them as `error` entries when the step runs.
     pub fn from_value(value: Value) -> Result<Self, ScenarioError> {
         let Value::Object(mut root) = value else {
-            return Err(ScenarioError::Shape("the file must hold a JSON object".into()));
+            return Err(ScenarioError::Shape(
+                "the file must hold a JSON object".into(),
+            ));
         };
         let start_epoch_ms = match root.get("startEpochMs") {
             None | Some(Value::Null) => DEFAULT_START_EPOCH_MS,
-            Some(v) => v.as_i64().ok_or_else(|| ScenarioError::Shape("\"startEpochMs\" must be an integer".into()))?,
+            Some(v) => v.as_i64().ok_or_else(|| {
+                ScenarioError::Shape("\"startEpochMs\" must be an integer".into())
+            })?,
         };
         let config = match root.remove("config") {
             None | Some(Value::Null) => Map::new(),
@@ -95,17 +102,26 @@ impl Scenario {
                 Some(v) => v
                     .as_i64()
                     .filter(|at| *at >= 0)
-                    .ok_or_else(|| ScenarioError::Step { step: index, error: "\"at\" must be a non-negative integer".into() })?,
+                    .ok_or_else(|| ScenarioError::Step {
+                        step: index,
+                        error: "\"at\" must be a non-negative integer".into(),
+                    })?,
             };
             match bridge::parse(&message) {
                 Err(BridgeError::UnknownType(t)) => {
                     return Err(ScenarioError::Step {
                         step: index,
-                        error: format!("unknown step type {t:?} (known: {})", MESSAGE_TYPES.join(", ")),
+                        error: format!(
+                            "unknown step type {t:?} (known: {})",
+                            MESSAGE_TYPES.join(", ")
+                        ),
                     });
                 }
                 Err(e @ (BridgeError::NotAnObject | BridgeError::MissingType)) => {
-                    return Err(ScenarioError::Step { step: index, error: e.to_string() });
+                    return Err(ScenarioError::Step {
+                        step: index,
+                        error: e.to_string(),
+                    });
                 }
                 _ => {}
             }
@@ -114,7 +130,11 @@ impl Scenario {
         }
         // Steps run in `at` order, file order for ties (a stable sort).
         steps.sort_by_key(|s| s.at);
-        Ok(Self { start_epoch_ms, config, steps })
+        Ok(Self {
+            start_epoch_ms,
+            config,
+            steps,
+        })
     }
 
     /// The host configuration of this run: simulation defaults (reporting enabled, into the
@@ -149,15 +169,30 @@ pub struct RunOptions {
 }
 
 /// Runs a scenario against the mods in `mods_dir`.
-pub fn run(scenario: &Scenario, mods_dir: &Path, options: &RunOptions) -> Result<SimulationOutput, ScenarioError> {
+pub fn run(
+    scenario: &Scenario,
+    mods_dir: &Path,
+    options: &RunOptions,
+) -> Result<SimulationOutput, ScenarioError> {
     let config = scenario.host_config()?;
     let clock = VirtualClock::new(scenario.start_epoch_ms);
     let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(0x4e65_786f_7269));
-    let mut host = ArenaHost::new(config, HostClock::Virtual(clock), Box::new(reporter), true, &options.engine)
+    let mut host = ArenaHost::new(
+        config,
+        HostClock::Virtual(clock),
+        Box::new(reporter),
+        true,
+        &options.engine,
+    )
+    .map_err(|e| ScenarioError::Host(e.to_string()))?;
+    let failures = host
+        .load_mods_dir(mods_dir)
         .map_err(|e| ScenarioError::Host(e.to_string()))?;
-    let failures = host.load_mods_dir(mods_dir).map_err(|e| ScenarioError::Host(e.to_string()))?;
     if let Some((file, error)) = failures.into_iter().next() {
-        return Err(ScenarioError::Mod { file, error: error.to_string() });
+        return Err(ScenarioError::Mod {
+            file,
+            error: error.to_string(),
+        });
     }
     run_steps(&mut host, scenario);
     Ok(output(&host))
@@ -167,11 +202,17 @@ pub fn run(scenario: &Scenario, mods_dir: &Path, options: &RunOptions) -> Result
 pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) {
     for step in &scenario.steps {
         host.advance_to(scenario.start_epoch_ms + step.at);
-        let result = bridge::parse(&step.message).map_err(|e| e.to_string()).and_then(|m| host.apply(m));
+        let result = bridge::parse(&step.message)
+            .map_err(|e| e.to_string())
+            .and_then(|m| host.apply(m));
         if let Err(error) = result {
             let mut shared = lock(host.shared());
             let at = shared.now();
-            shared.trace.push(TraceEntry::Error { at, step: Some(step.index), error });
+            shared.trace.push(TraceEntry::Error {
+                at,
+                step: Some(step.index),
+                error,
+            });
         }
     }
 }
@@ -184,15 +225,22 @@ pub fn output(host: &ArenaHost) -> SimulationOutput {
     for m in shared.arena.all_matches() {
         let mut snapshot = serde_json::to_value(m.info()).unwrap_or(Value::Null);
         if let Value::Object(obj) = &mut snapshot {
-            obj.insert("placementState".into(), serde_json::to_value(m.placement_state()).unwrap_or(Value::Null));
+            obj.insert(
+                "placementState".into(),
+                serde_json::to_value(m.placement_state()).unwrap_or(Value::Null),
+            );
             obj.insert(
                 "admission".into(),
-                serde_json::to_value(crate::runtime::admission::evaluate(m, now)).unwrap_or(Value::Null),
+                serde_json::to_value(crate::runtime::admission::evaluate(m, now))
+                    .unwrap_or(Value::Null),
             );
         }
         matches.insert(m.match_id.clone(), snapshot);
     }
-    SimulationOutput { trace: shared.trace.take(), matches }
+    SimulationOutput {
+        trace: shared.trace.take(),
+        matches,
+    }
 }
 
 /// A readable line for one trace entry, with time relative to `start`.
@@ -206,22 +254,56 @@ pub fn timeline_line(entry: &TraceEntry, start: i64) -> String {
         s.get(..8).map(|p| format!("{p}…")).unwrap_or(s)
     };
     match entry {
-        TraceEntry::Callback { at, mod_name, callback, match_id, player, reason } => format!(
+        TraceEntry::Callback {
+            at,
+            mod_name,
+            callback,
+            match_id,
+            player,
+            reason,
+        } => format!(
             "{}  {mod_name}.{callback}({match_id}{}) {reason}",
             rel(*at),
-            player.map(|p| format!(", {}", short(&p))).unwrap_or_default()
+            player
+                .map(|p| format!(", {}", short(&p)))
+                .unwrap_or_default()
         ),
-        TraceEntry::Api { at, mod_name, method, match_id, player, status, message, backend_report_status, .. } => {
+        TraceEntry::Api {
+            at,
+            mod_name,
+            method,
+            match_id,
+            player,
+            status,
+            message,
+            backend_report_status,
+            ..
+        } => {
             format!(
                 "{}    {mod_name} → {method}({}{}) = {status}{}{}",
                 rel(*at),
                 match_id.as_deref().unwrap_or(""),
-                player.as_deref().map(|p| format!(", {}", short(&p))).unwrap_or_default(),
-                backend_report_status.as_deref().map(|b| format!(" / {b}")).unwrap_or_default(),
-                if message.is_empty() { String::new() } else { format!(" — {message}") }
+                player
+                    .as_deref()
+                    .map(|p| format!(", {}", short(&p)))
+                    .unwrap_or_default(),
+                backend_report_status
+                    .as_deref()
+                    .map(|b| format!(" / {b}"))
+                    .unwrap_or_default(),
+                if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {message}")
+                }
             )
         }
-        TraceEntry::Result { at, body, backend_report_status, .. } => format!(
+        TraceEntry::Result {
+            at,
+            body,
+            backend_report_status,
+            ..
+        } => format!(
             "{}  RESULT {} reason={} players={} ({backend_report_status})",
             rel(*at),
             body["localMatchId"].as_str().unwrap_or(""),
@@ -230,7 +312,11 @@ pub fn timeline_line(entry: &TraceEntry, start: i64) -> String {
                 .as_array()
                 .map(|ps| ps
                     .iter()
-                    .map(|p| format!("{}={}", short(&p["playerUuid"].as_str().unwrap_or("")), p["outcome"].as_str().unwrap_or("")))
+                    .map(|p| format!(
+                        "{}={}",
+                        short(&p["playerUuid"].as_str().unwrap_or("")),
+                        p["outcome"].as_str().unwrap_or("")
+                    ))
                     .collect::<Vec<_>>()
                     .join(" "))
                 .unwrap_or_default()
@@ -243,17 +329,36 @@ pub fn timeline_line(entry: &TraceEntry, start: i64) -> String {
             body["admissionStateSequence"]
         ),
         TraceEntry::Command { at, command } => {
-            format!("{}  → game {}", rel(*at), serde_json::to_string(command).unwrap_or_default())
+            format!(
+                "{}  → game {}",
+                rel(*at),
+                serde_json::to_string(command).unwrap_or_default()
+            )
         }
-        TraceEntry::Fault { at, mod_name, match_id, error } => {
-            format!("{}  FAULT {mod_name} in {}: {error}", rel(*at), match_id.as_deref().unwrap_or("-"))
+        TraceEntry::Fault {
+            at,
+            mod_name,
+            match_id,
+            error,
+        } => {
+            format!(
+                "{}  FAULT {mod_name} in {}: {error}",
+                rel(*at),
+                match_id.as_deref().unwrap_or("-")
+            )
         }
         TraceEntry::Error { at, step, error } => format!(
             "{}  ERROR{}: {error}",
             rel(*at),
             step.map(|s| format!(" (step {s})")).unwrap_or_default()
         ),
-        TraceEntry::Log { at, mod_name, level, message, .. } => {
+        TraceEntry::Log {
+            at,
+            mod_name,
+            level,
+            message,
+            ..
+        } => {
             format!("{}    [{level}] {mod_name}: {message}", rel(*at))
         }
     }

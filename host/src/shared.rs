@@ -28,7 +28,9 @@ impl Timers {
     pub fn set(&mut self, match_id: &str, at: i64, limit: usize) -> Result<u64, String> {
         let count = self.per_match.entry(match_id.to_string()).or_default();
         if *count >= limit {
-            return Err(format!("too many pending timers: the limit is {limit} per match"));
+            return Err(format!(
+                "too many pending timers: the limit is {limit} per match"
+            ));
         }
         *count += 1;
         self.next_id += 1;
@@ -76,8 +78,12 @@ impl Timers {
     }
 
     pub fn drop_match(&mut self, match_id: &str) {
-        let ids: Vec<(i64, u64)> =
-            self.by_id.iter().filter(|(_, (_, m))| m == match_id).map(|(id, (at, _))| (*at, *id)).collect();
+        let ids: Vec<(i64, u64)> = self
+            .by_id
+            .iter()
+            .filter(|(_, (_, m))| m == match_id)
+            .map(|(id, (at, _))| (*at, *id))
+            .collect();
         for (at, id) in ids {
             self.remove(at, id);
         }
@@ -107,8 +113,18 @@ impl Shared {
 
     pub fn send_command(&mut self, command: GameServerCommand) {
         let at = self.now();
-        self.trace.push(TraceEntry::Command { at, command: command.clone() });
+        self.trace.push(TraceEntry::Command {
+            at,
+            command: command.clone(),
+        });
         self.outbox.push_back((at, command));
+    }
+
+    /// Sends the commands the last runtime operation issued.
+    pub fn flush_commands(&mut self) {
+        for command in self.arena.take_commands() {
+            self.send_command(command);
+        }
     }
 
     /// Hands an accepted result to reporting and records its body in the trace.
@@ -131,5 +147,7 @@ pub type SharedHandle = Arc<Mutex<Shared>>;
 /// Locks the shared state. A panic while it was held (a host bug) poisons it; the state is
 /// still consistent at operation granularity, so keep serving rather than take every match down.
 pub fn lock(shared: &SharedHandle) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

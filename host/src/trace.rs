@@ -42,7 +42,12 @@ pub enum TraceEntry {
         result: Option<Value>,
     },
     #[serde(rename_all = "camelCase")]
-    Result { at: i64, body: Value, match_status: String, backend_report_status: String },
+    Result {
+        at: i64,
+        body: Value,
+        match_status: String,
+        backend_report_status: String,
+    },
     #[serde(rename_all = "camelCase")]
     Admission { at: i64, body: Value },
     #[serde(rename_all = "camelCase")]
@@ -88,7 +93,10 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
-        Self { enabled, entries: Vec::new() }
+        Self {
+            enabled,
+            entries: Vec::new(),
+        }
     }
 
     pub fn is_enabled(&self) -> bool {

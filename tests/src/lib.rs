@@ -1,1 +1,128 @@
+//! Helpers for the integration tests: compiled mods, run through the real host.
 
+use std::path::PathBuf;
+
+use nexori_host::scenario::{self, RunOptions, Scenario, SimulationOutput};
+use serde_json::{Value, json};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// `target/nexori-mods`, where `cargo xtask build-mods` puts the example mods.
+pub fn mods_dir() -> PathBuf {
+    let dir = root().join("target").join("nexori-mods");
+    assert!(
+        dir.join("scripted.wasm").is_file(),
+        "{} has no scripted.wasm: build the mods first with `cargo xtask build-mods` (or run `cargo xtask test`)",
+        dir.display()
+    );
+    dir
+}
+
+/// A mods directory holding only the named mods, so a test controls exactly what is loaded.
+pub fn mods_subset(names: &[&str]) -> tempdir::Dir {
+    let dir = tempdir::Dir::new();
+    for name in names {
+        let file = format!("{name}.wasm");
+        std::fs::copy(mods_dir().join(&file), dir.path().join(&file)).expect("copy mod");
+    }
+    dir
+}
+
+/// Runs a scenario given as JSON against the mods in `dir`.
+pub fn simulate_in(dir: &std::path::Path, scenario: Value) -> SimulationOutput {
+    let scenario = Scenario::from_value(scenario).expect("valid scenario");
+    scenario::run(&scenario, dir, &RunOptions::default()).expect("scenario runs")
+}
+
+/// The trace as JSON values, for assertions against the contract's field names.
+pub fn trace_json(output: &SimulationOutput) -> Vec<Value> {
+    output
+        .trace
+        .iter()
+        .map(|e| serde_json::to_value(e).expect("serialisable"))
+        .collect()
+}
+
+/// Trace entries of one kind.
+pub fn of_kind(trace: &[Value], kind: &str) -> Vec<Value> {
+    trace
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// Player UUID `n`, lowercase.
+pub fn player(n: u8) -> String {
+    format!("{n:08x}-0000-4000-8000-000000000000")
+}
+
+/// A `match.create` step.
+pub fn create(at: i64, match_id: &str, rules: &str, players: &[u8]) -> Value {
+    json!({
+        "at": at, "type": "match.create", "matchId": match_id, "queueId": "q", "arenaId": "a",
+        "rulesEngineId": rules, "externalMatchId": format!("ext-{match_id}"),
+        "expectedPlayers": players.iter().map(|n| json!({"uuid": player(*n), "name": format!("P{n}")})).collect::<Vec<_>>()
+    })
+}
+
+/// `player.arrive` then `player.placed` for each player, 10 ms apart from `at`.
+pub fn join_all(at: i64, match_id: &str, players: &[u8]) -> Vec<Value> {
+    let mut steps = Vec::new();
+    for (i, n) in players.iter().enumerate() {
+        steps.push(json!({"at": at + i as i64 * 10, "type": "player.arrive", "matchId": match_id, "player": player(*n), "name": format!("P{n}")}));
+    }
+    for (i, n) in players.iter().enumerate() {
+        steps.push(json!({"at": at + 100 + i as i64 * 10, "type": "player.placed", "matchId": match_id, "player": player(*n)}));
+    }
+    steps
+}
+
+/// A `script.call` game event for the scripted mod.
+pub fn call(at: i64, match_id: &str, method: &str, args: Value) -> Value {
+    json!({"at": at, "type": "game.event", "matchId": match_id, "kind": "script.call",
+           "data": {"method": method, "args": args}})
+}
+
+/// Minimal temporary directories (no extra dependency for one helper).
+pub mod tempdir {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new() -> Self {
+            static N: AtomicU64 = AtomicU64::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "nexori-test-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&path).expect("create temp dir");
+            Self(path)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Default for Dir {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

@@ -5,9 +5,9 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::Arena;
 use super::match_state::{ExplicitClose, Match};
 use super::model::*;
-use super::Arena;
 use crate::ids::normalize_match_id;
 
 pub const MATCH_NO_LONGER_ACCEPTING_PLAYERS: &str = "MATCH_NO_LONGER_ACCEPTING_PLAYERS";
@@ -95,7 +95,8 @@ pub fn evaluate(m: &Match, now: i64) -> AdmissionState {
                 state.admission_open = true;
                 state.available_admission_slots = free;
             } else if m.match_started_at > 0 {
-                let until = m.match_started_at + i64::from(m.admission.backfill_window_seconds.max(0)) * 1000;
+                let until = m.match_started_at
+                    + i64::from(m.admission.backfill_window_seconds.max(0)) * 1000;
                 state.admission_open_until_epoch_ms = until;
                 if until > 0 && now <= until {
                     if free == 0 {
@@ -111,7 +112,8 @@ pub fn evaluate(m: &Match, now: i64) -> AdmissionState {
         }
     }
     if state.admission_reporting_closed {
-        state.primary_reason = if state.admission_reporting_close_reason == BACKFILL_WINDOW_EXPIRED {
+        state.primary_reason = if state.admission_reporting_close_reason == BACKFILL_WINDOW_EXPIRED
+        {
             "ADMISSION_WINDOW_EXPIRED".to_string()
         } else {
             "ADMISSION_CLOSED".to_string()
@@ -169,8 +171,8 @@ impl Arena {
             BackfillMode::PlacementOnly => !started,
             BackfillMode::ActiveWindow => {
                 !started || {
-                    let until =
-                        m.match_started_at + i64::from(m.admission.backfill_window_seconds.max(0)) * 1000;
+                    let until = m.match_started_at
+                        + i64::from(m.admission.backfill_window_seconds.max(0)) * 1000;
                     m.match_started_at > 0 && now <= until
                 }
             }
@@ -211,28 +213,45 @@ impl Arena {
         };
         let m = self.matches.get_mut(&id).expect("checked");
         if m.match_source != MatchSource::BackendDriven {
-            return answer(S::MatchNotBackendDriven, false, "Match is not backend-driven.");
+            return answer(
+                S::MatchNotBackendDriven,
+                false,
+                "Match is not backend-driven.",
+            );
         }
         if m.explicit_close.is_some() {
-            return answer(S::AlreadyClosed, true, "Admission was already closed locally.");
+            return answer(
+                S::AlreadyClosed,
+                true,
+                "Admission was already closed locally.",
+            );
         }
         let reason_id = reason.close_reason_id();
         m.explicit_close = Some(ExplicitClose {
             reason_id: reason_id.to_string(),
-            message: message.map(crate::ids::java_trim).unwrap_or_default().to_string(),
+            message: message
+                .map(crate::ids::java_trim)
+                .unwrap_or_default()
+                .to_string(),
         });
         self.mark_admission_dirty(&id, reason_id);
         if self.settings.admission_reporting_usable {
             answer(S::Closed, true, "Admission was closed locally.")
         } else {
-            answer(S::ReportingDisabled, true, "Admission was closed locally, but backend may not have been notified.")
+            answer(
+                S::ReportingDisabled,
+                true,
+                "Admission was closed locally, but backend may not have been notified.",
+            )
         }
     }
 
     /// §4.6: an empty runtime of a backend-driven, backfill-enabled match that was not closed
     /// yet closes admission with `MATCH_RUNTIME_ENDED`, so the backend stops offering it.
     pub(crate) fn close_admission_on_runtime_end(&mut self, match_id: &str) {
-        let Some(m) = self.matches.get_mut(match_id) else { return };
+        let Some(m) = self.matches.get_mut(match_id) else {
+            return;
+        };
         if m.match_source != MatchSource::BackendDriven
             || !m.admission.backfill_enabled
             || m.explicit_close.is_some()

@@ -66,11 +66,19 @@ impl MatchAfk {
     }
 
     pub fn afk_players(&self) -> Vec<Uuid> {
-        self.trackers.iter().filter(|(_, t)| t.afk).map(|(p, _)| *p).collect()
+        self.trackers
+            .iter()
+            .filter(|(_, t)| t.afk)
+            .map(|(p, _)| *p)
+            .collect()
     }
 
     fn effective_policy(&self, launch: AfkPolicy, player: Uuid) -> AfkPolicy {
-        self.player_overrides.get(&player).or(self.match_override.as_ref()).copied().unwrap_or(launch)
+        self.player_overrides
+            .get(&player)
+            .or(self.match_override.as_ref())
+            .copied()
+            .unwrap_or(launch)
     }
 
     /// The `nexoriAfk` block (schemaVersion 1) as of `now`.
@@ -79,14 +87,22 @@ impl MatchAfk {
             .rows
             .iter()
             .map(|r| {
-                let open = if r.currently_afk { (now - r.current_started_at).max(0) } else { 0 };
+                let open = if r.currently_afk {
+                    (now - r.current_started_at).max(0)
+                } else {
+                    0
+                };
                 json!([
                     r.player.hyphenated().to_string(),
                     r.name,
                     r.currently_afk,
                     r.closed_afk_ms + open,
                     r.afk_count,
-                    if r.currently_afk { r.current_started_at } else { 0 },
+                    if r.currently_afk {
+                        r.current_started_at
+                    } else {
+                        0
+                    },
                     r.last_idle_ms,
                     r.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
                 ])
@@ -119,14 +135,22 @@ impl Arena {
 
     /// A player entered the match: the detector's "first tick" sets their last activity.
     pub(crate) fn start_afk_tracking(&mut self, match_id: &str, player: Uuid, now: i64) {
-        let Some(m) = self.matches.get_mut(match_id) else { return };
+        let Some(m) = self.matches.get_mut(match_id) else {
+            return;
+        };
         let timeout_ms = Self::effective_timeout(m, player);
         match m.afk.trackers.get_mut(&player) {
             Some(t) => t.last_activity = now,
             None if timeout_ms.is_some() => {
                 m.afk.trackers.insert(
                     player,
-                    AfkTracker { last_activity: now, afk: false, external: false, hud_shown: false, timeout_ms },
+                    AfkTracker {
+                        last_activity: now,
+                        afk: false,
+                        external: false,
+                        hud_shown: false,
+                        timeout_ms,
+                    },
                 );
             }
             None => {}
@@ -136,7 +160,9 @@ impl Arena {
     /// A player left the match: their AFK state and override go, an open AFK span is closed in
     /// the report (no transition is dispatched: the player is gone).
     pub(crate) fn stop_afk_tracking(&mut self, match_id: &str, player: Uuid, now: i64) {
-        let Some(m) = self.matches.get_mut(match_id) else { return };
+        let Some(m) = self.matches.get_mut(match_id) else {
+            return;
+        };
         m.afk.player_overrides.remove(&player);
         if m.afk.trackers.remove(&player).is_some_and(|t| t.afk) {
             if let Some(row) = m.afk.rows.iter_mut().find(|r| r.player == player) {
@@ -150,9 +176,15 @@ impl Arena {
     /// Input from a player (`player.activity`). Players outside matches are ignored: activity is
     /// high-volume and carries no match id.
     pub fn player_activity(&mut self, player: Uuid, source: AfkSource, now: i64) {
-        let Some(match_id) = self.players.get(&player).and_then(|p| p.match_id.clone()) else { return };
-        let Some(m) = self.matches.get_mut(&match_id) else { return };
-        let Some(tracker) = m.afk.trackers.get_mut(&player) else { return };
+        let Some(match_id) = self.players.get(&player).and_then(|p| p.match_id.clone()) else {
+            return;
+        };
+        let Some(m) = self.matches.get_mut(&match_id) else {
+            return;
+        };
+        let Some(tracker) = m.afk.trackers.get_mut(&player) else {
+            return;
+        };
         let idle = now - tracker.last_activity;
         tracker.last_activity = now;
         if tracker.afk {
@@ -163,7 +195,9 @@ impl Arena {
 
     /// Marks players AFK whose idle time reached their timeout (inclusive).
     pub(crate) fn run_afk_timeouts(&mut self, match_id: &str, now: i64) {
-        let Some(m) = self.matches.get(match_id) else { return };
+        let Some(m) = self.matches.get(match_id) else {
+            return;
+        };
         let due: Vec<(Uuid, i64)> = m
             .afk
             .trackers
@@ -172,7 +206,15 @@ impl Arena {
             .map(|(p, t)| (*p, now - t.last_activity))
             .collect();
         for (player, idle) in due {
-            self.afk_transition(match_id, player, true, AfkSource::IdleTimeout, idle, true, now);
+            self.afk_transition(
+                match_id,
+                player,
+                true,
+                AfkSource::IdleTimeout,
+                idle,
+                true,
+                now,
+            );
         }
     }
 
@@ -189,7 +231,9 @@ impl Arena {
         now: i64,
     ) {
         let name = {
-            let Some(m) = self.matches.get(match_id) else { return };
+            let Some(m) = self.matches.get(match_id) else {
+                return;
+            };
             self.player_name(m, player)
         };
         let m = self.matches.get_mut(match_id).expect("present");
@@ -259,7 +303,11 @@ impl Arena {
             payload: CallbackPayload::Afk(event),
         });
         if (afk && show_hud) || (!afk && hud_was_shown) {
-            self.emit_command(GameServerCommand::AfkHud { match_id: match_id.to_string(), player, afk });
+            self.emit_command(GameServerCommand::AfkHud {
+                match_id: match_id.to_string(),
+                player,
+                afk,
+            });
         }
     }
 
@@ -267,7 +315,10 @@ impl Arena {
     pub fn set_player_afk(&mut self, request: SetPlayerAfk, now: i64) -> SetPlayerAfkResult {
         use SetPlayerAfkStatus as S;
         if normalize_match_id(&request.match_id).is_none() || request.player.is_none() {
-            return SetPlayerAfkResult::new(S::InvalidRequest, "Request, match id and player UUID must be valid.");
+            return SetPlayerAfkResult::new(
+                S::InvalidRequest,
+                "Request, match id and player UUID must be valid.",
+            );
         }
         let (id, player) = match self.check_player_update(&request.match_id, request.player, true) {
             Ok(ok) => ok,
@@ -280,13 +331,29 @@ impl Arena {
                 return SetPlayerAfkResult::new(status, message);
             }
         };
-        let current = self.matches[&id].afk.trackers.get(&player).is_some_and(|t| t.afk);
+        let current = self.matches[&id]
+            .afk
+            .trackers
+            .get(&player)
+            .is_some_and(|t| t.afk);
         if current == request.afk {
             return SetPlayerAfkResult::new(S::Unchanged, "");
         }
-        let idle = self.matches[&id].afk.trackers.get(&player).map_or(0, |t| (now - t.last_activity).max(0));
+        let idle = self.matches[&id]
+            .afk
+            .trackers
+            .get(&player)
+            .map_or(0, |t| (now - t.last_activity).max(0));
         let show_hud = request.show_hud;
-        self.afk_transition(&id, player, request.afk, AfkSource::ExternalApi, idle, show_hud, now);
+        self.afk_transition(
+            &id,
+            player,
+            request.afk,
+            AfkSource::ExternalApi,
+            idle,
+            show_hud,
+            now,
+        );
         SetPlayerAfkResult::new(S::Updated, "")
     }
 
@@ -310,12 +377,17 @@ impl Arena {
                 .map_err(|m| (PlayerCheck::MatchMissing, m))
                 .and_then(|id| {
                     if self.matches[&id].is_completed() {
-                        Err((PlayerCheck::Completed, super::messages::RESULT_ALREADY_SUBMITTED))
+                        Err((
+                            PlayerCheck::Completed,
+                            super::messages::RESULT_ALREADY_SUBMITTED,
+                        ))
                     } else {
                         Ok((id, None))
                     }
                 }),
-            Some(p) => self.check_player_update(match_id, p, true).map(|(id, p)| (id, Some(p))),
+            Some(p) => self
+                .check_player_update(match_id, p, true)
+                .map(|(id, p)| (id, Some(p))),
         };
         let (id, target) = match checked {
             Ok(ok) => ok,
@@ -328,14 +400,18 @@ impl Arena {
                 return SetAfkPolicyResult::new(status, message);
             }
         };
-        let policy = policy.flatten().map(|p| AfkPolicy::normalized(p.enabled, p.inactivity_timeout_seconds));
+        let policy = policy
+            .flatten()
+            .map(|p| AfkPolicy::normalized(p.enabled, p.inactivity_timeout_seconds));
         let m = self.matches.get_mut(&id).expect("checked");
         let affected: Vec<Uuid> = match target {
             Some(p) => vec![p],
             None => m.all_players().into_iter().collect(),
         };
-        let before: Vec<AfkPolicy> =
-            affected.iter().map(|p| m.afk.effective_policy(m.launch_afk_policy, *p)).collect();
+        let before: Vec<AfkPolicy> = affected
+            .iter()
+            .map(|p| m.afk.effective_policy(m.launch_afk_policy, *p))
+            .collect();
         match (target, policy) {
             (Some(p), Some(policy)) => {
                 m.afk.player_overrides.insert(p, policy);
@@ -348,18 +424,36 @@ impl Arena {
         for (player, before) in affected.into_iter().zip(before) {
             self.apply_afk_policy_change(&id, player, before, now);
         }
-        SetAfkPolicyResult::new(if policy.is_some() { S::Updated } else { S::Cleared }, "")
+        SetAfkPolicyResult::new(
+            if policy.is_some() {
+                S::Updated
+            } else {
+                S::Cleared
+            },
+            "",
+        )
     }
 
     /// §5.9: unchanged → nothing; disabled → drop the state (an AFK player becomes active with
     /// source `POLICY_CHANGE`) unless the player is externally AFK; enabled → restart the timer.
-    fn apply_afk_policy_change(&mut self, match_id: &str, player: Uuid, before: AfkPolicy, now: i64) {
-        let Some(m) = self.matches.get_mut(match_id) else { return };
+    fn apply_afk_policy_change(
+        &mut self,
+        match_id: &str,
+        player: Uuid,
+        before: AfkPolicy,
+        now: i64,
+    ) {
+        let Some(m) = self.matches.get_mut(match_id) else {
+            return;
+        };
         let after = m.afk.effective_policy(m.launch_afk_policy, player);
         if after == before {
             return;
         }
-        let in_match = self.players.get(&player).is_some_and(|p| p.match_id.as_deref() == Some(match_id));
+        let in_match = self
+            .players
+            .get(&player)
+            .is_some_and(|p| p.match_id.as_deref() == Some(match_id));
         let m = self.matches.get_mut(match_id).expect("present");
         if after.enabled {
             match m.afk.trackers.get_mut(&player) {
@@ -383,14 +477,24 @@ impl Arena {
             }
             return;
         }
-        let Some(t) = m.afk.trackers.get_mut(&player) else { return };
+        let Some(t) = m.afk.trackers.get_mut(&player) else {
+            return;
+        };
         t.timeout_ms = None;
         if t.external {
             return;
         }
         let (was_afk, idle, hud) = (t.afk, now - t.last_activity, t.hud_shown);
         if was_afk {
-            self.afk_transition(match_id, player, false, AfkSource::PolicyChange, idle, hud, now);
+            self.afk_transition(
+                match_id,
+                player,
+                false,
+                AfkSource::PolicyChange,
+                idle,
+                hud,
+                now,
+            );
         }
         if let Some(m) = self.matches.get_mut(match_id) {
             m.afk.trackers.remove(&player);
@@ -399,17 +503,30 @@ impl Arena {
 
     /// §1.1: adds `nexoriAfk` to a submission's customData when the match saw an AFK transition
     /// and the mod did not send that key itself.
-    pub(crate) fn enrich_with_afk_report(&mut self, match_id: &str, mut custom_data: Value, now: i64) -> Value {
-        let Some(m) = self.matches.get_mut(match_id) else { return custom_data };
+    pub(crate) fn enrich_with_afk_report(
+        &mut self,
+        match_id: &str,
+        mut custom_data: Value,
+        now: i64,
+    ) -> Value {
+        let Some(m) = self.matches.get_mut(match_id) else {
+            return custom_data;
+        };
         m.afk.offered_report = None;
         if m.afk.rows.is_empty() {
             return custom_data;
         }
-        let Value::Object(map) = &mut custom_data else { return custom_data };
+        let Value::Object(map) = &mut custom_data else {
+            return custom_data;
+        };
         if map.contains_key("nexoriAfk") {
             return custom_data;
         }
-        let report = m.afk.frozen_report.clone().unwrap_or_else(|| m.afk.report(&m.match_id, now));
+        let report = m
+            .afk
+            .frozen_report
+            .clone()
+            .unwrap_or_else(|| m.afk.report(&m.match_id, now));
         m.afk.offered_report = Some(report.clone());
         map.insert("nexoriAfk".to_string(), report);
         custom_data

@@ -34,10 +34,15 @@ pub struct Placed {
 pub enum PlayerEventError {
     #[error("unknown match {0:?}")]
     UnknownMatch(String),
-    #[error("player {player} is not expected in match {match_id:?} (an initial arrival must be in the launch's expected players; a backfill arrival needs admissionReservationId)")]
+    #[error(
+        "player {player} is not expected in match {match_id:?} (an initial arrival must be in the launch's expected players; a backfill arrival needs admissionReservationId)"
+    )]
     NotExpected { match_id: String, player: Uuid },
     #[error("backfill arrival of player {player} rejected: {reason}")]
-    BackfillRejected { player: Uuid, reason: BackfillRejection },
+    BackfillRejected {
+        player: Uuid,
+        reason: BackfillRejection,
+    },
     #[error("player {player} has not arrived in match {match_id:?}")]
     NotArrived { match_id: String, player: Uuid },
     #[error("player {0} is not in any match")]
@@ -56,10 +61,19 @@ impl Arena {
         let backfill = !reservation.is_empty();
 
         if backfill {
-            self.check_backfill(&id, player, &reservation, arrival.admission_expires_at_epoch_ms, now)
-                .map_err(|reason| PlayerEventError::BackfillRejected { player, reason })?;
+            self.check_backfill(
+                &id,
+                player,
+                &reservation,
+                arrival.admission_expires_at_epoch_ms,
+                now,
+            )
+            .map_err(|reason| PlayerEventError::BackfillRejected { player, reason })?;
         } else if !self.matches[&id].expected.contains(&player) {
-            return Err(PlayerEventError::NotExpected { match_id: id, player });
+            return Err(PlayerEventError::NotExpected {
+                match_id: id,
+                player,
+            });
         }
 
         // A player belongs to one match at a time: arriving here drops them from another.
@@ -93,7 +107,11 @@ impl Arena {
         self.start_afk_tracking(&id, player, now);
 
         if newly_arrived {
-            let reason = if backfill { "BACKFILL_PLAYER_ARRIVED" } else { "PLAYER_ARRIVED" };
+            let reason = if backfill {
+                "BACKFILL_PLAYER_ARRIVED"
+            } else {
+                "PLAYER_ARRIVED"
+            };
             let m = &self.matches[&id];
             let event = self.player_event(m, player, reason, now);
             let rules_engine_id = m.rules_engine_id.clone();
@@ -105,7 +123,10 @@ impl Arena {
             self.mark_admission_dirty(&id, reason);
         }
         if backfill {
-            self.emit(RuntimeEvent::AdmissionReservationConsumed { match_id: id.clone(), reservation_id: reservation });
+            self.emit(RuntimeEvent::AdmissionReservationConsumed {
+                match_id: id.clone(),
+                reservation_id: reservation,
+            });
         }
         self.reconcile(&id, now);
         Ok(())
@@ -120,7 +141,10 @@ impl Arena {
         let player = placed.player;
         let m = self.matches.get_mut(&id).expect("checked above");
         if !m.arrived.contains(&player) {
-            return Err(PlayerEventError::NotArrived { match_id: id, player });
+            return Err(PlayerEventError::NotArrived {
+                match_id: id,
+                player,
+            });
         }
         // A placement after the window was missed is ignored (§5.2 item 2), as is a repeat.
         if m.missed_placement.contains(&player) || m.active.contains(&player) {
@@ -151,8 +175,16 @@ impl Arena {
 
     /// The player left the server (§5.8). They stay expected and arrived, so they remain
     /// required for the result; the owning mod decides whether that is `DISCONNECTED`.
-    pub fn disconnect(&mut self, player: Uuid, reason: &str, now: i64) -> Result<(), PlayerEventError> {
-        let presence = self.players.get_mut(&player).ok_or(PlayerEventError::NotInMatch(player))?;
+    pub fn disconnect(
+        &mut self,
+        player: Uuid,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), PlayerEventError> {
+        let presence = self
+            .players
+            .get_mut(&player)
+            .ok_or(PlayerEventError::NotInMatch(player))?;
         presence.online = false;
         let id = presence
             .match_id
@@ -191,7 +223,9 @@ impl Arena {
     /// outcomes and assignment ids stay).
     fn drop_player_from_match(&mut self, match_id: &str, player: Uuid, now: i64) {
         self.stop_afk_tracking(match_id, player, now);
-        let Some(m) = self.matches.get_mut(match_id) else { return };
+        let Some(m) = self.matches.get_mut(match_id) else {
+            return;
+        };
         m.active.remove(&player);
         m.eliminated.remove(&player);
         m.spectators.remove(&player);

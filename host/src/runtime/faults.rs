@@ -13,7 +13,8 @@ use super::{Arena, RuntimeEvent};
 use crate::commands::GameServerCommand;
 
 pub const RULES_MOD_FAULT: &str = "RULES_MOD_FAULT";
-pub const FAULT_MESSAGE: &str = "The match was stopped by an error in its rules mod. Returning to lobby...";
+pub const FAULT_MESSAGE: &str =
+    "The match was stopped by an error in its rules mod. Returning to lobby...";
 /// Long enough for the message to be read before the player is moved.
 pub const FAULT_RETURN_DELAY_MS: i64 = 5_000;
 
@@ -21,8 +22,13 @@ impl Arena {
     /// Applies the fault policy to `match_id`. `fault` is a short description (e.g.
     /// `trap: unreachable`); it is cut to fit the 256-character outcome reason.
     pub fn apply_fault_policy(&mut self, match_id: &str, fault: &str, now: i64) {
-        let Some(m) = self.matches.get(match_id) else { return };
-        let reason: String = format!("{RULES_MOD_FAULT}: {fault}").chars().take(256).collect();
+        let Some(m) = self.matches.get(match_id) else {
+            return;
+        };
+        let reason: String = format!("{RULES_MOD_FAULT}: {fault}")
+            .chars()
+            .take(256)
+            .collect();
         if !m.is_completed() {
             let required = m.required_players();
             let draft = ResultDraft {
@@ -35,7 +41,13 @@ impl Arena {
             };
             let m = self.matches.get_mut(match_id).expect("present");
             for player in required {
-                m.outcomes.insert(player, OutcomeRecord { outcome: Outcome::NoContest, reason: reason.clone() });
+                m.outcomes.insert(
+                    player,
+                    OutcomeRecord {
+                        outcome: Outcome::NoContest,
+                        reason: reason.clone(),
+                    },
+                );
             }
             match self.record_nexori_result(match_id, draft, now) {
                 Ok(accepted) => self.emit(RuntimeEvent::NexoriResult(Box::new(accepted))),
@@ -49,15 +61,22 @@ impl Arena {
         let m = self.matches.get_mut(match_id).expect("present");
         m.last_error = reason;
         if m.explicit_close.is_none() && m.match_source == MatchSource::BackendDriven {
-            m.explicit_close =
-                Some(ExplicitClose { reason_id: RULES_MOD_FAULT.to_string(), message: FAULT_MESSAGE.to_string() });
+            m.explicit_close = Some(ExplicitClose {
+                reason_id: RULES_MOD_FAULT.to_string(),
+                message: FAULT_MESSAGE.to_string(),
+            });
         }
         let present: Vec<_> = m.active.union(&m.spectators).copied().collect();
         let present: Vec<_> = present.into_iter().filter(|p| self.is_online(*p)).collect();
         let m = self.matches.get_mut(match_id).expect("present");
         for &player in &present {
-            m.pending_returns
-                .insert(player, PendingReturn { at: now + FAULT_RETURN_DELAY_MS, reason: RULES_MOD_FAULT.to_string() });
+            m.pending_returns.insert(
+                player,
+                PendingReturn {
+                    at: now + FAULT_RETURN_DELAY_MS,
+                    reason: RULES_MOD_FAULT.to_string(),
+                },
+            );
         }
         for player in present {
             self.emit_command(GameServerCommand::Message {

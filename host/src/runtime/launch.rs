@@ -61,7 +61,11 @@ fn clamp_i32(v: i64, lo: i64, hi: i64) -> i32 {
 }
 
 /// `minimumInitialPlayers` normalisation: the default is all expected players.
-pub fn normalize_minimum_initial_players(raw: i64, expected_player_count: i32, expected_uuids: usize) -> i32 {
+pub fn normalize_minimum_initial_players(
+    raw: i64,
+    expected_player_count: i32,
+    expected_uuids: usize,
+) -> i32 {
     let max = if expected_uuids > 0 {
         (expected_player_count as i64).min(expected_uuids as i64)
     } else {
@@ -102,8 +106,11 @@ impl Arena {
                 assignment_ids.insert(p.uuid, assignment);
             }
         }
-        let expected_player_count =
-            clamp_i32(spec.expected_player_count.unwrap_or(expected.len() as i64), 0, i32::MAX as i64);
+        let expected_player_count = clamp_i32(
+            spec.expected_player_count.unwrap_or(expected.len() as i64),
+            0,
+            i32::MAX as i64,
+        );
         let minimum_initial_players = normalize_minimum_initial_players(
             spec.minimum_initial_players.unwrap_or(0),
             expected_player_count,
@@ -121,11 +128,18 @@ impl Arena {
                 backfill_enabled: a.backfill_enabled,
                 backfill_mode: {
                     let mode = normalize_text(&a.backfill_mode);
-                    if mode.is_empty() { "NONE".to_string() } else { mode.to_uppercase() }
+                    if mode.is_empty() {
+                        "NONE".to_string()
+                    } else {
+                        mode.to_uppercase()
+                    }
                 },
                 backfill_window_seconds: clamp_i32(a.backfill_window_seconds, 0, i32::MAX as i64),
             })
-            .unwrap_or_else(|| AdmissionPolicy { backfill_mode: "NONE".to_string(), ..Default::default() });
+            .unwrap_or_else(|| AdmissionPolicy {
+                backfill_mode: "NONE".to_string(),
+                ..Default::default()
+            });
 
         for (&uuid, name) in &names {
             let presence = self.players.entry(uuid).or_insert_with(Presence::default);

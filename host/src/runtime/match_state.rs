@@ -130,7 +130,12 @@ impl Match {
     pub fn required_players(&self) -> Vec<Uuid> {
         let mut seen = BTreeSet::new();
         let mut out = Vec::with_capacity(self.expected.len() + self.arrived.len());
-        for set in [&self.expected, &self.arrived, &self.active, &self.eliminated] {
+        for set in [
+            &self.expected,
+            &self.arrived,
+            &self.active,
+            &self.eliminated,
+        ] {
             for &uuid in set {
                 if seen.insert(uuid) {
                     out.push(uuid);
@@ -172,7 +177,9 @@ impl Match {
 
     /// The earliest time something in this match falls due.
     pub fn next_deadline(&self) -> Option<i64> {
-        let window = (self.placement.window_open() && !self.placement.gate_open() && !self.is_completed()
+        let window = (self.placement.window_open()
+            && !self.placement.gate_open()
+            && !self.is_completed()
             && self.expected_player_count > 0)
             .then_some(self.placement.window_expires_at);
         let returns = self.pending_returns.values().map(|r| r.at).min();

@@ -52,7 +52,11 @@ const CLOSED_MATCH_MEMORY: usize = 2048;
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuntimeEvent {
     /// Call a listener of the mod that registered `rules_engine_id`.
-    Callback { rules_engine_id: String, callback: Callback, payload: CallbackPayload },
+    Callback {
+        rules_engine_id: String,
+        callback: Callback,
+        payload: CallbackPayload,
+    },
     /// Tell the game server something.
     Command(GameServerCommand),
     /// A result Nexori made itself (shortfall cancellation, fault policy) to report (D5).
@@ -60,7 +64,10 @@ pub enum RuntimeEvent {
     /// The match's admission state may have changed (§4.6).
     AdmissionDirty { match_id: String, reason: String },
     /// A backfill arrival consumed a reservation; it goes out with the next admission snapshot.
-    AdmissionReservationConsumed { match_id: String, reservation_id: String },
+    AdmissionReservationConsumed {
+        match_id: String,
+        reservation_id: String,
+    },
     /// A player of the match left the server; the owning mod is told.
     PlayerDisconnected {
         match_id: String,
@@ -149,7 +156,10 @@ pub struct Arena {
 
 impl Arena {
     pub fn new(settings: RuntimeSettings) -> Self {
-        Self { settings, ..Self::default() }
+        Self {
+            settings,
+            ..Self::default()
+        }
     }
 
     /// Takes the events collected so far, oldest first.
@@ -161,13 +171,37 @@ impl Arena {
         self.events.pop_front()
     }
 
+    /// Takes the queued commands for the game server out of the event queue. Commands need no
+    /// mod, so the host sends them as soon as the operation that issued them returns, while
+    /// callbacks wait their turn.
+    pub fn take_commands(&mut self) -> Vec<GameServerCommand> {
+        if !self
+            .events
+            .iter()
+            .any(|e| matches!(e, RuntimeEvent::Command(_)))
+        {
+            return Vec::new();
+        }
+        let mut commands = Vec::new();
+        self.events.retain(|e| match e {
+            RuntimeEvent::Command(c) => {
+                commands.push(c.clone());
+                false
+            }
+            _ => true,
+        });
+        commands
+    }
+
     pub fn has_events(&self) -> bool {
         !self.events.is_empty()
     }
 
     /// The live match with this (raw) id, looked up trimmed and lowercased (D1).
     pub fn get(&self, match_id: &str) -> Option<&Match> {
-        self.matches.get(&normalize_match_id(match_id)?).filter(|m| self.visible(m))
+        self.matches
+            .get(&normalize_match_id(match_id)?)
+            .filter(|m| self.visible(m))
     }
 
     /// A live or recently closed match, for final snapshots.
@@ -225,7 +259,10 @@ impl Arena {
         self.get(match_id).map(Match::placement_state)
     }
 
-    pub fn find_match_result_requirements(&self, match_id: &str) -> Option<MatchResultRequirements> {
+    pub fn find_match_result_requirements(
+        &self,
+        match_id: &str,
+    ) -> Option<MatchResultRequirements> {
         self.get(match_id).map(|m| MatchResultRequirements {
             match_id: m.match_id.clone(),
             required_player_uuids: m.required_players(),
@@ -241,7 +278,10 @@ impl Arena {
 
     /// The earliest time at which [`Arena::advance`] has something to do.
     pub fn next_deadline(&self) -> Option<i64> {
-        self.matches.values().filter_map(|m| m.next_deadline()).min()
+        self.matches
+            .values()
+            .filter_map(|m| m.next_deadline())
+            .min()
     }
 
     /// Runs everything that falls due at or before `now`: placement windows, returns and AFK
@@ -266,7 +306,11 @@ impl Arena {
     /// Resolves a match id for an API call: the stored id, or the `MATCH_MISSING` message.
     pub(crate) fn live_match_id(&self, match_id: &str) -> Result<String, &'static str> {
         let id = normalize_match_id(match_id).ok_or(messages::MATCH_ID_BLANK)?;
-        if self.get(&id).is_some() { Ok(id) } else { Err(messages::MATCH_NOT_ACTIVE) }
+        if self.get(&id).is_some() {
+            Ok(id)
+        } else {
+            Err(messages::MATCH_NOT_ACTIVE)
+        }
     }
 
     /// The checks every player-state method shares (§5.5): match, completion, membership.
@@ -277,7 +321,9 @@ impl Arena {
         player: Option<Uuid>,
         check_completed: bool,
     ) -> Result<(String, Uuid), (PlayerCheck, &'static str)> {
-        let id = self.live_match_id(match_id).map_err(|msg| (PlayerCheck::MatchMissing, msg))?;
+        let id = self
+            .live_match_id(match_id)
+            .map_err(|msg| (PlayerCheck::MatchMissing, msg))?;
         let m = &self.matches[&id];
         if check_completed && m.is_completed() {
             return Err((PlayerCheck::Completed, messages::RESULT_ALREADY_SUBMITTED));
@@ -304,14 +350,32 @@ impl Arena {
     }
 
     /// Queues a match-level callback carrying a snapshot taken now.
-    pub(crate) fn emit_match_callback(&mut self, match_id: &str, callback: Callback, reason: &str, now: i64) {
-        let Some(m) = self.matches.get(match_id) else { return };
+    pub(crate) fn emit_match_callback(
+        &mut self,
+        match_id: &str,
+        callback: Callback,
+        reason: &str,
+        now: i64,
+    ) {
+        let Some(m) = self.matches.get(match_id) else {
+            return;
+        };
         let event = m.lifecycle_event(reason, now);
         let rules_engine_id = m.rules_engine_id.clone();
-        self.emit(RuntimeEvent::Callback { rules_engine_id, callback, payload: CallbackPayload::Match(event) });
+        self.emit(RuntimeEvent::Callback {
+            rules_engine_id,
+            callback,
+            payload: CallbackPayload::Match(event),
+        });
     }
 
-    pub(crate) fn player_event(&self, m: &Match, player: Uuid, reason: &str, now: i64) -> PlayerMatchLifecycleEvent {
+    pub(crate) fn player_event(
+        &self,
+        m: &Match,
+        player: Uuid,
+        reason: &str,
+        now: i64,
+    ) -> PlayerMatchLifecycleEvent {
         PlayerMatchLifecycleEvent {
             match_event: m.lifecycle_event(reason, now),
             player_uuid: player,
@@ -339,7 +403,9 @@ impl Arena {
     /// §5.3 item 7: a runtime that went empty (no active players, no pending returns, no
     /// spectators) with no initial placement pending is closed and forgotten.
     pub(crate) fn close_runtime_if_empty(&mut self, match_id: &str, now: i64) {
-        let Some(m) = self.matches.get(match_id) else { return };
+        let Some(m) = self.matches.get(match_id) else {
+            return;
+        };
         // Spectators who left the server no longer hold the runtime open.
         let spectator_present = m.spectators.iter().any(|p| self.is_online(*p));
         if !m.active.is_empty()
@@ -350,9 +416,16 @@ impl Arena {
         {
             return;
         }
-        self.emit_match_callback(match_id, Callback::MatchRuntimeClosed, "MATCH_RUNTIME_CLOSED", now);
+        self.emit_match_callback(
+            match_id,
+            Callback::MatchRuntimeClosed,
+            "MATCH_RUNTIME_CLOSED",
+            now,
+        );
         self.close_admission_on_runtime_end(match_id);
-        let Some(m) = self.matches.remove(match_id) else { return };
+        let Some(m) = self.matches.remove(match_id) else {
+            return;
+        };
         for player in m.all_players() {
             if let Some(p) = self.players.get_mut(&player) {
                 if p.match_id.as_deref() == Some(match_id) {
@@ -377,4 +450,4 @@ impl Arena {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support;
+mod tests;

@@ -50,7 +50,6 @@ macro_rules! java_enum {
     };
 }
 
-
 java_enum!(
     /// `NexoriMatchResultPlayerOutcome`.
     Outcome { Win => "WIN", Loss => "LOSS", Disconnected => "DISCONNECTED", NoContest => "NO_CONTEST" }
@@ -242,7 +241,10 @@ pub struct AfkPolicy {
 
 impl Default for AfkPolicy {
     fn default() -> Self {
-        Self { enabled: false, inactivity_timeout_seconds: 30 }
+        Self {
+            enabled: false,
+            inactivity_timeout_seconds: 30,
+        }
     }
 }
 
@@ -255,7 +257,10 @@ impl AfkPolicy {
             s if s > 3600 => 3600,
             s => s,
         };
-        Self { enabled, inactivity_timeout_seconds: seconds }
+        Self {
+            enabled,
+            inactivity_timeout_seconds: seconds,
+        }
     }
 
     pub fn timeout_ms(&self) -> i64 {

@@ -36,10 +36,19 @@ impl Arena {
         };
         let reason = java_trim(reason);
         if utf16_len(reason) > MAX_PLAYER_REASON {
-            return SetPlayerOutcomeResult::new(S::InvalidReason, "Player result reason exceeds 256 characters.");
+            return SetPlayerOutcomeResult::new(
+                S::InvalidReason,
+                "Player result reason exceeds 256 characters.",
+            );
         }
         let m = self.matches.get_mut(&id).expect("checked");
-        m.outcomes.insert(player, OutcomeRecord { outcome, reason: reason.to_string() });
+        m.outcomes.insert(
+            player,
+            OutcomeRecord {
+                outcome,
+                reason: reason.to_string(),
+            },
+        );
         match outcome {
             Outcome::Win => {
                 m.eliminated.remove(&player);

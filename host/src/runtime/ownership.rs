@@ -27,6 +27,8 @@ impl Arena {
     }
 
     pub(crate) fn visible(&self, m: &Match) -> bool {
-        self.scope.as_ref().is_none_or(|scope| scope.contains(&m.rules_engine_id))
+        self.scope
+            .as_ref()
+            .is_none_or(|scope| scope.contains(&m.rules_engine_id))
     }
 }

@@ -13,8 +13,10 @@ pub const ALL_INITIAL_PLAYERS_PLACED: &str = "ALL_INITIAL_PLAYERS_PLACED";
 pub const WINDOW_EXPIRED_MIN_PLAYERS_MET: &str = "INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_MET";
 pub const WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET: &str = "INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET";
 pub const PLACEMENT_WINDOW_MISSED: &str = "INITIAL_PLACEMENT_WINDOW_MISSED";
-pub const WINDOW_MISSED_MESSAGE: &str = "Match start window expired: you did not join in time. Returning to lobby...";
-pub const SHORTFALL_MESSAGE: &str = "Match cancelled: not enough players joined in time. Returning to lobby...";
+pub const WINDOW_MISSED_MESSAGE: &str =
+    "Match start window expired: you did not join in time. Returning to lobby...";
+pub const SHORTFALL_MESSAGE: &str =
+    "Match cancelled: not enough players joined in time. Returning to lobby...";
 /// Returns after a missed window or a cancellation happen this long after it.
 pub const NO_CONTEST_RETURN_DELAY_MS: i64 = 10_000;
 
@@ -22,7 +24,9 @@ impl Arena {
     /// Decides the start gate of one match (§5.2): placement complete, window expired with the
     /// minimum met, or window expired short of it.
     pub(crate) fn reconcile(&mut self, match_id: &str, now: i64) {
-        let Some(m) = self.matches.get(match_id) else { return };
+        let Some(m) = self.matches.get(match_id) else {
+            return;
+        };
         if m.placement.gate_open() || m.is_completed() || m.expected_player_count <= 0 {
             return;
         }
@@ -30,9 +34,19 @@ impl Arena {
             let m = self.matches.get_mut(match_id).expect("present");
             m.placement.placement_completed_at = now;
             self.open_start_gate(match_id, ALL_INITIAL_PLAYERS_PLACED, now);
-            self.emit_match_callback(match_id, Callback::MatchPlacementCompleted, "MATCH_PLACEMENT_COMPLETED", now);
+            self.emit_match_callback(
+                match_id,
+                Callback::MatchPlacementCompleted,
+                "MATCH_PLACEMENT_COMPLETED",
+                now,
+            );
             self.mark_admission_dirty(match_id, "PLACEMENT_COMPLETED");
-            self.emit_match_callback(match_id, Callback::MatchStartAllowed, ALL_INITIAL_PLAYERS_PLACED, now);
+            self.emit_match_callback(
+                match_id,
+                Callback::MatchStartAllowed,
+                ALL_INITIAL_PLAYERS_PLACED,
+                now,
+            );
             self.mark_admission_dirty(match_id, "MATCH_STARTED");
         } else if now >= m.placement.window_expires_at {
             if m.placed_initial_count() >= m.minimum_initial_players {
@@ -71,7 +85,10 @@ impl Arena {
             let m = self.matches.get_mut(match_id).expect("present");
             m.outcomes.insert(
                 player,
-                OutcomeRecord { outcome: Outcome::NoContest, reason: PLACEMENT_WINDOW_MISSED.to_string() },
+                OutcomeRecord {
+                    outcome: Outcome::NoContest,
+                    reason: PLACEMENT_WINDOW_MISSED.to_string(),
+                },
             );
             m.missed_placement.insert(player);
             if present {
@@ -89,7 +106,12 @@ impl Arena {
                 });
             }
         }
-        self.emit_match_callback(match_id, Callback::MatchStartAllowed, WINDOW_EXPIRED_MIN_PLAYERS_MET, now);
+        self.emit_match_callback(
+            match_id,
+            Callback::MatchStartAllowed,
+            WINDOW_EXPIRED_MIN_PLAYERS_MET,
+            now,
+        );
         self.mark_admission_dirty(match_id, "MATCH_STARTED");
     }
 
@@ -116,7 +138,10 @@ impl Arena {
             reason: WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET.to_string(),
             metadata: vec![
                 ("cancelled_by".into(), "nexori".into()),
-                ("cancel_reason".into(), WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET.into()),
+                (
+                    "cancel_reason".into(),
+                    WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET.into(),
+                ),
                 ("placed_initial_players".into(), placed.to_string()),
                 ("minimum_initial_players".into(), minimum.to_string()),
             ],
@@ -137,7 +162,10 @@ impl Arena {
         for (&player, present) in required.iter().zip(online) {
             m.outcomes.insert(
                 player,
-                OutcomeRecord { outcome: Outcome::NoContest, reason: SHORTFALL_MESSAGE.to_string() },
+                OutcomeRecord {
+                    outcome: Outcome::NoContest,
+                    reason: SHORTFALL_MESSAGE.to_string(),
+                },
             );
             // Absent players have nowhere to be returned from; scheduling them would keep the
             // runtime open forever.
@@ -165,7 +193,8 @@ impl Arena {
             Err(message) => {
                 let m = self.matches.get_mut(match_id).expect("present");
                 m.completed_at = now;
-                m.last_error = format!("Initial placement shortfall result validation failed: {message}");
+                m.last_error =
+                    format!("Initial placement shortfall result validation failed: {message}");
             }
         }
         self.emit_match_callback(match_id, Callback::MatchCompleted, "MATCH_COMPLETED", now);
@@ -178,8 +207,12 @@ impl Arena {
         draft: ResultDraft,
         now: i64,
     ) -> Result<AcceptedResult, String> {
-        let m = self.matches.get(match_id).ok_or_else(|| super::messages::MATCH_NOT_ACTIVE.to_string())?;
-        let custom_data = super::custom_data::from_value(draft.custom_data.clone()).map_err(|e| e.to_string())?;
+        let m = self
+            .matches
+            .get(match_id)
+            .ok_or_else(|| super::messages::MATCH_NOT_ACTIVE.to_string())?;
+        let custom_data =
+            super::custom_data::from_value(draft.custom_data.clone()).map_err(|e| e.to_string())?;
         let accepted = super::results::validate(m, &draft.reason, &draft.metadata, custom_data)?;
         let m = self.matches.get_mut(match_id).expect("present");
         m.completed_at = now;

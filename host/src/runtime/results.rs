@@ -70,7 +70,10 @@ impl AcceptedResult {
         body.insert("sentAtEpochMs".into(), sent_at_epoch_ms.into());
         body.insert("serverId".into(), server_id.into());
         body.insert("localMatchId".into(), self.local_match_id.clone().into());
-        body.insert("externalMatchId".into(), self.external_match_id.clone().into());
+        body.insert(
+            "externalMatchId".into(),
+            self.external_match_id.clone().into(),
+        );
         body.insert("assignmentId".into(), self.assignment_id.clone().into());
         body.insert(
             "assignmentIdsByPlayerUuid".into(),
@@ -84,13 +87,24 @@ impl AcceptedResult {
         body.insert("queueId".into(), self.queue_id.clone().into());
         body.insert("arenaId".into(), self.arena_id.clone().into());
         body.insert("rulesEngineId".into(), self.rules_engine_id.clone().into());
-        body.insert("players".into(), serde_json::to_value(&self.players).unwrap_or(Value::Null));
+        body.insert(
+            "players".into(),
+            serde_json::to_value(&self.players).unwrap_or(Value::Null),
+        );
         body.insert("reason".into(), self.reason.clone().into());
         body.insert(
             "metadata".into(),
-            Value::Object(self.metadata.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()),
+            Value::Object(
+                self.metadata
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            ),
         );
-        body.insert("customData".into(), self.custom_data.object().clone().into());
+        body.insert(
+            "customData".into(),
+            self.custom_data.object().clone().into(),
+        );
         body.insert("endedAtEpochMs".into(), self.ended_at_epoch_ms.into());
         Value::Object(body)
     }
@@ -148,10 +162,16 @@ pub(crate) fn validate(
         });
     }
     if let Some(unexpected) = m.outcomes.keys().find(|uuid| !required.contains(uuid)) {
-        return Err(format!("Result contains unexpected player outcome {unexpected}."));
+        return Err(format!(
+            "Result contains unexpected player outcome {unexpected}."
+        ));
     }
-    let all_no_contest = required.iter().all(|u| m.outcomes[u].outcome == Outcome::NoContest);
-    let has_win = required.iter().any(|u| m.outcomes[u].outcome == Outcome::Win);
+    let all_no_contest = required
+        .iter()
+        .all(|u| m.outcomes[u].outcome == Outcome::NoContest);
+    let has_win = required
+        .iter()
+        .any(|u| m.outcomes[u].outcome == Outcome::Win);
     if !has_win && !all_no_contest {
         return Err("Final match result must include at least one WIN outcome unless all players are NO_CONTEST.".into());
     }
@@ -194,7 +214,10 @@ pub fn payload_hash(r: &AcceptedResult) -> String {
     let mut players: Vec<&ResultPlayer> = r.players.iter().collect();
     players.sort_by_key(|p| p.player_uuid);
     for p in players {
-        text.push_str(&format!("player={}|{}|{}\n", p.player_uuid, p.outcome, p.reason));
+        text.push_str(&format!(
+            "player={}|{}|{}\n",
+            p.player_uuid, p.outcome, p.reason
+        ));
     }
     for (k, v) in &r.metadata {
         text.push_str(&format!("metadata={k}|{v}\n"));
@@ -237,23 +260,37 @@ impl Arena {
         use MatchCompletionStatus as S;
         let id = match self.live_match_id(match_id) {
             Ok(id) => id,
-            Err(message) => return Submission::Rejected(SubmitResult::rejected(S::MatchMissing, message)),
+            Err(message) => {
+                return Submission::Rejected(SubmitResult::rejected(S::MatchMissing, message));
+            }
         };
         // customData is parsed first so that AFK enrichment (§1.1) sees the mod's object and
         // its limits count the `nexoriAfk` block.
         let parsed = match custom_data::parse_raw(custom_data) {
             Ok(object) => Value::Object(object),
-            Err(e) => return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, e.to_string())),
+            Err(e) => {
+                return Submission::Rejected(SubmitResult::rejected(
+                    S::InvalidResult,
+                    e.to_string(),
+                ));
+            }
         };
         let enriched = self.enrich_with_afk_report(&id, parsed, now);
         let m = self.matches.get(&id).expect("present");
         let custom_data = match custom_data::from_value(enriched) {
             Ok(cd) => cd,
-            Err(e) => return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, e.to_string())),
+            Err(e) => {
+                return Submission::Rejected(SubmitResult::rejected(
+                    S::InvalidResult,
+                    e.to_string(),
+                ));
+            }
         };
         let accepted = match validate(m, reason, &[], custom_data) {
             Ok(accepted) => accepted,
-            Err(message) => return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, message)),
+            Err(message) => {
+                return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, message));
+            }
         };
         if m.result_submitted_at > 0 {
             let same = m.result_hash == accepted.payload_hash;
@@ -273,7 +310,10 @@ impl Arena {
             });
         }
         if m.is_completed() {
-            return Submission::Rejected(SubmitResult::rejected(S::InvalidResult, RESULT_ALREADY_SUBMITTED));
+            return Submission::Rejected(SubmitResult::rejected(
+                S::InvalidResult,
+                RESULT_ALREADY_SUBMITTED,
+            ));
         }
         let m = self.matches.get_mut(&id).expect("present");
         m.completed_at = now;

@@ -6,7 +6,7 @@ use super::match_state::PendingReturn;
 use super::model::*;
 use super::{Arena, Callback, PlayerCheck};
 use crate::commands::GameServerCommand;
-use crate::ids::{java_trim, utf16_len, normalize_match_id};
+use crate::ids::{java_trim, normalize_match_id, utf16_len};
 
 /// Why a manual end was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +29,9 @@ impl Arena {
         use ReturnPlayerStatus as S;
         let (id, player) = match self.check_player_update(match_id, player, false) {
             Ok(ok) => ok,
-            Err((PlayerCheck::PlayerMissing, message)) => return ReturnPlayerResult::new(S::PlayerMissing, message),
+            Err((PlayerCheck::PlayerMissing, message)) => {
+                return ReturnPlayerResult::new(S::PlayerMissing, message);
+            }
             Err((_, message)) => return ReturnPlayerResult::new(S::MatchMissing, message),
         };
         if delay_seconds < 0 {
@@ -37,12 +39,18 @@ impl Arena {
         }
         let reason = java_trim(reason);
         if utf16_len(reason) > super::outcomes::MAX_PLAYER_REASON {
-            return ReturnPlayerResult::new(S::InvalidReason, "Return reason exceeds 256 characters.");
+            return ReturnPlayerResult::new(
+                S::InvalidReason,
+                "Return reason exceeds 256 characters.",
+            );
         }
         let m = self.matches.get_mut(&id).expect("checked");
         m.pending_returns.insert(
             player,
-            PendingReturn { at: now + i64::from(delay_seconds) * 1000, reason: reason.to_string() },
+            PendingReturn {
+                at: now + i64::from(delay_seconds) * 1000,
+                reason: reason.to_string(),
+            },
         );
         ReturnPlayerResult::new(S::Scheduled, "")
     }
@@ -50,7 +58,9 @@ impl Arena {
     /// Sends every return of the match that is due. A player who is offline by then has already
     /// left: the return is dropped rather than retried forever.
     pub(crate) fn run_due_returns(&mut self, match_id: &str, now: i64) {
-        let Some(m) = self.matches.get(match_id) else { return };
+        let Some(m) = self.matches.get(match_id) else {
+            return;
+        };
         let mut due: Vec<(Uuid, PendingReturn)> = m
             .pending_returns
             .iter()
@@ -78,13 +88,22 @@ impl Arena {
                 }
             }
             if online {
-                self.emit_command(GameServerCommand::Return { match_id: match_id.to_string(), player, reason });
+                self.emit_command(GameServerCommand::Return {
+                    match_id: match_id.to_string(),
+                    player,
+                    reason,
+                });
             }
         }
     }
 
     /// `match.end`: every active player returns now, and the match completes without a result.
-    pub fn end_match(&mut self, match_id: &str, reason: &str, now: i64) -> Result<(), EndMatchError> {
+    pub fn end_match(
+        &mut self,
+        match_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), EndMatchError> {
         let id = normalize_match_id(match_id)
             .filter(|id| self.matches.contains_key(id))
             .ok_or_else(|| EndMatchError::UnknownMatch(match_id.to_string()))?;
@@ -94,7 +113,13 @@ impl Arena {
         };
         let m = self.matches.get_mut(&id).expect("checked");
         for player in m.active.clone() {
-            m.pending_returns.insert(player, PendingReturn { at: now, reason: reason.to_string() });
+            m.pending_returns.insert(
+                player,
+                PendingReturn {
+                    at: now,
+                    reason: reason.to_string(),
+                },
+            );
         }
         m.last_error = format!("Manual match end requested: {reason}");
         let newly_completed = !m.is_completed();

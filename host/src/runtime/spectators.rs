@@ -31,17 +31,32 @@ impl Arena {
         };
         let reason = java_trim(reason);
         if utf16_len(reason) > super::outcomes::MAX_PLAYER_REASON {
-            return SetPlayerSpectatorResult::new(S::InvalidReason, "Spectator reason exceeds 256 characters.");
+            return SetPlayerSpectatorResult::new(
+                S::InvalidReason,
+                "Spectator reason exceeds 256 characters.",
+            );
         }
         let m = self.matches.get_mut(&id).expect("checked");
-        let changed = if spectator { m.spectators.insert(player) } else { m.spectators.remove(&player) };
+        let changed = if spectator {
+            m.spectators.insert(player)
+        } else {
+            m.spectators.remove(&player)
+        };
         if !reason.is_empty() {
             m.last_error = reason.to_string();
         }
-        let model_id = spectator_model_id.map(java_trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let model_id = spectator_model_id
+            .map(java_trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         // The game hears about a change, or about a model to apply while the player is online.
         if changed || (spectator && model_id.is_some() && self.is_online(player)) {
-            self.emit_command(GameServerCommand::Spectator { match_id: id, player, spectator, model_id });
+            self.emit_command(GameServerCommand::Spectator {
+                match_id: id,
+                player,
+                spectator,
+                model_id,
+            });
         }
         SetPlayerSpectatorResult::new(S::Updated, "")
     }

@@ -17,8 +17,10 @@ pub fn placement_state(p: &rt::PlacementState) -> wit::MatchPlacementState {
         placement_complete: p.placement_complete,
         minimum_initial_players: p.minimum_initial_players,
         initial_placement_window_open: p.initial_placement_window_open,
-        initial_placement_window_started_at_epoch_ms: p.initial_placement_window_started_at_epoch_ms,
-        initial_placement_window_expires_at_epoch_ms: p.initial_placement_window_expires_at_epoch_ms,
+        initial_placement_window_started_at_epoch_ms: p
+            .initial_placement_window_started_at_epoch_ms,
+        initial_placement_window_expires_at_epoch_ms: p
+            .initial_placement_window_expires_at_epoch_ms,
         initial_placement_window_closed_at_epoch_ms: p.initial_placement_window_closed_at_epoch_ms,
         initial_placement_window_close_reason: p.initial_placement_window_close_reason.clone(),
         start_gate_open: p.start_gate_open,
@@ -59,7 +61,9 @@ pub fn player_event(e: &rt::PlayerMatchLifecycleEvent) -> wit::PlayerMatchLifecy
     }
 }
 
-pub fn placement_event(e: &rt::PlayerPlacementLifecycleEvent) -> wit::PlayerPlacementLifecycleEvent {
+pub fn placement_event(
+    e: &rt::PlayerPlacementLifecycleEvent,
+) -> wit::PlayerPlacementLifecycleEvent {
     wit::PlayerPlacementLifecycleEvent {
         player: player_event(&e.player),
         placement_outcome: match e.placement_outcome {
@@ -150,7 +154,10 @@ pub fn match_info(i: &rt::ActiveMatchInfo) -> wit::ActiveMatchInfo {
 }
 
 pub fn requirements(r: &rt::MatchResultRequirements) -> wit::MatchResultRequirements {
-    wit::MatchResultRequirements { match_id: r.match_id.clone(), required_player_uuids: uuids(&r.required_player_uuids) }
+    wit::MatchResultRequirements {
+        match_id: r.match_id.clone(),
+        required_player_uuids: uuids(&r.required_player_uuids),
+    }
 }
 
 /// Maps a runtime status enum onto the WIT enum of the same constants.
@@ -190,7 +197,9 @@ status_map!(close_status, rt::CloseAdmissionStatus => wit::CloseMatchAdmissionSt
 pub fn close_reason(r: wit::CloseMatchAdmissionReason) -> rt::CloseAdmissionReason {
     match r {
         wit::CloseMatchAdmissionReason::ModRequest => rt::CloseAdmissionReason::ModRequest,
-        wit::CloseMatchAdmissionReason::GamePhaseLocked => rt::CloseAdmissionReason::GamePhaseLocked,
+        wit::CloseMatchAdmissionReason::GamePhaseLocked => {
+            rt::CloseAdmissionReason::GamePhaseLocked
+        }
         wit::CloseMatchAdmissionReason::RosterLocked => rt::CloseAdmissionReason::RosterLocked,
         wit::CloseMatchAdmissionReason::AdminForced => rt::CloseAdmissionReason::AdminForced,
     }

@@ -32,7 +32,10 @@ impl Default for EngineSettings {
     fn default() -> Self {
         // 1 000 matches at once fits this machine class comfortably: the pool reserves address
         // space, not memory, and pages are only committed when touched.
-        Self { max_instances: 1_000, max_memory_bytes: 256 << 20 }
+        Self {
+            max_instances: 1_000,
+            max_memory_bytes: 256 << 20,
+        }
     }
 }
 
@@ -82,7 +85,10 @@ impl EpochTicker {
                 }
             })
             .expect("spawn the epoch thread");
-        Self { stop, thread: Some(thread) }
+        Self {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 

@@ -69,9 +69,13 @@ impl Fault {
         let kind = match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => format!("deadline exceeded ({deadline_ms} ms)"),
             Some(Trap::StackOverflow) => "stack overflow".to_string(),
-            Some(Trap::UnreachableCodeReached) => "trap: unreachable (the mod panicked or aborted)".to_string(),
+            Some(Trap::UnreachableCodeReached) => {
+                "trap: unreachable (the mod panicked or aborted)".to_string()
+            }
             Some(trap) => format!("trap: {trap}"),
-            None if detail.contains("forcing trap when growing memory") => "memory limit reached".to_string(),
+            None if detail.contains("forcing trap when growing memory") => {
+                "memory limit reached".to_string()
+            }
             None => format!("error: {}", error.root_cause()),
         };
         Self { kind, detail }
@@ -129,14 +133,22 @@ pub struct ModInstance {
 
 impl ModInstance {
     /// Instantiates the mod and runs its `init`.
-    pub fn start(pre: &RulesModPre<InstanceState>, mut store: Store<InstanceState>) -> Result<Self, Fault> {
+    pub fn start(
+        pre: &RulesModPre<InstanceState>,
+        mut store: Store<InstanceState>,
+    ) -> Result<Self, Fault> {
         let deadline = store.data().module.limits.callback_deadline_ms;
         store.set_epoch_deadline(deadline_ticks(deadline));
-        let bindings = pre.instantiate(&mut store).map_err(|e| Fault::classify(&e, deadline))?;
+        let bindings = pre
+            .instantiate(&mut store)
+            .map_err(|e| Fault::classify(&e, deadline))?;
         let mut instance = Self { store, bindings };
         let config = instance.store.data().module.config_json.clone();
         let init = instance.call(|b, s| b.nexori_minigame_mod_init().call_init(s, &config))?;
-        init.map_err(|message| Fault { kind: format!("init failed: {message}"), detail: message })?;
+        init.map_err(|message| Fault {
+            kind: format!("init failed: {message}"),
+            detail: message,
+        })?;
         Ok(instance)
     }
 

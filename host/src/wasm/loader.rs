@@ -34,7 +34,9 @@ pub enum LoadError {
     WrongWorld(String),
     #[error("the mod failed at start-up: {0}")]
     Startup(String),
-    #[error("the mod registered no rules engine id in init; call register_match_lifecycle_listener there")]
+    #[error(
+        "the mod registered no rules engine id in init; call register_match_lifecycle_listener there"
+    )]
     NoRegistrations,
     #[error("{0}")]
     Conflict(String),
@@ -80,14 +82,18 @@ pub fn prepare(
     bytes: &[u8],
 ) -> Result<(Component, RulesModPre<InstanceState>, Vec<String>), LoadError> {
     check_header(bytes)?;
-    let component = Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let component =
+        Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
     let imports = component
         .component_type()
         .imports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
-    let instance_pre = linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-    let pre = RulesModPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    let instance_pre = linker
+        .instantiate_pre(&component)
+        .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+    let pre =
+        RulesModPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
     Ok((component, pre, imports))
 }
 
@@ -113,8 +119,15 @@ pub fn load(
         limits: limits.clone(),
         config_json: config_json.clone(),
     });
-    let store = new_store(engine, probe_info, shared.clone(), None, RegistrationPolicy::Probe);
-    let probe = ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.detail))?;
+    let store = new_store(
+        engine,
+        probe_info,
+        shared.clone(),
+        None,
+        RegistrationPolicy::Probe,
+    );
+    let probe =
+        ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.detail))?;
     let ids = probe.store.data().registered_ids();
     for id in &ids {
         if let Some(other) = taken.get(id) {
@@ -126,6 +139,17 @@ pub fn load(
     if ids.is_empty() {
         return Err(LoadError::NoRegistrations);
     }
-    let info = Arc::new(ModInfo { name: name.to_string(), sha256, scope: Arc::new(ids), limits, config_json });
-    Ok(LoadedMod { info, component, pre, imports })
+    let info = Arc::new(ModInfo {
+        name: name.to_string(),
+        sha256,
+        scope: Arc::new(ids),
+        limits,
+        config_json,
+    });
+    Ok(LoadedMod {
+        info,
+        component,
+        pre,
+        imports,
+    })
 }

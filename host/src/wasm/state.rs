@@ -60,22 +60,34 @@ pub struct InstanceState {
 
 impl WasiView for InstanceState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl InstanceState {
     /// Whether this instance listens for `kind` callbacks of `rules_engine_id`.
     pub fn listens(&self, kind: ListenerKind, rules_engine_id: &str) -> bool {
-        self.registrations.iter().any(|r| r.kind == kind && !r.closed && r.rules_engine_id == rules_engine_id)
+        self.registrations
+            .iter()
+            .any(|r| r.kind == kind && !r.closed && r.rules_engine_id == rules_engine_id)
     }
 
     /// The ids this instance registered (open or closed), for the load-time probe.
     pub fn registered_ids(&self) -> BTreeSet<String> {
-        self.registrations.iter().map(|r| r.rules_engine_id.clone()).collect()
+        self.registrations
+            .iter()
+            .map(|r| r.rules_engine_id.clone())
+            .collect()
     }
 
-    fn register(&mut self, kind: ListenerKind, rules_engine_id: String) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
+    fn register(
+        &mut self,
+        kind: ListenerKind,
+        rules_engine_id: String,
+    ) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
         let id = java_trim(&rules_engine_id).to_string();
         let method = match kind {
             ListenerKind::Lifecycle => "registerMatchLifecycleListener",
@@ -96,13 +108,33 @@ impl InstanceState {
                 }),
             }
         };
-        let status = if refusal.is_some() { "ERROR" } else { "REGISTERED" };
-        self.trace_api(method, None, None, status, refusal.as_deref().unwrap_or(""), None);
+        // The load-time probe is the host learning about the mod, not the mod at work.
+        if matches!(self.policy, RegistrationPolicy::Loaded) {
+            let status = if refusal.is_some() {
+                "ERROR"
+            } else {
+                "REGISTERED"
+            };
+            self.trace_api(
+                method,
+                None,
+                None,
+                status,
+                refusal.as_deref().unwrap_or(""),
+                None,
+            );
+        }
         if let Some(message) = refusal {
             return Ok(Err(message));
         }
-        self.registrations.push(Registration { kind, rules_engine_id: id, closed: false });
-        let handle = self.table.push(ListenerRegistration { index: self.registrations.len() - 1 })?;
+        self.registrations.push(Registration {
+            kind,
+            rules_engine_id: id,
+            closed: false,
+        });
+        let handle = self.table.push(ListenerRegistration {
+            index: self.registrations.len() - 1,
+        })?;
         Ok(Ok(handle))
     }
 
@@ -117,7 +149,17 @@ impl InstanceState {
     ) {
         let mut shared = lock(&self.shared);
         let at = shared.now();
-        push_api(&mut shared, &self.module.name, at, method, match_id, player, status, message, result);
+        push_api(
+            &mut shared,
+            &self.module.name,
+            at,
+            method,
+            match_id,
+            player,
+            status,
+            message,
+            result,
+        );
     }
 
     /// Runs a runtime operation inside this mod's ownership scope.
@@ -129,6 +171,7 @@ impl InstanceState {
         let previous = shared_ref.arena.scope_replace(Some(scope));
         let result = f(shared_ref, now);
         shared_ref.arena.scope_replace(previous);
+        shared_ref.flush_commands();
         result
     }
 
@@ -145,7 +188,17 @@ impl InstanceState {
         self.with_arena(|shared, now| {
             let result = call(shared, now);
             let (status, message) = describe(&result);
-            push_api(shared, &module, now, method, Some(match_id), player, status, &message, None);
+            push_api(
+                shared,
+                &module,
+                now,
+                method,
+                Some(match_id),
+                player,
+                status,
+                &message,
+                None,
+            );
             result
         })
     }
@@ -162,8 +215,13 @@ impl InstanceState {
         self.with_arena(|shared, now| {
             let answer = call(&shared.arena);
             let status = if answer.is_some() { "FOUND" } else { "EMPTY" };
-            let json = shared.trace.is_enabled().then(|| serde_json::to_value(&answer).unwrap_or(Value::Null));
-            push_api(shared, &module, now, method, match_id, player, status, "", json);
+            let json = shared
+                .trace
+                .is_enabled()
+                .then(|| serde_json::to_value(&answer).unwrap_or(Value::Null));
+            push_api(
+                shared, &module, now, method, match_id, player, status, "", json,
+            );
             answer
         })
     }
@@ -196,7 +254,10 @@ fn push_api(
 }
 
 fn policy(p: Option<wit::AfkDetectionPolicy>) -> Option<AfkPolicy> {
-    p.map(|p| AfkPolicy { enabled: p.enabled, inactivity_timeout_seconds: p.inactivity_timeout_seconds })
+    p.map(|p| AfkPolicy {
+        enabled: p.enabled,
+        inactivity_timeout_seconds: p.inactivity_timeout_seconds,
+    })
 }
 
 impl api::HostListenerRegistration for InstanceState {
@@ -215,51 +276,84 @@ impl api::HostListenerRegistration for InstanceState {
 }
 
 impl api::Host for InstanceState {
-    fn register_match_lifecycle_listener(&mut self, id: String) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
+    fn register_match_lifecycle_listener(
+        &mut self,
+        id: String,
+    ) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
         self.register(ListenerKind::Lifecycle, id)
     }
 
-    fn register_afk_activity_listener(&mut self, id: String) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
+    fn register_afk_activity_listener(
+        &mut self,
+        id: String,
+    ) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
         self.register(ListenerKind::Afk, id)
     }
 
     fn find_active_match_id(&mut self, player: String) -> WasmResult<Option<String>> {
         let uuid = parse_uuid(&player);
-        Ok(self.query("findActiveMatchId", None, Some(&player), |a| uuid.and_then(|u| a.find_active_match_id(u))))
+        Ok(self.query("findActiveMatchId", None, Some(&player), |a| {
+            uuid.and_then(|u| a.find_active_match_id(u))
+        }))
     }
 
-    fn find_active_player_uuid(&mut self, match_id: String, token: String) -> WasmResult<Option<String>> {
+    fn find_active_player_uuid(
+        &mut self,
+        match_id: String,
+        token: String,
+    ) -> WasmResult<Option<String>> {
         Ok(self
-            .query("findActivePlayerUuid", Some(&match_id), None, |a| a.find_active_player_uuid(&match_id, &token))
+            .query("findActivePlayerUuid", Some(&match_id), None, |a| {
+                a.find_active_player_uuid(&match_id, &token)
+            })
             .map(|u| u.hyphenated().to_string()))
     }
 
-    fn find_active_match_info(&mut self, match_id: String) -> WasmResult<Option<wit::ActiveMatchInfo>> {
+    fn find_active_match_info(
+        &mut self,
+        match_id: String,
+    ) -> WasmResult<Option<wit::ActiveMatchInfo>> {
         Ok(self
-            .query("findActiveMatchInfo", Some(&match_id), None, |a| a.find_active_match_info(&match_id))
+            .query("findActiveMatchInfo", Some(&match_id), None, |a| {
+                a.find_active_match_info(&match_id)
+            })
             .map(|i| convert::match_info(&i)))
     }
 
     fn find_rules_engine_id(&mut self, match_id: String) -> WasmResult<Option<String>> {
-        Ok(self.query("findRulesEngineId", Some(&match_id), None, |a| a.rules_engine_id(&match_id).map(str::to_string)))
+        Ok(self.query("findRulesEngineId", Some(&match_id), None, |a| {
+            a.rules_engine_id(&match_id).map(str::to_string)
+        }))
     }
 
-    fn find_match_placement_state(&mut self, match_id: String) -> WasmResult<Option<wit::MatchPlacementState>> {
+    fn find_match_placement_state(
+        &mut self,
+        match_id: String,
+    ) -> WasmResult<Option<wit::MatchPlacementState>> {
         Ok(self
-            .query("findMatchPlacementState", Some(&match_id), None, |a| a.find_match_placement_state(&match_id))
+            .query("findMatchPlacementState", Some(&match_id), None, |a| {
+                a.find_match_placement_state(&match_id)
+            })
             .map(|p| convert::placement_state(&p)))
     }
 
-    fn find_match_result_requirements(&mut self, match_id: String) -> WasmResult<Option<wit::MatchResultRequirements>> {
+    fn find_match_result_requirements(
+        &mut self,
+        match_id: String,
+    ) -> WasmResult<Option<wit::MatchResultRequirements>> {
         Ok(self
-            .query("findMatchResultRequirements", Some(&match_id), None, |a| a.find_match_result_requirements(&match_id))
+            .query("findMatchResultRequirements", Some(&match_id), None, |a| {
+                a.find_match_result_requirements(&match_id)
+            })
             .map(|r| convert::requirements(&r)))
     }
 
     fn find_match_resolution_trigger_id(&mut self, match_id: String) -> WasmResult<Option<String>> {
-        Ok(self.query("findMatchResolutionTriggerId", Some(&match_id), None, |a| {
-            a.find_match_resolution_trigger_id(&match_id)
-        }))
+        Ok(
+            self.query("findMatchResolutionTriggerId", Some(&match_id), None, |a| {
+                a.find_match_resolution_trigger_id(&match_id)
+            }),
+        )
     }
 
     fn set_player_outcome(
@@ -274,10 +368,20 @@ impl api::Host for InstanceState {
             "setPlayerOutcome",
             &match_id,
             Some(&player),
-            |s, _| s.arena.set_player_outcome(&match_id, uuid, outcome.map(convert::outcome_from_wit), &reason),
+            |s, _| {
+                s.arena.set_player_outcome(
+                    &match_id,
+                    uuid,
+                    outcome.map(convert::outcome_from_wit),
+                    &reason,
+                )
+            },
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetPlayerOutcomeResult { status: convert::outcome_status(r.status), message: r.message })
+        Ok(wit::SetPlayerOutcomeResult {
+            status: convert::outcome_status(r.status),
+            message: r.message,
+        })
     }
 
     fn set_player_spectator(
@@ -293,10 +397,16 @@ impl api::Host for InstanceState {
             "setPlayerSpectator",
             &match_id,
             Some(&player),
-            |s, _| s.arena.set_player_spectator(&match_id, uuid, spectator, &reason, model.as_deref()),
+            |s, _| {
+                s.arena
+                    .set_player_spectator(&match_id, uuid, spectator, &reason, model.as_deref())
+            },
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetPlayerSpectatorResult { status: convert::spectator_status(r.status), message: r.message })
+        Ok(wit::SetPlayerSpectatorResult {
+            status: convert::spectator_status(r.status),
+            message: r.message,
+        })
     }
 
     fn set_match_afk_detection_policy(
@@ -308,13 +418,22 @@ impl api::Host for InstanceState {
             "setMatchAfkDetectionPolicy",
             &match_id,
             None,
-            |s, now| s.arena.set_afk_policy(&match_id, None, Some(policy(p)), now),
+            |s, now| {
+                s.arena
+                    .set_afk_policy(&match_id, None, Some(policy(p)), now)
+            },
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetAfkDetectionPolicyResult { status: convert::afk_policy_status(r.status), message: r.message })
+        Ok(wit::SetAfkDetectionPolicyResult {
+            status: convert::afk_policy_status(r.status),
+            message: r.message,
+        })
     }
 
-    fn clear_match_afk_detection_policy(&mut self, match_id: String) -> WasmResult<wit::SetAfkDetectionPolicyResult> {
+    fn clear_match_afk_detection_policy(
+        &mut self,
+        match_id: String,
+    ) -> WasmResult<wit::SetAfkDetectionPolicyResult> {
         let r = self.status_call(
             "clearMatchAfkDetectionPolicy",
             &match_id,
@@ -322,7 +441,10 @@ impl api::Host for InstanceState {
             |s, now| s.arena.set_afk_policy(&match_id, None, None, now),
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetAfkDetectionPolicyResult { status: convert::afk_policy_status(r.status), message: r.message })
+        Ok(wit::SetAfkDetectionPolicyResult {
+            status: convert::afk_policy_status(r.status),
+            message: r.message,
+        })
     }
 
     fn set_player_afk_detection_policy(
@@ -336,10 +458,16 @@ impl api::Host for InstanceState {
             "setPlayerAfkDetectionPolicy",
             &match_id,
             Some(&player),
-            |s, now| s.arena.set_afk_policy(&match_id, Some(uuid), Some(policy(p)), now),
+            |s, now| {
+                s.arena
+                    .set_afk_policy(&match_id, Some(uuid), Some(policy(p)), now)
+            },
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetAfkDetectionPolicyResult { status: convert::afk_policy_status(r.status), message: r.message })
+        Ok(wit::SetAfkDetectionPolicyResult {
+            status: convert::afk_policy_status(r.status),
+            message: r.message,
+        })
     }
 
     fn clear_player_afk_detection_policy(
@@ -355,10 +483,16 @@ impl api::Host for InstanceState {
             |s, now| s.arena.set_afk_policy(&match_id, Some(uuid), None, now),
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetAfkDetectionPolicyResult { status: convert::afk_policy_status(r.status), message: r.message })
+        Ok(wit::SetAfkDetectionPolicyResult {
+            status: convert::afk_policy_status(r.status),
+            message: r.message,
+        })
     }
 
-    fn set_player_afk(&mut self, request: wit::SetPlayerAfkRequest) -> WasmResult<wit::SetPlayerAfkResult> {
+    fn set_player_afk(
+        &mut self,
+        request: wit::SetPlayerAfkRequest,
+    ) -> WasmResult<wit::SetPlayerAfkResult> {
         let req = SetPlayerAfk {
             match_id: request.match_id.clone(),
             player: parse_uuid(&request.player_uuid),
@@ -372,7 +506,10 @@ impl api::Host for InstanceState {
             |s, now| s.arena.set_player_afk(req, now),
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::SetPlayerAfkResult { status: convert::set_afk_status(r.status), message: r.message })
+        Ok(wit::SetPlayerAfkResult {
+            status: convert::set_afk_status(r.status),
+            message: r.message,
+        })
     }
 
     fn return_player_to_lobby(
@@ -387,10 +524,16 @@ impl api::Host for InstanceState {
             "returnPlayerToLobby",
             &match_id,
             Some(&player),
-            |s, now| s.arena.return_player_to_lobby(&match_id, uuid, delay_seconds, &reason, now),
+            |s, now| {
+                s.arena
+                    .return_player_to_lobby(&match_id, uuid, delay_seconds, &reason, now)
+            },
             |r| (r.status.as_str(), r.message.clone()),
         );
-        Ok(wit::ReturnPlayerResult { status: convert::return_status(r.status), message: r.message })
+        Ok(wit::ReturnPlayerResult {
+            status: convert::return_status(r.status),
+            message: r.message,
+        })
     }
 
     fn submit_final_match_result(
@@ -431,7 +574,10 @@ impl api::Host for InstanceState {
             });
             answer
         });
-        debug_assert!(r.match_status == MatchCompletionStatus::Accepted || r.backend_report_status != BackendReportStatus::Queued);
+        debug_assert!(
+            r.match_status == MatchCompletionStatus::Accepted
+                || r.backend_report_status != BackendReportStatus::Queued
+        );
         Ok(wit::SubmitFinalMatchResultResult {
             match_status: convert::completion_status(r.match_status),
             backend_report_status: convert::backend_status(r.backend_report_status),
@@ -477,23 +623,37 @@ impl host::Host for InstanceState {
 
     fn set_timer(&mut self, delay_ms: u64) -> WasmResult<Result<u64, String>> {
         let Some(match_id) = self.match_id.clone() else {
-            return Ok(Err("timers need a match: set them from a match's callbacks, not from init at load".into()));
+            return Ok(Err(
+                "timers need a match: set them from a match's callbacks, not from init at load"
+                    .into(),
+            ));
         };
         let mut shared = lock(&self.shared);
-        let at = shared.now().saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX));
+        let at = shared
+            .now()
+            .saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX));
         let limit = self.module.limits.max_pending_timers;
         Ok(shared.timers.set(&match_id, at, limit))
     }
 
     fn cancel_timer(&mut self, id: u64) -> WasmResult<bool> {
-        let Some(match_id) = &self.match_id else { return Ok(false) };
+        let Some(match_id) = &self.match_id else {
+            return Ok(false);
+        };
         Ok(lock(&self.shared).timers.cancel(match_id, id))
     }
 
     fn send_game_command(&mut self, command: wit::GameCommand) -> WasmResult<Result<(), String>> {
         let limits = &self.module.limits;
-        if command.data.as_ref().is_some_and(|d| d.len() > limits.max_game_command_bytes) {
-            return Ok(Err(format!("game command data exceeds {} bytes", limits.max_game_command_bytes)));
+        if command
+            .data
+            .as_ref()
+            .is_some_and(|d| d.len() > limits.max_game_command_bytes)
+        {
+            return Ok(Err(format!(
+                "game command data exceeds {} bytes",
+                limits.max_game_command_bytes
+            )));
         }
         let name = java_trim(&command.name);
         if name.is_empty() || name.len() > 128 {
@@ -502,7 +662,9 @@ impl host::Host for InstanceState {
         let player = match command.player.as_deref().map(|p| parse_uuid(p).ok_or(p)) {
             None => None,
             Some(Ok(uuid)) => Some(uuid),
-            Some(Err(text)) => return Ok(Err(format!("game command player {text:?} is not a UUID"))),
+            Some(Err(text)) => {
+                return Ok(Err(format!("game command player {text:?} is not a UUID")));
+            }
         };
         let data = match command.data.as_deref().map(serde_json::from_str::<Value>) {
             None => None,
@@ -511,11 +673,22 @@ impl host::Host for InstanceState {
         };
         let name = name.to_string();
         let sent = self.with_arena(|shared, _| {
-            let id = shared.arena.get(&command.match_id).map(|m| m.match_id.clone());
+            let id = shared
+                .arena
+                .get(&command.match_id)
+                .map(|m| m.match_id.clone());
             match id {
-                None => Err(format!("game command names match {:?}, which this mod does not own", command.match_id)),
+                None => Err(format!(
+                    "game command names match {:?}, which this mod does not own",
+                    command.match_id
+                )),
                 Some(match_id) => {
-                    shared.send_command(GameServerCommand::Game { match_id, player, name, data });
+                    shared.send_command(GameServerCommand::Game {
+                        match_id,
+                        player,
+                        name,
+                        data,
+                    });
                     Ok(())
                 }
             }
