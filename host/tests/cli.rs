@@ -1,0 +1,181 @@
+//! The `nexori` binary: exit statuses and messages of `simulate` and `check`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn nexori(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nexori"))
+        .args(args)
+        .output()
+        .expect("run nexori")
+}
+
+fn mods() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods");
+    assert!(
+        dir.join("scripted.wasm").is_file(),
+        "build the mods first: cargo xtask build-mods"
+    );
+    dir
+}
+
+fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nexori-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn simulate_prints_the_trace_as_json() {
+    let scenario = temp(
+        "ok.json",
+        br#"{"steps": [
+            {"at": 0, "type": "match.create", "matchId": "M1", "queueId": "q", "arenaId": "a", "rulesEngineId": "scripted",
+             "expectedPlayers": [{"uuid": "11111111-1111-1111-1111-111111111111", "name": "Alice"}]},
+            {"at": 100, "type": "player.arrive", "matchId": "m1", "player": "11111111-1111-1111-1111-111111111111"}
+        ]}"#,
+    );
+    let mods = mods();
+    let out = nexori(&[
+        "simulate",
+        "--mods",
+        mods.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let trace = json["trace"].as_array().unwrap();
+    // The match's instance registers its listeners in init, then gets its first callback.
+    assert_eq!(trace[0]["method"], "registerMatchLifecycleListener");
+    assert_eq!(trace[2]["kind"], "callback");
+    assert_eq!(trace[2]["callback"], "onMatchCreated");
+    assert_eq!(trace[2]["at"], 1_760_000_000_000i64);
+    assert_eq!(trace.last().unwrap()["callback"], "onPlayerArrived");
+    assert_eq!(
+        json["matches"]["m1"]["arrivedPlayerUuids"][0],
+        "11111111-1111-1111-1111-111111111111"
+    );
+    assert_eq!(json["matches"]["m1"]["placementState"]["arrivedPlayers"], 1);
+
+    let text = nexori(&[
+        "simulate",
+        "--mods",
+        mods.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout)
+            .contains("scripted.onPlayerArrived(m1, 11111111…) PLAYER_ARRIVED")
+    );
+}
+
+#[test]
+fn simulate_rejects_bad_input_with_status_2() {
+    let mods = mods();
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("bad.json", b"{ nope", "scenario is not valid JSON"),
+        (
+            "unknown.json",
+            br#"{"steps": [{"at": 0, "type": "player.teleport"}]}"#,
+            "scenario step 0: unknown step type \"player.teleport\"",
+        ),
+        (
+            "shape.json",
+            br#"{"steps": {}}"#,
+            "\"steps\" must be an array",
+        ),
+    ];
+    for (name, body, message) in cases {
+        let path = temp(name, body);
+        let out = nexori(&[
+            "simulate",
+            "--mods",
+            mods.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(stderr(&out).contains(message), "{name}: {}", stderr(&out));
+    }
+    let out = nexori(&[
+        "simulate",
+        "--mods",
+        mods.to_str().unwrap(),
+        "/nonexistent/scenario.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read scenario /nonexistent/scenario.json"));
+}
+
+#[test]
+fn simulate_fails_with_status_2_when_a_mod_fails_to_load() {
+    let dir = std::env::temp_dir().join(format!("nexori-cli-mods-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("broken.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let scenario = temp("empty.json", br#"{"steps": []}"#);
+    let out = nexori(&[
+        "simulate",
+        "--mods",
+        dir.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "broken.wasm failed to load: this is a core WebAssembly module, not a component"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_describes_a_mod() {
+    let path = mods().join("last_standing.wasm");
+    let out = nexori(&["check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("mod:        last_standing"), "{text}");
+    assert!(text.contains("registers:  last_standing"), "{text}");
+    assert!(text.contains("nexori:minigame/api@1.0.0"), "{text}");
+}
+
+#[test]
+fn check_names_what_is_wrong() {
+    let scripted = std::fs::read(mods().join("scripted.wasm")).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "text.wasm",
+            b"hello world".to_vec(),
+            "not a WebAssembly file",
+        ),
+        (
+            "core.wasm",
+            b"\0asm\x01\0\0\0".to_vec(),
+            "this is a core WebAssembly module, not a component",
+        ),
+        (
+            "truncated.wasm",
+            scripted[..scripted.len() / 2].to_vec(),
+            "the component could not be compiled",
+        ),
+        // An empty component: valid, but it exports nothing of the rules-mod world.
+        (
+            "empty.wasm",
+            b"\0asm\x0d\0\x01\0".to_vec(),
+            "does not fit the `rules-mod` world",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        let path = temp(name, &bytes);
+        let out = nexori(&["check", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(stderr(&out).contains(message), "{name}: {}", stderr(&out));
+    }
+}
