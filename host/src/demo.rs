@@ -26,12 +26,8 @@ pub fn run(mods: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         let scenario = Scenario::from_value(value)?;
         let output = scenario::run(&scenario, mods, &RunOptions::default())?;
         writeln!(out, "\n=== {title} ===\n")?;
-        for entry in &output.trace {
-            writeln!(
-                out,
-                "{}",
-                scenario::timeline_line(entry, scenario.start_epoch_ms)
-            )?;
+        for line in scenario::timeline(&output, scenario.start_epoch_ms) {
+            writeln!(out, "{line}")?;
         }
         for entry in &output.trace {
             if let TraceEntry::Result {

@@ -93,11 +93,8 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
             }
         }
     } else {
-        for entry in &output.trace {
-            println!(
-                "{}",
-                scenario::timeline_line(entry, scenario.start_epoch_ms)
-            );
+        for line in scenario::timeline(&output, scenario.start_epoch_ms) {
+            println!("{line}");
         }
     }
     ExitCode::SUCCESS

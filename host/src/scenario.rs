@@ -160,6 +160,10 @@ impl Scenario {
 pub struct SimulationOutput {
     pub trace: Vec<TraceEntry>,
     pub matches: BTreeMap<String, Value>,
+    /// The steps played, with their time and the number of trace entries before them, so the
+    /// readable timeline can show each input where it happened. Not part of the JSON contract.
+    #[serde(skip)]
+    pub inputs: Vec<(i64, usize, Value)>,
 }
 
 /// Options of one run.
@@ -194,14 +198,24 @@ pub fn run(
             error: error.to_string(),
         });
     }
-    run_steps(&mut host, scenario);
-    Ok(output(&host))
+    let inputs = run_steps(&mut host, scenario);
+    let mut out = output(&host);
+    out.inputs = inputs;
+    Ok(out)
 }
 
-/// Plays the steps on a host that already has its mods.
-pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) {
+/// Plays the steps on a host that already has its mods; returns each step with its time and
+/// the trace length before it.
+pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) -> Vec<(i64, usize, Value)> {
+    let mut inputs = Vec::with_capacity(scenario.steps.len());
     for step in &scenario.steps {
         host.advance_to(scenario.start_epoch_ms + step.at);
+        let position = lock(host.shared()).trace.entries().len();
+        inputs.push((
+            scenario.start_epoch_ms + step.at,
+            position,
+            step.message.clone(),
+        ));
         let result = bridge::parse(&step.message)
             .map_err(|e| e.to_string())
             .and_then(|m| host.apply(m));
@@ -215,6 +229,7 @@ pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) {
             });
         }
     }
+    inputs
 }
 
 /// The trace so far and a snapshot of every match the run created.
@@ -240,15 +255,47 @@ pub fn output(host: &ArenaHost) -> SimulationOutput {
     SimulationOutput {
         trace: shared.trace.take(),
         matches,
+        inputs: Vec::new(),
     }
+}
+
+/// The readable timeline: inputs from the game (`←`) interleaved with the trace.
+pub fn timeline(output: &SimulationOutput, start: i64) -> Vec<String> {
+    let mut lines = Vec::with_capacity(output.trace.len() + output.inputs.len());
+    let mut inputs = output.inputs.iter().peekable();
+    for (i, entry) in output.trace.iter().enumerate() {
+        while let Some((at, _, message)) = inputs.next_if(|(_, position, _)| *position <= i) {
+            lines.push(input_line(*at, message, start));
+        }
+        lines.push(timeline_line(entry, start));
+    }
+    for (at, _, message) in inputs {
+        lines.push(input_line(*at, message, start));
+    }
+    lines
+}
+
+fn input_line(at: i64, message: &Value, start: i64) -> String {
+    let mut fields = message.as_object().cloned().unwrap_or_default();
+    fields.shift_remove("at");
+    let ty = fields
+        .shift_remove("type")
+        .and_then(|t| t.as_str().map(str::to_string))
+        .unwrap_or_default();
+    if ty == "wait" {
+        return format!("{}  ← (time passes)", relative(at, start));
+    }
+    format!("{}  ← {ty} {}", relative(at, start), Value::Object(fields))
+}
+
+fn relative(at: i64, start: i64) -> String {
+    let ms = at - start;
+    format!("{:>5}.{:03}s", ms / 1000, (ms % 1000).abs())
 }
 
 /// A readable line for one trace entry, with time relative to `start`.
 pub fn timeline_line(entry: &TraceEntry, start: i64) -> String {
-    let rel = |at: i64| {
-        let ms = at - start;
-        format!("{:>5}.{:03}s", ms / 1000, (ms % 1000).abs())
-    };
+    let rel = |at: i64| relative(at, start);
     let short = |u: &dyn std::fmt::Display| {
         let s = u.to_string();
         s.get(..8).map(|p| format!("{p}…")).unwrap_or(s)
