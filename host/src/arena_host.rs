@@ -18,6 +18,7 @@ use crate::bridge::BridgeMessage;
 use crate::clock::{SharedClock, VirtualClock};
 use crate::config::HostConfig;
 use crate::reporting::ResultReporter;
+use crate::reporting::admission::AdmissionPublisher;
 use crate::runtime::model::Callback;
 use crate::runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
 use crate::shared::{Shared, SharedHandle, Timers, lock};
@@ -50,6 +51,7 @@ pub struct ArenaHost {
     shared: SharedHandle,
     virtual_clock: Option<VirtualClock>,
     config: Arc<HostConfig>,
+    admission: Option<AdmissionPublisher>,
 }
 
 /// The clock an [`ArenaHost`] runs on.
@@ -101,7 +103,17 @@ impl ArenaHost {
             shared,
             virtual_clock,
             config,
+            admission: None,
         })
+    }
+
+    /// Publishes admission state through `publisher` from now on.
+    pub fn set_admission_publisher(&mut self, publisher: AdmissionPublisher) {
+        self.admission = Some(publisher);
+    }
+
+    pub fn admission_publisher(&self) -> Option<&AdmissionPublisher> {
+        self.admission.as_ref()
     }
 
     pub fn shared(&self) -> &SharedHandle {
@@ -257,10 +269,18 @@ impl ArenaHost {
     /// The earliest instant at which the runtime or a mod timer has work.
     pub fn next_deadline(&self) -> Option<i64> {
         let shared = lock(&self.shared);
-        [shared.arena.next_deadline(), shared.timers.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        let admission = self
+            .admission
+            .as_ref()
+            .and_then(AdmissionPublisher::next_deadline);
+        [
+            shared.arena.next_deadline(),
+            shared.timers.next_deadline(),
+            admission,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Runs everything due up to `target`, in time order; on a virtual clock the clock moves to
@@ -316,8 +336,30 @@ impl ArenaHost {
         }
     }
 
-    /// Delivers queued runtime events until none are left.
+    /// Delivers queued runtime events until none are left, then lets the admission publisher
+    /// send what is due.
     pub fn pump(&mut self) {
+        self.deliver_events();
+        self.publish_admission();
+    }
+
+    /// Applies admission answers and sends due snapshots; each sent body goes into the trace.
+    pub fn publish_admission(&mut self) {
+        let Some(publisher) = &mut self.admission else {
+            return;
+        };
+        let mut shared = lock(&self.shared);
+        let now = shared.now();
+        let sent = publisher.tick(&shared.arena, now);
+        for snapshot in sent {
+            shared.trace.push(TraceEntry::Admission {
+                at: now,
+                body: snapshot.body,
+            });
+        }
+    }
+
+    fn deliver_events(&mut self) {
         loop {
             let event = lock(&self.shared).arena.next_event();
             let Some(event) = event else { break };
@@ -333,8 +375,20 @@ impl ArenaHost {
                 RuntimeEvent::NexoriResult(result) => {
                     lock(&self.shared).report(&result);
                 }
-                RuntimeEvent::AdmissionDirty { .. }
-                | RuntimeEvent::AdmissionReservationConsumed { .. } => {}
+                RuntimeEvent::AdmissionDirty { match_id, reason } => {
+                    if let Some(publisher) = &mut self.admission {
+                        let now = lock(&self.shared).now();
+                        publisher.mark_dirty(&match_id, &reason, now);
+                    }
+                }
+                RuntimeEvent::AdmissionReservationConsumed {
+                    match_id,
+                    reservation_id,
+                } => {
+                    if let Some(publisher) = &mut self.admission {
+                        publisher.reservation_consumed(&match_id, &reservation_id);
+                    }
+                }
                 RuntimeEvent::PlayerDisconnected {
                     match_id,
                     player,

@@ -10,7 +10,7 @@ use crate::arena_host::{ArenaHost, HostClock};
 use crate::bridge::{self, BridgeError, MESSAGE_TYPES};
 use crate::clock::VirtualClock;
 use crate::config::HostConfig;
-use crate::reporting::{IdGenerator, RecordingReporter};
+use crate::reporting::IdGenerator;
 use crate::shared::lock;
 use crate::trace::TraceEntry;
 use crate::wasm::engine::EngineSettings;
@@ -180,15 +180,22 @@ pub fn run(
 ) -> Result<SimulationOutput, ScenarioError> {
     let config = scenario.host_config()?;
     let clock = VirtualClock::new(scenario.start_epoch_ms);
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(0x4e65_786f_7269));
+    let reporting = crate::reporting::setup(
+        &config,
+        std::sync::Arc::new(clock.clone()),
+        IdGenerator::Seeded(0x4e65_786f_7269),
+        None,
+    )
+    .map_err(|e| ScenarioError::Host(e.to_string()))?;
     let mut host = ArenaHost::new(
         config,
         HostClock::Virtual(clock),
-        Box::new(reporter),
+        reporting.reporter,
         true,
         &options.engine,
     )
     .map_err(|e| ScenarioError::Host(e.to_string()))?;
+    host.set_admission_publisher(reporting.publisher);
     let failures = host
         .load_mods_dir(mods_dir)
         .map_err(|e| ScenarioError::Host(e.to_string()))?;
@@ -199,6 +206,10 @@ pub fn run(
         });
     }
     let inputs = run_steps(&mut host, scenario);
+    // With a real backend, give delivery a moment to finish before reporting what happened.
+    if let Some(sender) = &reporting.sender {
+        sender.wait_idle(std::time::Duration::from_secs(10));
+    }
     let mut out = output(&host);
     out.inputs = inputs;
     Ok(out)

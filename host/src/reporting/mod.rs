@@ -4,11 +4,17 @@
 //! [`RecordingReporter`] keeps results in memory and treats them as acknowledged; it is what
 //! simulations use (bridge-protocol.md: "an in-process recorder that answers ACCEPTED").
 
+pub mod admission;
+pub mod admission_http;
+pub mod outbox;
+pub mod policy;
+pub mod sender;
+
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::HostConfig;
-use crate::runtime::model::BackendReportStatus;
+pub use crate::runtime::model::BackendReportStatus;
 use crate::runtime::results::AcceptedResult;
 
 /// What enqueueing a result decided.
@@ -35,6 +41,14 @@ pub enum IdGenerator {
 }
 
 impl IdGenerator {
+    /// A second generator that does not repeat this one's ids (seeded ones stay reproducible).
+    pub fn clone_offset(&self, stream: u64) -> Self {
+        match self {
+            Self::Random => Self::Random,
+            Self::Seeded(seed) => Self::Seeded(seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F)),
+        }
+    }
+
     /// A lowercase, hyphenated, version-4 UUID.
     pub fn next_uuid(&mut self) -> String {
         let uuid = match self {
@@ -193,4 +207,79 @@ mod tests {
         assert_eq!(first.len(), 36);
         assert_eq!(&first[14..15], "4");
     }
+}
+
+/// Result reporting and admission publishing, wired for one configuration.
+pub struct Reporting {
+    pub reporter: Box<dyn ResultReporter>,
+    /// The HTTP sender, when results go to a real backend.
+    pub sender: Option<std::sync::Arc<sender::ResultSender>>,
+    pub outbox: Option<std::sync::Arc<outbox::Outbox>>,
+    pub publisher: admission::AdmissionPublisher,
+}
+
+/// Whether the configuration points at a real HTTP backend (rather than the in-process
+/// recorder that simulations use by default).
+pub fn is_http_backend(config: &HostConfig) -> bool {
+    config.base_url.starts_with("http://") || config.base_url.starts_with("https://")
+}
+
+/// Builds reporting for `config`: with an HTTP backend, a durable outbox (at `outbox_path`, or
+/// in memory) and its sender plus an HTTP admission transport; otherwise the in-process
+/// recorder, which acknowledges everything.
+pub fn setup(
+    config: &HostConfig,
+    clock: crate::clock::SharedClock,
+    ids: IdGenerator,
+    outbox_path: Option<&std::path::Path>,
+) -> anyhow::Result<Reporting> {
+    use std::sync::Arc;
+    let settings = admission::PublisherSettings::from_config(config);
+    if !is_http_backend(config) {
+        let publisher = admission::AdmissionPublisher::new(
+            settings,
+            ids.clone_offset(1),
+            Box::new(admission::MemorySequences::default()),
+            Box::new(admission::RecordingTransport::default()),
+        );
+        return Ok(Reporting {
+            reporter: Box::new(RecordingReporter::new(config.clone(), ids)),
+            sender: None,
+            outbox: None,
+            publisher,
+        });
+    }
+    let outbox = Arc::new(match outbox_path {
+        Some(path) => outbox::Outbox::open(path)?,
+        None => outbox::Outbox::in_memory()?,
+    });
+    let sender = if config.result_reporting_enabled && config.backend_usable() {
+        Some(Arc::new(sender::ResultSender::start(
+            outbox.clone(),
+            clock,
+            sender::SenderSettings::from_config(config),
+        )?))
+    } else {
+        None
+    };
+    let transport = admission_http::HttpTransport::new(std::time::Duration::from_millis(
+        config.request_timeout_ms.max(1) as u64,
+    ))?;
+    let publisher = admission::AdmissionPublisher::new(
+        settings,
+        ids.clone_offset(1),
+        Box::new(admission::DurableSequences(outbox.clone())),
+        Box::new(transport),
+    );
+    Ok(Reporting {
+        reporter: Box::new(sender::DurableReporter::new(
+            config.clone(),
+            ids,
+            outbox.clone(),
+            sender.clone(),
+        )),
+        sender,
+        outbox: Some(outbox),
+        publisher,
+    })
 }

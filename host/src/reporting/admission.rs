@@ -1,0 +1,630 @@
+//! The admission-state publisher (`POST <baseUrl>/nexori/matches/state`, §4 with Decisions D6,
+//! D7 and D10).
+//!
+//! A state machine on the injected clock, like the runtime: [`AdmissionPublisher::mark_dirty`]
+//! records why a match's admission may have changed; [`AdmissionPublisher::tick`] decides which
+//! snapshots go out (debounce, max coalesce window, retries, expiry) and hands them to an
+//! [`AdmissionTransport`]; answers come back through [`AdmissionTransport::poll_answers`] and are
+//! applied on the next tick, never in an HTTP callback.
+//!
+//! Departures from the reference, by decision: a closed match is re-marked only while it is not
+//! already dirty, so its closure goes out after the normal debounce (D6); a `STALE` (or other
+//! non-accepting) answer re-dirties the snapshot's reasons behind the debounce instead of
+//! flushing at once (D7); sequences are persisted, so they stay monotonic across restarts (D7);
+//! retries reuse the snapshot's `stateUpdateId` (D10). Several matches may be in flight at once
+//! (one per match), bounded by [`MAX_IN_FLIGHT`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::IdGenerator;
+use super::outbox::Outbox;
+use super::policy::{AUTH_BACKOFF_MS, Health, StateVerdict, state_verdict};
+use crate::config::HostConfig;
+use crate::runtime::admission::{AdmissionState, evaluate};
+use crate::runtime::model::MatchSource;
+use crate::runtime::{Arena, Match};
+
+/// Closed matches remembered so they never report again.
+pub const CLOSED_MEMORY: usize = 2048;
+/// Snapshots in flight at once, across matches.
+pub const MAX_IN_FLIGHT: usize = 16;
+
+/// One snapshot as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub match_id: String,
+    pub state_update_id: String,
+    pub sequence: i64,
+    pub sent_at: i64,
+    pub expires_at: i64,
+    pub closed: bool,
+    pub reasons: Vec<String>,
+    pub reservations: Vec<String>,
+    pub body: Value,
+}
+
+/// Where sequences are kept (D7).
+pub trait SequenceStore: Send {
+    fn last(&self, match_id: &str) -> i64;
+    fn store(&mut self, match_id: &str, sequence: i64);
+}
+
+/// Sequences in memory (simulations).
+#[derive(Debug, Default)]
+pub struct MemorySequences(HashMap<String, i64>);
+
+impl SequenceStore for MemorySequences {
+    fn last(&self, match_id: &str) -> i64 {
+        self.0.get(match_id).copied().unwrap_or(0)
+    }
+    fn store(&mut self, match_id: &str, sequence: i64) {
+        self.0.insert(match_id.to_string(), sequence);
+    }
+}
+
+/// Sequences in the outbox database, so a restarted host continues them.
+pub struct DurableSequences(pub Arc<Outbox>);
+
+impl SequenceStore for DurableSequences {
+    fn last(&self, match_id: &str) -> i64 {
+        self.0.last_admission_sequence(match_id).unwrap_or(0)
+    }
+    fn store(&mut self, match_id: &str, sequence: i64) {
+        if let Err(e) = self.0.store_admission_sequence(match_id, sequence) {
+            tracing::error!(target: "nexori::admission", "cannot persist an admission sequence: {e}");
+        }
+    }
+}
+
+/// Sends snapshots and returns answers.
+pub trait AdmissionTransport: Send {
+    fn send(&mut self, snapshot: &Snapshot, settings: &PublisherSettings);
+    /// `(state_update_id, HTTP status (0 = no answer), body)` of finished requests.
+    fn poll_answers(&mut self) -> Vec<(String, u16, String)>;
+}
+
+/// Answers every snapshot `ACCEPTED` (simulations) and keeps what was sent.
+#[derive(Debug, Default)]
+pub struct RecordingTransport {
+    answers: Vec<(String, u16, String)>,
+    pub sent: Vec<Snapshot>,
+}
+
+impl AdmissionTransport for RecordingTransport {
+    fn send(&mut self, snapshot: &Snapshot, _settings: &PublisherSettings) {
+        let body = format!(
+            r#"{{"schemaVersion":1,"receivedStateUpdateId":"{}","receivedAdmissionStateSequence":{},"status":"ACCEPTED"}}"#,
+            snapshot.state_update_id, snapshot.sequence
+        );
+        self.answers
+            .push((snapshot.state_update_id.clone(), 200, body));
+        self.sent.push(snapshot.clone());
+    }
+
+    fn poll_answers(&mut self) -> Vec<(String, u16, String)> {
+        std::mem::take(&mut self.answers)
+    }
+}
+
+/// Timing and identity of the publisher (§6 keys).
+#[derive(Debug, Clone)]
+pub struct PublisherSettings {
+    pub enabled: bool,
+    pub usable: bool,
+    pub state_url: String,
+    pub server_token: String,
+    pub server_id: String,
+    pub connection_address: String,
+    pub debounce_ms: i64,
+    pub max_coalesce_window_ms: i64,
+    pub retry_interval_ms: i64,
+    pub stale_after_ms: i64,
+}
+
+impl PublisherSettings {
+    pub fn from_config(c: &HostConfig) -> Self {
+        Self {
+            enabled: c.match_state_reporting_enabled,
+            usable: c.admission_reporting_usable(),
+            state_url: format!("{}/nexori/matches/state", c.base_url),
+            server_token: c.server_token.clone(),
+            server_id: c.server_id.clone(),
+            connection_address: c.server_connection_address.clone(),
+            debounce_ms: c.match_state_debounce_ms,
+            max_coalesce_window_ms: c.match_state_max_coalesce_window_ms,
+            retry_interval_ms: c.match_state_retry_interval_ms,
+            stale_after_ms: c.match_state_stale_after_ms,
+        }
+    }
+}
+
+/// §4.3 publication state of one match.
+#[derive(Debug, Default)]
+struct Publication {
+    dirty: bool,
+    first_dirty_at: i64,
+    scheduled_flush_at: i64,
+    primary: String,
+    coalesced: Vec<String>,
+    pending_reservations: BTreeSet<String>,
+    in_flight: Option<Snapshot>,
+    pending_retry: Option<Snapshot>,
+    retry_not_before: i64,
+}
+
+impl Publication {
+    fn mark(&mut self, reason: &str, now: i64, settings: &PublisherSettings) {
+        self.dirty = true;
+        if self.first_dirty_at == 0 {
+            self.first_dirty_at = now;
+        }
+        self.primary = reason.to_string();
+        if !self.coalesced.iter().any(|r| r == reason) {
+            self.coalesced.push(reason.to_string());
+        }
+        self.scheduled_flush_at =
+            (now + settings.debounce_ms).min(self.first_dirty_at + settings.max_coalesce_window_ms);
+    }
+
+    fn closure_outstanding(&self) -> bool {
+        self.in_flight.as_ref().is_some_and(|s| s.closed)
+            || self.pending_retry.as_ref().is_some_and(|s| s.closed)
+    }
+}
+
+/// Counts of answers, for operators and tests.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublisherStats {
+    pub sent: u64,
+    pub acknowledged: u64,
+    pub not_acknowledged: u64,
+    pub permanent_failures: u64,
+    pub auth_failures: u64,
+    pub retryable: u64,
+    pub unexpected: u64,
+}
+
+/// The publisher.
+pub struct AdmissionPublisher {
+    settings: PublisherSettings,
+    states: BTreeMap<String, Publication>,
+    closed: VecDeque<String>,
+    closed_set: BTreeSet<String>,
+    next_global_attempt_at: i64,
+    ids: IdGenerator,
+    sequences: Box<dyn SequenceStore>,
+    transport: Box<dyn AdmissionTransport>,
+    pub health: Health,
+    pub stats: PublisherStats,
+}
+
+fn reportable(m: &Match) -> bool {
+    m.match_source == MatchSource::BackendDriven
+        && !m.external_match_id.is_empty()
+        && !m.queue_id.is_empty()
+        && !m.arena_id.is_empty()
+        && !m.expected.is_empty()
+        && m.admission.schema_version > 0
+        && m.admission.capacity > 0
+        && !m.admission.backfill_mode.is_empty()
+}
+
+fn sorted_case_insensitive(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    v.sort_by_key(|s| s.to_lowercase());
+    v
+}
+
+impl AdmissionPublisher {
+    pub fn new(
+        settings: PublisherSettings,
+        ids: IdGenerator,
+        sequences: Box<dyn SequenceStore>,
+        transport: Box<dyn AdmissionTransport>,
+    ) -> Self {
+        Self {
+            settings,
+            states: BTreeMap::new(),
+            closed: VecDeque::new(),
+            closed_set: BTreeSet::new(),
+            next_global_attempt_at: 0,
+            ids,
+            sequences,
+            transport,
+            health: Health::Healthy,
+            stats: PublisherStats::default(),
+        }
+    }
+
+    /// A runtime change that may affect admission (§4.6). Blank reasons and remembered closed
+    /// matches are ignored; reportability is checked when the snapshot is due.
+    pub fn mark_dirty(&mut self, match_id: &str, reason: &str, now: i64) {
+        if !self.settings.enabled || reason.trim().is_empty() || self.closed_set.contains(match_id)
+        {
+            return;
+        }
+        let settings = self.settings.clone();
+        let state = self.states.entry(match_id.to_string()).or_default();
+        state.mark(reason, now, &settings);
+        // The runtime ended before admission was closed: say so at once (§4.6).
+        if reason == crate::runtime::admission::MATCH_RUNTIME_ENDED {
+            state.scheduled_flush_at = now;
+        }
+    }
+
+    /// A backfill arrival consumed a reservation: it rides on the next snapshot.
+    pub fn reservation_consumed(&mut self, match_id: &str, reservation_id: &str) {
+        if !self.settings.enabled || self.closed_set.contains(match_id) {
+            return;
+        }
+        self.states
+            .entry(match_id.to_string())
+            .or_default()
+            .pending_reservations
+            .insert(reservation_id.to_string());
+    }
+
+    /// The earliest instant the publisher has something to do.
+    pub fn next_deadline(&self) -> Option<i64> {
+        let per_match = self.states.values().filter_map(|s| {
+            if s.in_flight.is_some() {
+                None
+            } else if s.pending_retry.is_some() {
+                Some(s.retry_not_before)
+            } else if s.dirty {
+                Some(s.scheduled_flush_at)
+            } else {
+                None
+            }
+        });
+        per_match
+            .min()
+            .map(|at| at.max(self.next_global_attempt_at))
+    }
+
+    /// Applies answers, re-marks closed matches, and sends what is due.
+    pub fn tick(&mut self, arena: &Arena, now: i64) -> Vec<Snapshot> {
+        for (id, status, body) in self.transport.poll_answers() {
+            self.apply_answer(&id, status, &body, arena, now);
+        }
+        if !self.settings.enabled {
+            self.states.clear();
+            return Vec::new();
+        }
+        // (a) Closure detection, and dropping states of matches that can no longer report.
+        let ids: Vec<String> = self.states.keys().cloned().collect();
+        for id in &ids {
+            let m = arena.get_any(id);
+            let state = self.states.get_mut(id).expect("listed");
+            if state.closure_outstanding() {
+                continue;
+            }
+            match m.filter(|m| reportable(m)) {
+                None => {
+                    if state.in_flight.is_none() {
+                        self.states.remove(id);
+                    }
+                }
+                Some(m) => {
+                    let eval = evaluate(m, now);
+                    if eval.admission_reporting_closed && !state.dirty {
+                        state.mark(&eval.primary_reason, now, &self.settings);
+                    }
+                }
+            }
+        }
+        // (b) Send what is due.
+        let mut sent = Vec::new();
+        if now < self.next_global_attempt_at {
+            return sent;
+        }
+        let mut in_flight = self
+            .states
+            .values()
+            .filter(|s| s.in_flight.is_some())
+            .count();
+        for id in ids {
+            if in_flight >= MAX_IN_FLIGHT {
+                break;
+            }
+            let Some(state) = self.states.get_mut(&id) else {
+                continue;
+            };
+            if state.in_flight.is_some() {
+                continue;
+            }
+            if let Some(retry) = state.pending_retry.take() {
+                if state.dirty {
+                    // Newer state wins: the dirty state gets a new snapshot below.
+                } else if now < state.retry_not_before {
+                    state.pending_retry = Some(retry);
+                    continue;
+                } else if now > retry.expires_at {
+                    if arena.get_any(&id).is_some_and(reportable) {
+                        state.mark("MATCH_STARTED", now, &self.settings);
+                    }
+                    continue;
+                } else {
+                    self.transport.send(&retry, &self.settings);
+                    self.stats.sent += 1;
+                    state.in_flight = Some(retry.clone());
+                    sent.push(retry);
+                    in_flight += 1;
+                    continue;
+                }
+            }
+            if !state.dirty || now < state.scheduled_flush_at {
+                continue;
+            }
+            let Some(m) = arena.get_any(&id).filter(|m| reportable(m)) else {
+                continue;
+            };
+            if !self.settings.usable {
+                // §4.4: enabled but not usable: try again later, keep the reasons.
+                self.health = Health::ConfigInvalid;
+                self.next_global_attempt_at = now + self.settings.retry_interval_ms;
+                break;
+            }
+            let snapshot = self.build(m, now);
+            let state = self.states.get_mut(&id).expect("present");
+            state.dirty = false;
+            state.first_dirty_at = 0;
+            state.scheduled_flush_at = 0;
+            state.primary.clear();
+            state.coalesced.clear();
+            state.in_flight = Some(snapshot.clone());
+            self.transport.send(&snapshot, &self.settings);
+            self.stats.sent += 1;
+            sent.push(snapshot);
+            in_flight += 1;
+        }
+        sent
+    }
+
+    /// Builds the next snapshot of a match (§4.4).
+    fn build(&mut self, m: &Match, now: i64) -> Snapshot {
+        let state = self.states.get(&m.match_id).expect("present");
+        let eval: AdmissionState = evaluate(m, now);
+        let sequence = self.sequences.last(&m.match_id) + 1;
+        self.sequences.store(&m.match_id, sequence);
+        let state_update_id = self.ids.next_uuid();
+        let reasons = sorted_case_insensitive(state.coalesced.iter().cloned());
+        let reservations = sorted_case_insensitive(state.pending_reservations.iter().cloned());
+        let primary = if !state.primary.is_empty() {
+            state.primary.clone()
+        } else {
+            reasons
+                .last()
+                .cloned()
+                .unwrap_or_else(|| "MATCH_STARTED".to_string())
+        };
+        let expires_at = now + self.settings.stale_after_ms;
+        let mut fields: Vec<(&str, Value)> = vec![
+            ("schemaVersion", 1.into()),
+            ("stateUpdateId", state_update_id.clone().into()),
+            ("admissionStateSequence", sequence.into()),
+            ("sentAtEpochMs", now.into()),
+            ("stateExpiresAtEpochMs", expires_at.into()),
+            ("reportingServerId", self.settings.server_id.clone().into()),
+            ("matchId", m.match_id.clone().into()),
+            ("externalMatchId", m.external_match_id.clone().into()),
+            ("queueId", m.queue_id.clone().into()),
+            ("arenaId", m.arena_id.clone().into()),
+            ("backfillEnabled", eval.backfill_enabled.into()),
+            ("backfillMode", eval.backfill_mode.as_str().into()),
+            ("backfillWindowSeconds", eval.backfill_window_seconds.into()),
+            ("matchLifecycleStatus", eval.match_lifecycle_status.into()),
+            ("admissionOpen", eval.admission_open.into()),
+            (
+                "admissionOpenUntilEpochMs",
+                eval.admission_open_until_epoch_ms.into(),
+            ),
+            ("admissionCapacity", eval.admission_capacity.into()),
+            ("admittedSlotCount", eval.admitted_slot_count.into()),
+            (
+                "availableAdmissionSlots",
+                eval.available_admission_slots.into(),
+            ),
+            ("initialRosterSize", eval.initial_roster_size.into()),
+            (
+                "arrivedInitialPlayerCount",
+                eval.arrived_initial_player_count.into(),
+            ),
+            (
+                "unfilledInitialRosterCount",
+                eval.unfilled_initial_roster_count.into(),
+            ),
+            (
+                "consumedAdmissionReservationIds",
+                reservations.clone().into(),
+            ),
+            (
+                "admissionReportingClosed",
+                eval.admission_reporting_closed.into(),
+            ),
+            (
+                "admissionReportingCloseReason",
+                eval.admission_reporting_close_reason.clone().into(),
+            ),
+            ("primaryChangeReason", primary.into()),
+            ("coalescedChangeReasons", reasons.clone().into()),
+        ];
+        // The hash covers exactly the fields above, in this order (§4.4).
+        let hashed: Map<String, Value> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let hash = crate::runtime::results::hex(&Sha256::digest(
+            Value::Object(hashed).to_string().as_bytes(),
+        ));
+        fields.insert(3, ("payloadHash", hash.into()));
+        fields.insert(
+            7,
+            (
+                "reportingServerConnectionAddress",
+                self.settings.connection_address.clone().into(),
+            ),
+        );
+        let body: Map<String, Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        Snapshot {
+            match_id: m.match_id.clone(),
+            state_update_id,
+            sequence,
+            sent_at: now,
+            expires_at,
+            closed: eval.admission_reporting_closed,
+            reasons,
+            reservations,
+            body: Value::Object(body),
+        }
+    }
+
+    fn remember_closed(&mut self, match_id: &str) {
+        self.states.remove(match_id);
+        if self.closed_set.insert(match_id.to_string()) {
+            self.closed.push_back(match_id.to_string());
+            while self.closed.len() > CLOSED_MEMORY {
+                if let Some(old) = self.closed.pop_front() {
+                    self.closed_set.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// §4.5 with D7.
+    fn apply_answer(
+        &mut self,
+        state_update_id: &str,
+        status: u16,
+        body: &str,
+        arena: &Arena,
+        now: i64,
+    ) {
+        let Some(match_id) = self.states.iter().find_map(|(id, s)| {
+            s.in_flight
+                .as_ref()
+                .is_some_and(|f| f.state_update_id == state_update_id)
+                .then(|| id.clone())
+        }) else {
+            return; // a late answer for a snapshot no longer in flight
+        };
+        let Some(snapshot) = self
+            .states
+            .get_mut(&match_id)
+            .and_then(|s| s.in_flight.take())
+        else {
+            return;
+        };
+        let settings = self.settings.clone();
+        let still_reportable = arena.get_any(&match_id).is_some_and(reportable);
+        match state_verdict(status, body) {
+            StateVerdict::Acknowledged { .. } => {
+                self.stats.acknowledged += 1;
+                self.health = Health::Healthy;
+                self.next_global_attempt_at = 0;
+                if snapshot.closed {
+                    self.remember_closed(&match_id);
+                    return;
+                }
+                let Some(state) = self.states.get_mut(&match_id) else {
+                    return;
+                };
+                for id in &snapshot.reservations {
+                    state.pending_reservations.remove(id);
+                }
+                if state.dirty {
+                    state.scheduled_flush_at = now;
+                }
+            }
+            StateVerdict::NotAcknowledged { backend_status } => {
+                self.stats.not_acknowledged += 1;
+                self.health = Health::Healthy;
+                self.next_global_attempt_at = 0;
+                tracing::info!(target: "nexori::admission", match_id, backend_status, "snapshot not accepted; a newer one follows");
+                let Some(state) = self.states.get_mut(&match_id) else {
+                    return;
+                };
+                for reason in &snapshot.reasons {
+                    state.mark(reason, now, &settings);
+                }
+            }
+            StateVerdict::PermanentFailure => {
+                self.stats.permanent_failures += 1;
+                if snapshot.closed {
+                    self.remember_closed(&match_id);
+                } else if !still_reportable {
+                    self.states.remove(&match_id);
+                }
+            }
+            StateVerdict::AuthFailure => {
+                self.stats.auth_failures += 1;
+                self.health = Health::AuthFailed;
+                self.next_global_attempt_at = now + AUTH_BACKOFF_MS;
+                tracing::warn!(target: "nexori::admission", status, "backend refused the server token");
+                let Some(state) = self.states.get_mut(&match_id) else {
+                    return;
+                };
+                for reason in &snapshot.reasons {
+                    state.mark(reason, now, &settings);
+                }
+            }
+            StateVerdict::Retryable => {
+                self.stats.retryable += 1;
+                self.next_global_attempt_at = now + settings.retry_interval_ms;
+                let Some(state) = self.states.get_mut(&match_id) else {
+                    return;
+                };
+                if state.dirty {
+                    state.retry_not_before = self.next_global_attempt_at;
+                } else if now <= snapshot.expires_at {
+                    state.retry_not_before = now + settings.retry_interval_ms;
+                    state.pending_retry = Some(snapshot);
+                } else if still_reportable {
+                    state.mark("MATCH_STARTED", now, &settings);
+                } else {
+                    self.states.remove(&match_id);
+                }
+            }
+            StateVerdict::Unexpected => {
+                self.stats.unexpected += 1;
+                let Some(state) = self.states.get_mut(&match_id) else {
+                    return;
+                };
+                if state.dirty {
+                    state.scheduled_flush_at = now;
+                }
+            }
+        }
+    }
+
+    /// Matches with publication state (for tests and metrics).
+    pub fn tracked(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_remembered_closed(&self, match_id: &str) -> bool {
+        self.closed_set.contains(match_id)
+    }
+
+    pub fn pending_reservations(&self, match_id: &str) -> Vec<String> {
+        self.states
+            .get(match_id)
+            .map(|s| s.pending_reservations.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn settings(&self) -> &PublisherSettings {
+        &self.settings
+    }
+}

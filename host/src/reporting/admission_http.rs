@@ -1,0 +1,66 @@
+//! The HTTP transport of the admission publisher: requests run on a small tokio runtime; answers
+//! are queued and applied by the publisher's next tick (§4.5: never in the HTTP callback).
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+use super::admission::{AdmissionTransport, PublisherSettings, Snapshot};
+
+pub struct HttpTransport {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    answers_tx: Sender<(String, u16, String)>,
+    answers_rx: Receiver<(String, u16, String)>,
+}
+
+impl HttpTransport {
+    pub fn new(request_timeout: Duration) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("nexori-admission")
+            .enable_all()
+            .build()?;
+        let client = reqwest::Client::builder()
+            .timeout(request_timeout)
+            .build()
+            .map_err(std::io::Error::other)?;
+        let (answers_tx, answers_rx) = channel();
+        Ok(Self {
+            runtime,
+            client,
+            answers_tx,
+            answers_rx,
+        })
+    }
+}
+
+impl AdmissionTransport for HttpTransport {
+    fn send(&mut self, snapshot: &Snapshot, settings: &PublisherSettings) {
+        let request = self
+            .client
+            .post(&settings.state_url)
+            .bearer_auth(&settings.server_token)
+            .header("Content-Type", "application/json")
+            .header("X-Nexori-Server-Id", &settings.server_id)
+            .header("X-Nexori-State-Update-Id", &snapshot.state_update_id)
+            .header("X-Nexori-Sequence", snapshot.sequence.to_string())
+            .header("X-Nexori-Sent-At-Epoch-Ms", snapshot.sent_at.to_string())
+            .body(snapshot.body.to_string());
+        let id = snapshot.state_update_id.clone();
+        let tx = self.answers_tx.clone();
+        self.runtime.spawn(async move {
+            let answer = match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    (id, status, response.text().await.unwrap_or_default())
+                }
+                Err(_) => (id, 0, String::new()),
+            };
+            let _ = tx.send(answer);
+        });
+    }
+
+    fn poll_answers(&mut self) -> Vec<(String, u16, String)> {
+        self.answers_rx.try_iter().collect()
+    }
+}

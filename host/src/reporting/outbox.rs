@@ -1,0 +1,401 @@
+//! The durable result outbox (Decision D9): every accepted result is in SQLite, committed with
+//! `synchronous=FULL` in WAL mode, before `submitFinalMatchResult` answers `QUEUED`. A SIGKILL at
+//! any point loses nothing: a restarted host finds the record `PENDING` and sends it again with
+//! the same `resultId`, and the backend's idempotency turns a repeat into `DUPLICATE`.
+//!
+//! Record states (§3.2): `PENDING` → `ACKNOWLEDGED` | `FAILED_PERMANENT`. An operator can put
+//! failed records back to `PENDING` (`nexori outbox retry`). At most
+//! [`KEEP_ACKNOWLEDGED`] acknowledged records are kept; pending and failed ones never expire.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{BackendReportStatus, duplicate_status};
+use crate::runtime::results::AcceptedResult;
+
+/// Acknowledged records kept for duplicate detection and inspection.
+pub const KEEP_ACKNOWLEDGED: i64 = 256;
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("outbox: {0}")]
+pub struct StoreError(#[from] rusqlite::Error);
+
+/// The state of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecordStatus {
+    Pending,
+    Acknowledged,
+    FailedPermanent,
+}
+
+impl RecordStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Acknowledged => "ACKNOWLEDGED",
+            Self::FailedPermanent => "FAILED_PERMANENT",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "ACKNOWLEDGED" => Self::Acknowledged,
+            "FAILED_PERMANENT" => Self::FailedPermanent,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// One stored result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxRecord {
+    pub result_id: String,
+    pub local_match_id: String,
+    pub external_match_id: String,
+    pub payload_hash: String,
+    pub status: RecordStatus,
+    pub attempt_count: i64,
+    pub created_at_epoch_ms: i64,
+    pub updated_at_epoch_ms: i64,
+    pub next_attempt_at_epoch_ms: i64,
+    pub acknowledged_at_epoch_ms: i64,
+    pub last_error_class: String,
+    pub last_error_message: String,
+    pub last_status_code: i64,
+    pub last_backend_status: String,
+    /// The request body; `sentAtEpochMs` is rewritten on every attempt.
+    pub body: Value,
+}
+
+/// What storing a result decided (§3.1 step 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutcome {
+    pub status: BackendReportStatus,
+    pub message: &'static str,
+    pub result_id: String,
+}
+
+/// The SQLite outbox. One connection behind a mutex: SQLite serialises writers anyway, and
+/// every statement here is short.
+pub struct Outbox {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS results (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    result_id TEXT NOT NULL UNIQUE,
+    local_match_id TEXT NOT NULL,
+    external_match_id TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempt_count INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    acknowledged_at INTEGER NOT NULL DEFAULT 0,
+    last_error_class TEXT NOT NULL DEFAULT '',
+    last_error_message TEXT NOT NULL DEFAULT '',
+    last_status_code INTEGER NOT NULL DEFAULT 0,
+    last_backend_status TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_due ON results(status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS results_local ON results(local_match_id);
+CREATE INDEX IF NOT EXISTS results_external ON results(external_match_id);
+CREATE TABLE IF NOT EXISTS admission_sequences (
+    match_id TEXT PRIMARY KEY,
+    last_sequence INTEGER NOT NULL
+);
+";
+
+const COLUMNS: &str = "result_id, local_match_id, external_match_id, payload_hash, status, attempt_count, created_at, \
+    updated_at, next_attempt_at, acknowledged_at, last_error_class, last_error_message, last_status_code, \
+    last_backend_status, body";
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRecord> {
+    let status: String = row.get(4)?;
+    let body: String = row.get(14)?;
+    Ok(OutboxRecord {
+        result_id: row.get(0)?,
+        local_match_id: row.get(1)?,
+        external_match_id: row.get(2)?,
+        payload_hash: row.get(3)?,
+        status: RecordStatus::parse(&status),
+        attempt_count: row.get(5)?,
+        created_at_epoch_ms: row.get(6)?,
+        updated_at_epoch_ms: row.get(7)?,
+        next_attempt_at_epoch_ms: row.get(8)?,
+        acknowledged_at_epoch_ms: row.get(9)?,
+        last_error_class: row.get(10)?,
+        last_error_message: row.get(11)?,
+        last_status_code: row.get(12)?,
+        last_backend_status: row.get(13)?,
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+    })
+}
+
+impl Outbox {
+    /// Opens (or creates) the outbox at `path`, creating parent directories.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        Self::init(Connection::open(path)?)
+    }
+
+    /// An outbox that lives as long as the process (simulations, tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        // WAL lets the sender read while the tick thread writes; FULL makes a commit durable
+        // before it returns, which is what QUEUED promises.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores a new result unless one for the same local or external match exists (§3.1).
+    pub fn put_pending(
+        &self,
+        result: &AcceptedResult,
+        result_id: &str,
+        body: &Value,
+        now: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let existing: Vec<(String, String, String, String)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT result_id, local_match_id, external_match_id, payload_hash FROM results
+                 WHERE (local_match_id <> '' AND local_match_id = ?1) OR (external_match_id <> '' AND external_match_id = ?2)
+                 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(
+                params![result.local_match_id, result.external_match_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let views = existing
+            .iter()
+            .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()));
+        if let Some((status, message, existing_id)) = duplicate_status(views, result) {
+            return Ok(PutOutcome {
+                status,
+                message,
+                result_id: existing_id,
+            });
+        }
+        tx.execute(
+            "INSERT INTO results (result_id, local_match_id, external_match_id, payload_hash, status, created_at, updated_at, body)
+             VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?5, ?6)",
+            params![result_id, result.local_match_id, result.external_match_id, result.payload_hash, now, body.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(PutOutcome {
+            status: BackendReportStatus::Queued,
+            message: "Result queued.",
+            result_id: result_id.to_string(),
+        })
+    }
+
+    /// Pending records due at `now`, earliest first (ties in store order), at most `limit`,
+    /// skipping those already in flight.
+    pub fn due(
+        &self,
+        now: i64,
+        limit: usize,
+        in_flight: &[String],
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM results WHERE status = 'PENDING' AND next_attempt_at <= ?1
+             ORDER BY next_attempt_at, seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![now, (limit + in_flight.len()) as i64], record)?;
+        let mut out = Vec::with_capacity(limit);
+        for r in rows {
+            let r = r?;
+            if !in_flight.contains(&r.result_id) {
+                out.push(r);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The earliest time a pending record is due.
+    pub fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row(
+            "SELECT MIN(next_attempt_at) FROM results WHERE status = 'PENDING'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Counts an attempt before it is sent (§3.3), so a crash mid-request still shows it.
+    pub fn mark_attempt(&self, result_id: &str, now: i64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE results SET attempt_count = attempt_count + 1, updated_at = ?2 WHERE result_id = ?1",
+            params![result_id, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn acknowledge(
+        &self,
+        result_id: &str,
+        now: i64,
+        status_code: u16,
+        backend_status: &str,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2, next_attempt_at = 0,
+                 last_status_code = ?3, last_backend_status = ?4, last_error_class = '', last_error_message = ''
+             WHERE result_id = ?1",
+            params![result_id, now, status_code, backend_status],
+        )?;
+        conn.execute(
+            "DELETE FROM results WHERE status = 'ACKNOWLEDGED' AND seq NOT IN (
+                 SELECT seq FROM results WHERE status = 'ACKNOWLEDGED'
+                 ORDER BY acknowledged_at DESC, updated_at DESC, seq DESC LIMIT ?1)",
+            params![KEEP_ACKNOWLEDGED],
+        )?;
+        Ok(())
+    }
+
+    pub fn fail_permanently(
+        &self,
+        result_id: &str,
+        now: i64,
+        status_code: u16,
+        class: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
+                 last_status_code = ?3, last_error_class = ?4, last_error_message = ?5 WHERE result_id = ?1",
+            params![result_id, now, status_code, class, message],
+        )?;
+        Ok(())
+    }
+
+    pub fn retry_at(
+        &self,
+        result_id: &str,
+        now: i64,
+        next: i64,
+        status_code: u16,
+        class: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4, last_error_class = ?5,
+                 last_error_message = ?6 WHERE result_id = ?1 AND status = 'PENDING'",
+            params![result_id, now, next, status_code, class, message],
+        )?;
+        Ok(())
+    }
+
+    /// Every record, oldest first, optionally of one status.
+    pub fn list(&self, status: Option<RecordStatus>) -> Result<Vec<OutboxRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM results WHERE ?1 IS NULL OR status = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![status.map(RecordStatus::as_str)], record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn get(&self, result_id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM results WHERE result_id = ?1"),
+                params![result_id],
+                record,
+            )
+            .optional()?)
+    }
+
+    /// Puts a failed (or pending) record back in line to be sent at once. Returns whether it
+    /// existed and was not already acknowledged.
+    pub fn retry_now(&self, result_id: &str, now: i64) -> Result<bool, StoreError> {
+        let changed = self.conn().execute(
+            "UPDATE results SET status = 'PENDING', next_attempt_at = 0, updated_at = ?2
+             WHERE result_id = ?1 AND status <> 'ACKNOWLEDGED'",
+            params![result_id, now],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// Puts every failed record back in line. Returns how many.
+    pub fn retry_failed(&self, now: i64) -> Result<usize, StoreError> {
+        Ok(self.conn().execute(
+            "UPDATE results SET status = 'PENDING', next_attempt_at = 0, updated_at = ?1 WHERE status = 'FAILED_PERMANENT'",
+            params![now],
+        )?)
+    }
+
+    /// Counts by status and the creation time of the oldest pending record, for operators.
+    pub fn depth(&self) -> Result<(i64, i64, i64, Option<i64>), StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row(
+            "SELECT
+                 COALESCE(SUM(status = 'PENDING'), 0), COALESCE(SUM(status = 'ACKNOWLEDGED'), 0),
+                 COALESCE(SUM(status = 'FAILED_PERMANENT'), 0),
+                 MIN(CASE WHEN status = 'PENDING' THEN created_at END)
+             FROM results",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?)
+    }
+
+    /// The last admission-state sequence used for a match (D7: monotonic across restarts).
+    pub fn last_admission_sequence(&self, match_id: &str) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT last_sequence FROM admission_sequences WHERE match_id = ?1",
+                params![match_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    pub fn store_admission_sequence(
+        &self,
+        match_id: &str,
+        sequence: i64,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO admission_sequences (match_id, last_sequence) VALUES (?1, ?2)
+             ON CONFLICT(match_id) DO UPDATE SET last_sequence = MAX(last_sequence, excluded.last_sequence)",
+            params![match_id, sequence],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,451 @@
+//! Delivery of stored results to `POST <baseUrl>/nexori/results` (§3.3, §3.4, D9).
+//!
+//! A dedicated thread runs a small tokio runtime with one shared HTTP client. It takes due
+//! records from the [`Outbox`], keeps at most `max_in_flight` requests going, and applies each
+//! answer to the record: acknowledged, failed for good, or retried after the back-off of its
+//! status class. Records are re-read from SQLite on every round, so a restarted host simply picks
+//! up where the previous one stopped.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use super::outbox::{Outbox, OutboxRecord};
+use super::policy::{Health, ResultVerdict, result_verdict};
+use super::{EnqueueOutcome, IdGenerator, ResultReporter, precheck};
+use crate::clock::SharedClock;
+use crate::config::HostConfig;
+use crate::runtime::results::AcceptedResult;
+
+/// The health record of result reporting (§3.3).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportingHealth {
+    pub status: Health,
+    pub last_status_code: u16,
+    pub last_error_class: String,
+    pub last_message: String,
+    pub last_attempt_at_epoch_ms: i64,
+    pub next_attempt_at_epoch_ms: i64,
+}
+
+impl Default for ReportingHealth {
+    fn default() -> Self {
+        Self {
+            status: Health::Healthy,
+            last_status_code: 0,
+            last_error_class: String::new(),
+            last_message: String::new(),
+            last_attempt_at_epoch_ms: 0,
+            next_attempt_at_epoch_ms: 0,
+        }
+    }
+}
+
+/// Counters for operators and tests.
+#[derive(Debug, Default)]
+pub struct SenderStats {
+    pub attempts: AtomicU64,
+    pub acknowledged: AtomicU64,
+    pub failed_permanent: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// Settings of the sender.
+#[derive(Debug, Clone)]
+pub struct SenderSettings {
+    pub results_url: String,
+    pub server_token: String,
+    pub server_id: String,
+    pub request_timeout: Duration,
+    pub retry_interval_ms: i64,
+    pub max_in_flight: usize,
+}
+
+impl SenderSettings {
+    pub fn from_config(config: &HostConfig) -> Self {
+        Self {
+            results_url: format!("{}/nexori/results", config.base_url),
+            server_token: config.server_token.clone(),
+            server_id: config.server_id.clone(),
+            request_timeout: Duration::from_millis(config.request_timeout_ms.max(1) as u64),
+            retry_interval_ms: config.result_retry_interval_ms,
+            max_in_flight: 8,
+        }
+    }
+}
+
+struct Inner {
+    outbox: Arc<Outbox>,
+    clock: SharedClock,
+    settings: SenderSettings,
+    wake: Notify,
+    stop: AtomicBool,
+    health: Mutex<ReportingHealth>,
+    stats: SenderStats,
+    in_flight: Mutex<Vec<String>>,
+}
+
+/// The running sender. Dropping it stops the thread (in-flight requests are abandoned; their
+/// records stay `PENDING` and go out again later).
+pub struct ResultSender {
+    inner: Arc<Inner>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ResultSender {
+    pub fn start(
+        outbox: Arc<Outbox>,
+        clock: SharedClock,
+        settings: SenderSettings,
+    ) -> std::io::Result<Self> {
+        let inner = Arc::new(Inner {
+            outbox,
+            clock,
+            settings,
+            wake: Notify::new(),
+            stop: AtomicBool::new(false),
+            health: Mutex::new(ReportingHealth::default()),
+            stats: SenderStats::default(),
+            in_flight: Mutex::new(Vec::new()),
+        });
+        let runner = inner.clone();
+        let thread = std::thread::Builder::new().name("nexori-results".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(target: "nexori::reporting", "cannot start the result sender: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(run(runner));
+        })?;
+        Ok(Self {
+            inner,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the sender to look at the outbox now (a result was just queued).
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub fn health(&self) -> ReportingHealth {
+        self.inner
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn stats(&self) -> &SenderStats {
+        &self.inner.stats
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Waits (real time) until nothing is due or in flight, or `timeout` passes. True if idle.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let now = self.inner.clock.now_epoch_ms();
+            let due = self
+                .inner
+                .outbox
+                .next_due_at()
+                .ok()
+                .flatten()
+                .is_some_and(|at| at <= now);
+            if !due && self.in_flight() == 0 {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            self.wake();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for ResultSender {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The outcome of one HTTP attempt.
+struct Attempt {
+    result_id: String,
+    status: u16,
+    body: String,
+    error: String,
+}
+
+async fn run(inner: Arc<Inner>) {
+    let client = match reqwest::Client::builder()
+        .timeout(inner.settings.request_timeout)
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(target: "nexori::reporting", "cannot build the HTTP client: {e}");
+            return;
+        }
+    };
+    let mut requests: JoinSet<Attempt> = JoinSet::new();
+    while !inner.stop.load(Ordering::SeqCst) {
+        let now = inner.clock.now_epoch_ms();
+        let free = inner.settings.max_in_flight.saturating_sub(requests.len());
+        if free > 0 {
+            let in_flight = inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            match inner.outbox.due(now, free, &in_flight) {
+                Ok(records) => {
+                    for record in records {
+                        start_attempt(&inner, &client, &mut requests, record, now);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(target: "nexori::reporting", "cannot read the outbox: {e}")
+                }
+            }
+        }
+        // Sleep until an answer, a wake-up, or the next due record (polled, since the clock
+        // may be virtual).
+        let idle = Duration::from_millis(100);
+        tokio::select! {
+            Some(done) = requests.join_next(), if !requests.is_empty() => {
+                if let Ok(attempt) = done {
+                    apply(&inner, attempt);
+                }
+            }
+            _ = inner.wake.notified() => {}
+            _ = tokio::time::sleep(idle) => {}
+        }
+    }
+}
+
+fn start_attempt(
+    inner: &Arc<Inner>,
+    client: &reqwest::Client,
+    requests: &mut JoinSet<Attempt>,
+    record: OutboxRecord,
+    now: i64,
+) {
+    if let Err(e) = inner.outbox.mark_attempt(&record.result_id, now) {
+        tracing::error!(target: "nexori::reporting", "cannot count an attempt: {e}");
+        return;
+    }
+    inner.stats.attempts.fetch_add(1, Ordering::Relaxed);
+    inner
+        .in_flight
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(record.result_id.clone());
+    let mut body = record.body;
+    // sentAtEpochMs is the time of this attempt (§2.4).
+    if let Value::Object(map) = &mut body {
+        map.insert("sentAtEpochMs".into(), now.into());
+    }
+    let request = client
+        .post(&inner.settings.results_url)
+        .bearer_auth(&inner.settings.server_token)
+        .header("Content-Type", "application/json")
+        .header("X-Nexori-Server-Id", &inner.settings.server_id)
+        .header("X-Nexori-Result-Id", &record.result_id)
+        .header("X-Nexori-Sent-At-Epoch-Ms", now.to_string())
+        .body(body.to_string());
+    let result_id = record.result_id;
+    requests.spawn(async move {
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap_or_default();
+                Attempt {
+                    result_id,
+                    status,
+                    body,
+                    error: String::new(),
+                }
+            }
+            Err(e) => Attempt {
+                result_id,
+                status: 0,
+                body: String::new(),
+                error: e.to_string(),
+            },
+        }
+    });
+}
+
+fn apply(inner: &Arc<Inner>, attempt: Attempt) {
+    inner
+        .in_flight
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|id| id != &attempt.result_id);
+    let now = inner.clock.now_epoch_ms();
+    let verdict = result_verdict(
+        attempt.status,
+        &attempt.body,
+        &attempt.result_id,
+        inner.settings.retry_interval_ms,
+    );
+    let mut health = inner.health.lock().unwrap_or_else(|p| p.into_inner());
+    health.last_status_code = attempt.status;
+    health.last_attempt_at_epoch_ms = now;
+    let outcome = match &verdict {
+        ResultVerdict::Acknowledged { backend_status } => {
+            inner.stats.acknowledged.fetch_add(1, Ordering::Relaxed);
+            *health = ReportingHealth {
+                last_status_code: attempt.status,
+                last_attempt_at_epoch_ms: now,
+                ..Default::default()
+            };
+            inner
+                .outbox
+                .acknowledge(&attempt.result_id, now, attempt.status, backend_status)
+        }
+        ResultVerdict::FailedPermanent { error_class } => {
+            inner.stats.failed_permanent.fetch_add(1, Ordering::Relaxed);
+            health.status = Health::FailedPermanent;
+            health.last_error_class = error_class.clone();
+            health.last_message = truncate(&attempt.body);
+            health.next_attempt_at_epoch_ms = 0;
+            tracing::error!(
+                target: "nexori::reporting",
+                result_id = %attempt.result_id,
+                status = attempt.status,
+                "backend rejected a result permanently; `nexori outbox retry` resends it"
+            );
+            inner.outbox.fail_permanently(
+                &attempt.result_id,
+                now,
+                attempt.status,
+                error_class,
+                &truncate(&attempt.body),
+            )
+        }
+        ResultVerdict::Retry {
+            backoff_ms,
+            health: h,
+            error_class,
+        } => {
+            inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            let message = if attempt.error.is_empty() {
+                truncate(&attempt.body)
+            } else {
+                attempt.error.clone()
+            };
+            health.status = *h;
+            health.last_error_class = error_class.clone();
+            health.last_message = message.clone();
+            health.next_attempt_at_epoch_ms = now + backoff_ms;
+            if matches!(h, Health::AuthFailed | Health::AuthForbidden) {
+                tracing::warn!(target: "nexori::reporting", status = attempt.status, "backend refused the server token");
+            }
+            inner.outbox.retry_at(
+                &attempt.result_id,
+                now,
+                now + backoff_ms,
+                attempt.status,
+                error_class,
+                &message,
+            )
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}");
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(512).collect()
+}
+
+/// A [`ResultReporter`] that stores results in the outbox and wakes the sender.
+pub struct DurableReporter {
+    config: HostConfig,
+    ids: IdGenerator,
+    outbox: Arc<Outbox>,
+    sender: Option<Arc<ResultSender>>,
+}
+
+impl DurableReporter {
+    pub fn new(
+        config: HostConfig,
+        ids: IdGenerator,
+        outbox: Arc<Outbox>,
+        sender: Option<Arc<ResultSender>>,
+    ) -> Self {
+        Self {
+            config,
+            ids,
+            outbox,
+            sender,
+        }
+    }
+}
+
+impl ResultReporter for DurableReporter {
+    fn enqueue(&mut self, result: &AcceptedResult, now: i64) -> EnqueueOutcome {
+        let server_id = self.config.server_id.clone();
+        if let Some((status, message)) = precheck(&self.config, result) {
+            return EnqueueOutcome {
+                status,
+                message: message.to_string(),
+                result_id: String::new(),
+                body: result.body("", &server_id, now),
+            };
+        }
+        let result_id = self.ids.next_uuid();
+        let body = result.body(&result_id, &server_id, now);
+        match self.outbox.put_pending(result, &result_id, &body, now) {
+            Ok(put) => {
+                if let Some(sender) = &self.sender {
+                    sender.wake();
+                }
+                let body = if put.result_id == result_id {
+                    body
+                } else {
+                    result.body(&put.result_id, &server_id, now)
+                };
+                EnqueueOutcome {
+                    status: put.status,
+                    message: put.message.to_string(),
+                    result_id: put.result_id,
+                    body,
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: "nexori::reporting", "cannot store a result: {e}");
+                EnqueueOutcome {
+                    status: super::BackendReportStatus::StoreFailed,
+                    message: "Failed to persist backend result.".to_string(),
+                    result_id: String::new(),
+                    body: result.body("", &server_id, now),
+                }
+            }
+        }
+    }
+}
