@@ -628,3 +628,357 @@ impl AdmissionPublisher {
         &self.settings
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::runtime::arrivals::Arrival;
+    use crate::runtime::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
+    use crate::runtime::{RuntimeEvent, RuntimeSettings};
+
+    const T0: i64 = 1_760_000_000_000;
+
+    /// A transport whose answers the test decides.
+    #[derive(Clone, Default)]
+    struct Scripted(Arc<Mutex<(Vec<Snapshot>, Vec<(String, u16, String)>)>>);
+
+    impl AdmissionTransport for Scripted {
+        fn send(&mut self, snapshot: &Snapshot, _: &PublisherSettings) {
+            self.0.lock().unwrap().0.push(snapshot.clone());
+        }
+        fn poll_answers(&mut self) -> Vec<(String, u16, String)> {
+            std::mem::take(&mut self.0.lock().unwrap().1)
+        }
+    }
+
+    impl Scripted {
+        fn sent(&self) -> Vec<Snapshot> {
+            self.0.lock().unwrap().0.clone()
+        }
+        fn answer_last(&self, status: u16, body: &str) {
+            let mut g = self.0.lock().unwrap();
+            let id = g.0.last().unwrap().state_update_id.clone();
+            g.1.push((id, status, body.to_string()));
+        }
+    }
+
+    fn p(n: u8) -> Uuid {
+        Uuid::parse_str(&format!("{n:08x}-0000-4000-8000-000000000000")).unwrap()
+    }
+
+    struct Fixture {
+        arena: Arena,
+        publisher: AdmissionPublisher,
+        transport: Scripted,
+        sequences: Arc<Mutex<i64>>,
+    }
+
+    struct SharedSequences(Arc<Mutex<i64>>);
+    impl SequenceStore for SharedSequences {
+        fn last(&self, _: &str) -> i64 {
+            *self.0.lock().unwrap()
+        }
+        fn store(&mut self, _: &str, s: i64) {
+            *self.0.lock().unwrap() = s;
+        }
+    }
+
+    fn fixture(mode: &str) -> Fixture {
+        let mut arena = Arena::new(RuntimeSettings {
+            admission_reporting_usable: true,
+        });
+        arena
+            .create_match(
+                LaunchSpec {
+                    match_id: "m1".into(),
+                    queue_id: "q".into(),
+                    arena_id: "a".into(),
+                    external_match_id: "ext".into(),
+                    match_source: Some(MatchSource::BackendDriven),
+                    expected_players: vec![ExpectedPlayer {
+                        uuid: p(1),
+                        name: "A".into(),
+                        assignment_id: String::new(),
+                    }],
+                    admission: Some(LaunchAdmission {
+                        capacity: 3,
+                        backfill_enabled: true,
+                        backfill_mode: mode.into(),
+                        backfill_window_seconds: 10,
+                    }),
+                    ..Default::default()
+                },
+                T0,
+            )
+            .unwrap();
+        let config = HostConfig {
+            match_state_reporting_enabled: true,
+            base_url: "http://backend".into(),
+            server_token: "t".into(),
+            server_id: "srv".into(),
+            ..HostConfig::default()
+        }
+        .normalized();
+        let transport = Scripted::default();
+        let sequences = Arc::new(Mutex::new(0));
+        let publisher = AdmissionPublisher::new(
+            PublisherSettings::from_config(&config),
+            IdGenerator::Seeded(1),
+            Box::new(SharedSequences(sequences.clone())),
+            Box::new(transport.clone()),
+        );
+        let mut f = Fixture {
+            arena,
+            publisher,
+            transport,
+            sequences,
+        };
+        f.feed(T0);
+        f
+    }
+
+    impl Fixture {
+        /// Hands the runtime's admission events to the publisher, as the host does.
+        fn feed(&mut self, now: i64) {
+            for e in self.arena.drain_events().collect::<Vec<_>>() {
+                match e {
+                    RuntimeEvent::AdmissionDirty { match_id, reason } => {
+                        self.publisher.mark_dirty(&match_id, &reason, now)
+                    }
+                    RuntimeEvent::AdmissionReservationConsumed {
+                        match_id,
+                        reservation_id,
+                    } => self
+                        .publisher
+                        .reservation_consumed(&match_id, &reservation_id),
+                    _ => {}
+                }
+            }
+        }
+        fn tick(&mut self, now: i64) -> Vec<Snapshot> {
+            self.publisher.tick(&self.arena, now)
+        }
+    }
+
+    #[test]
+    fn debounce_then_coalesced_snapshot_with_exact_fields() {
+        let mut f = fixture("ACTIVE_WINDOW");
+        assert_eq!(f.publisher.next_deadline(), Some(T0 + 1000));
+        assert!(f.tick(T0 + 999).is_empty());
+        f.arena
+            .arrive(
+                Arrival {
+                    match_id: "m1".into(),
+                    player: p(1),
+                    ..Default::default()
+                },
+                T0 + 500,
+            )
+            .unwrap();
+        f.feed(T0 + 500);
+        assert_eq!(
+            f.publisher.next_deadline(),
+            Some(T0 + 1500),
+            "a new mark pushes the debounce"
+        );
+        let sent = f.tick(T0 + 1500);
+        assert_eq!(sent.len(), 1);
+        let body = &sent[0].body;
+        assert_eq!(body["admissionStateSequence"], 1);
+        assert_eq!(body["primaryChangeReason"], "PLAYER_ARRIVED");
+        assert_eq!(
+            body["coalescedChangeReasons"],
+            serde_json::json!(["MATCH_CREATED", "PLAYER_ARRIVED"])
+        );
+        assert_eq!(body["matchLifecycleStatus"], "PLACEMENT");
+        assert_eq!(
+            (
+                body["admissionOpen"].as_bool(),
+                body["availableAdmissionSlots"].as_i64()
+            ),
+            (Some(true), Some(2))
+        );
+        assert_eq!(body["stateExpiresAtEpochMs"], T0 + 1500 + 30_000);
+        let keys: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "schemaVersion",
+                "stateUpdateId",
+                "admissionStateSequence",
+                "payloadHash",
+                "sentAtEpochMs",
+                "stateExpiresAtEpochMs",
+                "reportingServerId",
+                "reportingServerConnectionAddress",
+                "matchId",
+                "externalMatchId",
+                "queueId",
+                "arenaId",
+                "backfillEnabled",
+                "backfillMode",
+                "backfillWindowSeconds",
+                "matchLifecycleStatus",
+                "admissionOpen",
+                "admissionOpenUntilEpochMs",
+                "admissionCapacity",
+                "admittedSlotCount",
+                "availableAdmissionSlots",
+                "initialRosterSize",
+                "arrivedInitialPlayerCount",
+                "unfilledInitialRosterCount",
+                "consumedAdmissionReservationIds",
+                "admissionReportingClosed",
+                "admissionReportingCloseReason",
+                "primaryChangeReason",
+                "coalescedChangeReasons"
+            ]
+        );
+        // The hash covers the documented fields without payloadHash and the connection address.
+        let mut hashed = body.as_object().unwrap().clone();
+        hashed.shift_remove("payloadHash");
+        hashed.shift_remove("reportingServerConnectionAddress");
+        let expected = crate::runtime::results::hex(&Sha256::digest(
+            Value::Object(hashed).to_string().as_bytes(),
+        ));
+        assert_eq!(body["payloadHash"], expected);
+    }
+
+    #[test]
+    fn retries_reuse_the_state_update_id_and_stale_waits_for_the_debounce() {
+        let mut f = fixture("ACTIVE_WINDOW");
+        let first = f.tick(T0 + 1000).remove(0);
+        f.transport.answer_last(503, "");
+        assert!(f.tick(T0 + 1100).is_empty(), "retry waits retryIntervalMs");
+        assert_eq!(f.publisher.stats.retryable, 1);
+        let again = f.tick(T0 + 1100 + 3000);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].state_update_id, first.state_update_id, "D10");
+        assert_eq!(again[0].body, first.body);
+        // STALE: reasons dirty again, a new snapshot after the debounce (D7), new sequence.
+        f.transport.answer_last(200, r#"{"status":"STALE"}"#);
+        assert!(f.tick(T0 + 4200).is_empty());
+        assert!(
+            f.tick(T0 + 5199).is_empty(),
+            "the answer was applied at 4200; debounce from there"
+        );
+        let next = f.tick(T0 + 5200);
+        assert_eq!(next.len(), 1);
+        assert_ne!(next[0].state_update_id, first.state_update_id);
+        assert_eq!(next[0].sequence, 2);
+        assert_eq!(*f.sequences.lock().unwrap(), 2);
+    }
+
+    #[test]
+    fn reservations_clear_only_on_an_accepted_snapshot() {
+        let mut f = fixture("ACTIVE_WINDOW");
+        f.arena
+            .arrive(
+                Arrival {
+                    match_id: "m1".into(),
+                    player: p(9),
+                    admission_reservation_id: "res-1".into(),
+                    admission_expires_at_epoch_ms: T0 + 60_000,
+                    ..Default::default()
+                },
+                T0 + 10,
+            )
+            .unwrap();
+        f.feed(T0 + 10);
+        let sent = f.tick(T0 + 1010);
+        assert_eq!(
+            sent[0].body["consumedAdmissionReservationIds"],
+            serde_json::json!(["res-1"])
+        );
+        f.transport.answer_last(200, r#"{"status":"STALE"}"#);
+        f.tick(T0 + 1020);
+        assert_eq!(
+            f.publisher.pending_reservations("m1"),
+            vec!["res-1".to_string()]
+        );
+        let sent = f.tick(T0 + 2020);
+        assert_eq!(
+            sent[0].body["consumedAdmissionReservationIds"],
+            serde_json::json!(["res-1"])
+        );
+        f.transport.answer_last(200, r#"{"status":"ACCEPTED"}"#);
+        f.tick(T0 + 2030);
+        assert!(f.publisher.pending_reservations("m1").is_empty());
+    }
+
+    #[test]
+    fn a_window_expiry_closes_after_the_debounce_and_is_remembered() {
+        let mut f = fixture("ACTIVE_WINDOW");
+        f.arena
+            .arrive(
+                Arrival {
+                    match_id: "m1".into(),
+                    player: p(1),
+                    ..Default::default()
+                },
+                T0,
+            )
+            .unwrap();
+        f.arena
+            .placed(
+                crate::runtime::arrivals::Placed {
+                    match_id: "m1".into(),
+                    player: p(1),
+                    outcome: crate::runtime::PlacementOutcome::Confirmed,
+                    world_name: String::new(),
+                    instance_template_id: String::new(),
+                },
+                T0,
+            )
+            .unwrap();
+        f.feed(T0);
+        f.tick(T0 + 1000);
+        f.transport.answer_last(200, "");
+        f.tick(T0 + 1001);
+        // The window (10 s from the start at T0) is over at T0 + 10 001; D6: sent 1 s later, not 5 s.
+        assert!(f.tick(T0 + 10_001).is_empty());
+        assert_eq!(f.publisher.next_deadline(), Some(T0 + 11_001));
+        assert!(f.tick(T0 + 11_000).is_empty());
+        let closed = f.tick(T0 + 11_001);
+        assert_eq!(closed[0].body["admissionReportingClosed"], true);
+        assert_eq!(
+            closed[0].body["admissionReportingCloseReason"],
+            "BACKFILL_WINDOW_EXPIRED"
+        );
+        assert_eq!(
+            closed[0].body["primaryChangeReason"],
+            "ADMISSION_WINDOW_EXPIRED"
+        );
+        f.transport.answer_last(200, r#"{"status":"ACCEPTED"}"#);
+        f.tick(T0 + 11_002);
+        assert!(f.publisher.is_remembered_closed("m1"));
+        f.publisher.mark_dirty("m1", "PLAYER_ARRIVED", T0 + 12_000);
+        assert!(
+            f.tick(T0 + 20_000).is_empty(),
+            "a closed match never reports again"
+        );
+        assert_eq!(f.transport.sent().len(), 2);
+    }
+
+    #[test]
+    fn auth_failures_back_off_for_thirty_seconds() {
+        let mut f = fixture("ACTIVE_WINDOW");
+        f.tick(T0 + 1000);
+        f.transport.answer_last(401, "");
+        assert!(f.tick(T0 + 2000).is_empty());
+        assert_eq!(f.publisher.health, Health::AuthFailed);
+        // The answer was applied at T0 + 2000: nothing goes out for 30 s from there.
+        assert_eq!(f.publisher.next_deadline(), Some(T0 + 32_000));
+        assert!(f.tick(T0 + 31_999).is_empty());
+        assert_eq!(f.tick(T0 + 32_000).len(), 1);
+    }
+}
