@@ -19,5 +19,6 @@ pub mod reporting;
 pub mod runtime;
 pub mod scenario;
 pub mod shared;
+pub mod stdio;
 pub mod trace;
 pub mod wasm;

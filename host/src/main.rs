@@ -38,11 +38,53 @@ enum Command {
         #[arg(long)]
         config: Option<String>,
     },
+    /// Run the host on real time, speaking the bridge protocol as JSON lines on stdin/stdout.
+    Stdio {
+        /// JSON configuration file (Nexori's key names; see the README).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Directory of `.wasm` mods.
+        #[arg(long)]
+        mods: PathBuf,
+        /// Where durable state lives (the result outbox).
+        #[arg(long, default_value = "nexori-data")]
+        data_dir: PathBuf,
+        /// How long to keep delivering pending results after stdin closes.
+        #[arg(long, default_value_t = 10)]
+        drain_seconds: u64,
+    },
+    /// Inspect or act on the durable result outbox.
+    Outbox {
+        /// The outbox database.
+        #[arg(long, default_value = "nexori-data/outbox.sqlite")]
+        db: PathBuf,
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// Play the bundled demo matches through the example mods and show what happened.
     Demo {
         /// Directory of the example mods (built by `cargo xtask build-mods`).
         #[arg(long, default_value = "target/nexori-mods")]
         mods: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// List results with their status, attempts and last error.
+    List {
+        /// Only this status: pending, acknowledged or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a result (or, with --failed, every permanently failed one) back in line to be sent.
+    Retry {
+        result_id: Option<String>,
+        #[arg(long)]
+        failed: bool,
     },
 }
 
@@ -57,6 +99,13 @@ fn main() -> ExitCode {
         } => simulate(&mods, &scenario, json),
         Command::Check { module, config } => check(&module, config.as_deref()),
         Command::Demo { mods } => demo(&mods),
+        Command::Stdio {
+            config,
+            mods,
+            data_dir,
+            drain_seconds,
+        } => stdio(config.as_deref(), mods, data_dir, drain_seconds),
+        Command::Outbox { db, action } => outbox(&db, action),
     }
 }
 
@@ -119,6 +168,133 @@ fn demo(mods: &Path) -> ExitCode {
         Err(e) => {
             eprintln!("nexori demo: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn stdio(config: Option<&Path>, mods: PathBuf, data_dir: PathBuf, drain_seconds: u64) -> ExitCode {
+    let result = nexori_host::stdio::load_config(config).and_then(|config| {
+        nexori_host::stdio::run(nexori_host::stdio::StdioOptions {
+            config,
+            mods,
+            data_dir,
+            drain: std::time::Duration::from_secs(drain_seconds),
+        })
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nexori stdio: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn outbox(db: &Path, action: OutboxAction) -> ExitCode {
+    use nexori_host::reporting::outbox::{Outbox, RecordStatus};
+    if !db.is_file() {
+        eprintln!("nexori outbox: no outbox at {} (use --db)", db.display());
+        return ExitCode::from(2);
+    }
+    let outbox = match Outbox::open(db) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("nexori outbox: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    match action {
+        OutboxAction::List { status, json } => {
+            let filter = match status.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None => None,
+                Some("pending") => Some(RecordStatus::Pending),
+                Some("acknowledged") => Some(RecordStatus::Acknowledged),
+                Some("failed") => Some(RecordStatus::FailedPermanent),
+                Some(other) => {
+                    eprintln!(
+                        "nexori outbox: unknown status {other:?} (pending, acknowledged, failed)"
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            let records = match outbox.list(filter) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("nexori outbox: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&records).unwrap_or_default()
+                );
+            } else {
+                println!(
+                    "{:<36}  {:<16}  {:>8}  {:<20}  {:<20}  LAST ERROR",
+                    "RESULT ID", "STATUS", "ATTEMPTS", "MATCH", "EXTERNAL MATCH"
+                );
+                for r in &records {
+                    let error = if r.last_error_class.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "{} (HTTP {}) {}",
+                            r.last_error_class, r.last_status_code, r.last_error_message
+                        )
+                    };
+                    println!(
+                        "{:<36}  {:<16}  {:>8}  {:<20}  {:<20}  {}",
+                        r.result_id,
+                        r.status.as_str(),
+                        r.attempt_count,
+                        r.local_match_id,
+                        r.external_match_id,
+                        error.chars().take(120).collect::<String>()
+                    );
+                }
+                let (pending, acknowledged, failed, oldest) =
+                    outbox.depth().unwrap_or((0, 0, 0, None));
+                println!(
+                    "{pending} pending, {acknowledged} acknowledged, {failed} failed{}",
+                    oldest
+                        .map(|t| format!("; oldest pending is {} s old", (now - t) / 1000))
+                        .unwrap_or_default()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        OutboxAction::Retry { result_id, failed } => {
+            let outcome = match (result_id, failed) {
+                (Some(id), false) => outbox.retry_now(&id, now).map(|changed| {
+                    if changed {
+                        format!("{id} will be sent again")
+                    } else {
+                        format!("{id}: no such pending or failed result")
+                    }
+                }),
+                (None, true) => outbox
+                    .retry_failed(now)
+                    .map(|n| format!("{n} failed result(s) will be sent again")),
+                _ => {
+                    eprintln!("nexori outbox retry: give a RESULT_ID or --failed");
+                    return ExitCode::from(2);
+                }
+            };
+            match outcome {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nexori outbox: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
     }
 }
