@@ -8,6 +8,7 @@
 //! - front ends: [`bridge`] messages, [`scenario`] files and the simulation [`trace`].
 
 pub mod arena_host;
+pub mod backend;
 pub mod bridge;
 pub mod check;
 pub mod clock;

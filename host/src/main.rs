@@ -53,6 +53,18 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         drain_seconds: u64,
     },
+    /// Run the reference backend: both Nexori endpoints, durable in SQLite, with fault injection
+    /// and a read-only view of what it received (http://LISTEN/).
+    Backend {
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// The bearer token hosts must send (the host's `serverToken`).
+        #[arg(long, env = "NEXORI_BACKEND_TOKEN")]
+        token: String,
+        /// The SQLite database.
+        #[arg(long, default_value = "nexori-backend.sqlite")]
+        db: PathBuf,
+    },
     /// Inspect or act on the durable result outbox.
     Outbox {
         /// The outbox database.
@@ -106,6 +118,21 @@ fn main() -> ExitCode {
             drain_seconds,
         } => stdio(config.as_deref(), mods, data_dir, drain_seconds),
         Command::Outbox { db, action } => outbox(&db, action),
+        Command::Backend { listen, token, db } => {
+            let config = nexori_host::backend::BackendConfig {
+                listen,
+                token,
+                database: db,
+                faults: nexori_host::backend::FaultPlan::none(),
+            };
+            match nexori_host::backend::run_blocking(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("nexori backend: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 

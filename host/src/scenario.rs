@@ -183,7 +183,13 @@ pub fn run(
     let reporting = crate::reporting::setup(
         &config,
         std::sync::Arc::new(clock.clone()),
-        IdGenerator::Seeded(0x4e65_786f_7269),
+        // Reproducible ids with the in-process recorder; with a real backend, ids must be
+        // unique across runs, since the backend remembers them.
+        if crate::reporting::is_http_backend(&config) {
+            IdGenerator::Random
+        } else {
+            IdGenerator::Seeded(0x4e65_786f_7269)
+        },
         None,
     )
     .map_err(|e| ScenarioError::Host(e.to_string()))?;

@@ -1,0 +1,305 @@
+//! Hashes the backend computes: the result content fingerprint (for duplicate and conflict
+//! detection) and an independent re-computation of an admission snapshot's `payloadHash`
+//! (nexori-arena.md §4.4), reported for debugging but never used to reject a snapshot.
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+fn sha256_hex(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// `value` with every object's keys sorted (recursively).
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for k in keys {
+                out.insert(k.clone(), canonical(&map[k]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Fingerprint of what a result *says*: SHA-256 of the canonical JSON (keys sorted, players sorted by
+/// `playerUuid`) of the body without the per-attempt or per-sender fields `resultId`,
+/// `sentAtEpochMs`, `endedAtEpochMs` and `serverId`. Two results with the same fingerprint report the
+/// same outcome of the same match.
+pub(crate) fn result_fingerprint(body: &Map<String, Value>) -> String {
+    let mut content = body.clone();
+    for volatile in ["resultId", "sentAtEpochMs", "endedAtEpochMs", "serverId"] {
+        content.remove(volatile);
+    }
+    if let Some(Value::Array(players)) = content.get_mut("players") {
+        players.sort_by(|a, b| {
+            let ka = a
+                .get("playerUuid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_lowercase();
+            let kb = b
+                .get("playerUuid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_lowercase();
+            ka.cmp(&kb)
+        });
+    }
+    sha256_hex(&canonical(&Value::Object(content)).to_string())
+}
+
+/// Java `String.CASE_INSENSITIVE_ORDER`: compares UTF-16 code units after upper- then lower-casing
+/// each unit.
+pub(crate) fn java_case_insensitive(a: &str, b: &str) -> Ordering {
+    fn fold(unit: u16, upper: bool) -> u16 {
+        let Some(c) = char::from_u32(u32::from(unit)) else {
+            return unit;
+        };
+        let mut mapped = if upper {
+            c.to_uppercase().collect::<Vec<_>>()
+        } else {
+            c.to_lowercase().collect()
+        };
+        match (mapped.len(), mapped.pop()) {
+            (1, Some(m)) if (m as u32) <= 0xFFFF => m as u32 as u16,
+            _ => unit,
+        }
+    }
+    let ua: Vec<u16> = a.encode_utf16().collect();
+    let ub: Vec<u16> = b.encode_utf16().collect();
+    for (&x, &y) in ua.iter().zip(ub.iter()) {
+        if x == y {
+            continue;
+        }
+        let (xu, yu) = (fold(x, true), fold(y, true));
+        if xu == yu {
+            continue;
+        }
+        let (xl, yl) = (fold(xu, false), fold(yu, false));
+        if xl != yl {
+            return xl.cmp(&yl);
+        }
+    }
+    ua.len().cmp(&ub.len())
+}
+
+/// Compact JSON as Gson writes it with its default HTML-safe escaping.
+fn gson_compact(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003d"),
+            '\'' => out.push_str("\\u0027"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The payload-hash key order of §4.4 (`reportingServerConnectionAddress` is not part of it in the
+/// stored builder; whether a newer builder adds it after `reportingServerId` is unconfirmed, so both
+/// variants are tried).
+const HASH_KEYS: [&str; 27] = [
+    "schemaVersion",
+    "stateUpdateId",
+    "admissionStateSequence",
+    "sentAtEpochMs",
+    "stateExpiresAtEpochMs",
+    "reportingServerId",
+    "matchId",
+    "externalMatchId",
+    "queueId",
+    "arenaId",
+    "backfillEnabled",
+    "backfillMode",
+    "backfillWindowSeconds",
+    "matchLifecycleStatus",
+    "admissionOpen",
+    "admissionOpenUntilEpochMs",
+    "admissionCapacity",
+    "admittedSlotCount",
+    "availableAdmissionSlots",
+    "initialRosterSize",
+    "arrivedInitialPlayerCount",
+    "unfilledInitialRosterCount",
+    "consumedAdmissionReservationIds",
+    "admissionReportingClosed",
+    "admissionReportingCloseReason",
+    "primaryChangeReason",
+    "coalescedChangeReasons",
+];
+
+fn snapshot_hash(body: &Map<String, Value>, with_address: bool, html_safe: bool) -> String {
+    let mut obj = Map::new();
+    for key in HASH_KEYS {
+        let mut value = body.get(key).cloned().unwrap_or(Value::Null);
+        if (key == "consumedAdmissionReservationIds" || key == "coalescedChangeReasons")
+            && let Value::Array(items) = &mut value
+        {
+            items.sort_by(|a, b| {
+                java_case_insensitive(a.as_str().unwrap_or(""), b.as_str().unwrap_or(""))
+            });
+        }
+        obj.insert(key.to_owned(), value);
+        if with_address && key == "reportingServerId" {
+            let address = body
+                .get("reportingServerConnectionAddress")
+                .cloned()
+                .unwrap_or(Value::Null);
+            obj.insert("reportingServerConnectionAddress".to_owned(), address);
+        }
+    }
+    let value = Value::Object(obj);
+    sha256_hex(&if html_safe {
+        gson_compact(&value)
+    } else {
+        value.to_string()
+    })
+}
+
+/// Result of re-computing a snapshot's `payloadHash`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum PayloadHashCheck {
+    /// Equal to the §4.4 hash.
+    Matches,
+    /// Equal to the §4.4 hash computed without Gson's HTML-safe escaping (the same unless a hashed
+    /// string contains `<`, `>`, `&`, `=`, `'`, U+2028 or U+2029).
+    MatchesWithoutHtmlEscaping,
+    /// Equal to the §4.4 hash with `reportingServerConnectionAddress` added after `reportingServerId`.
+    MatchesWithConnectionAddress,
+    /// Both variations above.
+    MatchesWithConnectionAddressWithoutHtmlEscaping,
+    /// Neither variant (informational only: the snapshot is still processed).
+    Mismatch,
+}
+
+impl PayloadHashCheck {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PayloadHashCheck::Matches => "MATCHES",
+            PayloadHashCheck::MatchesWithoutHtmlEscaping => "MATCHES_WITHOUT_HTML_ESCAPING",
+            PayloadHashCheck::MatchesWithConnectionAddress => "MATCHES_WITH_CONNECTION_ADDRESS",
+            PayloadHashCheck::MatchesWithConnectionAddressWithoutHtmlEscaping => {
+                "MATCHES_WITH_CONNECTION_ADDRESS_WITHOUT_HTML_ESCAPING"
+            }
+            PayloadHashCheck::Mismatch => "MISMATCH",
+        }
+    }
+}
+
+/// Re-computes the snapshot hash and compares it (case-insensitively) with the body's `payloadHash`.
+pub(crate) fn check_payload_hash(body: &Map<String, Value>) -> PayloadHashCheck {
+    let sent = body
+        .get("payloadHash")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_lowercase();
+    [
+        (false, true, PayloadHashCheck::Matches),
+        (false, false, PayloadHashCheck::MatchesWithoutHtmlEscaping),
+        (true, true, PayloadHashCheck::MatchesWithConnectionAddress),
+        (
+            true,
+            false,
+            PayloadHashCheck::MatchesWithConnectionAddressWithoutHtmlEscaping,
+        ),
+    ]
+    .into_iter()
+    .find(|(address, html_safe, _)| sent == snapshot_hash(body, *address, *html_safe))
+    .map_or(PayloadHashCheck::Mismatch, |(_, _, check)| check)
+}
+
+/// The §4.4 payload hash of a body (what a conforming host would send); for tests and tooling.
+pub fn admission_payload_hash(body: &Map<String, Value>) -> String {
+    snapshot_hash(body, false, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn gson_escaping() {
+        assert_eq!(
+            gson_compact(&json!({"a": "<x=&'>"})),
+            r#"{"a":"\u003cx\u003d\u0026\u0027\u003e"}"#
+        );
+    }
+
+    #[test]
+    fn case_insensitive_sort() {
+        let mut v = vec!["b", "A", "a", "C"];
+        v.sort_by(|a, b| java_case_insensitive(a, b));
+        assert_eq!(v, vec!["A", "a", "b", "C"]);
+    }
+
+    #[test]
+    fn fingerprint_ignores_volatile_fields_and_order() {
+        let a = json!({"resultId": "1", "sentAtEpochMs": 1, "players": [{"playerUuid": "b"}, {"playerUuid": "a"}], "reason": "x"});
+        let b = json!({"reason": "x", "resultId": "2", "sentAtEpochMs": 2, "players": [{"playerUuid": "a"}, {"playerUuid": "b"}]});
+        assert_eq!(
+            result_fingerprint(a.as_object().unwrap()),
+            result_fingerprint(b.as_object().unwrap())
+        );
+        let c = json!({"reason": "y", "players": [{"playerUuid": "a"}, {"playerUuid": "b"}]});
+        assert_ne!(
+            result_fingerprint(a.as_object().unwrap()),
+            result_fingerprint(c.as_object().unwrap())
+        );
+    }
+
+    #[test]
+    fn payload_hash_variants() {
+        let mut body = json!({"schemaVersion": 1, "stateUpdateId": "u", "reportingServerId": "s",
+            "reportingServerConnectionAddress": "a:1", "primaryChangeReason": "A<B",
+            "consumedAdmissionReservationIds": ["b", "A"], "coalescedChangeReasons": []});
+        let obj = body.as_object().unwrap().clone();
+        for (address, html_safe, expected) in [
+            (false, true, PayloadHashCheck::Matches),
+            (false, false, PayloadHashCheck::MatchesWithoutHtmlEscaping),
+            (true, true, PayloadHashCheck::MatchesWithConnectionAddress),
+            (
+                true,
+                false,
+                PayloadHashCheck::MatchesWithConnectionAddressWithoutHtmlEscaping,
+            ),
+        ] {
+            body["payloadHash"] = Value::from(snapshot_hash(&obj, address, html_safe));
+            assert_eq!(check_payload_hash(body.as_object().unwrap()), expected);
+        }
+        body["payloadHash"] = Value::from("abc");
+        assert_eq!(
+            check_payload_hash(body.as_object().unwrap()),
+            PayloadHashCheck::Mismatch
+        );
+        // Reservation ids are hashed sorted case-insensitively, whatever the body order.
+        let mut reordered = obj.clone();
+        reordered["consumedAdmissionReservationIds"] = json!(["A", "b"]);
+        assert_eq!(
+            admission_payload_hash(&obj),
+            admission_payload_hash(&reordered)
+        );
+    }
+}
