@@ -13,7 +13,10 @@ use crate::trace::TraceEntry;
 /// The bundled demo scenarios, in the order they are shown.
 pub const SCENARIOS: &[(&str, &str)] = &[
     ("last-standing", include_str!("../demo/last-standing.json")),
-    ("capture-the-zone", include_str!("../demo/capture-the-zone.json")),
+    (
+        "capture-the-zone",
+        include_str!("../demo/capture-the-zone.json"),
+    ),
     ("shortfall", include_str!("../demo/shortfall.json")),
 ];
 

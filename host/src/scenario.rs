@@ -191,6 +191,7 @@ pub fn run(
             IdGenerator::Seeded(0x4e65_786f_7269)
         },
         None,
+        true,
     )
     .map_err(|e| ScenarioError::Host(e.to_string()))?;
     let mut host = ArenaHost::new(

@@ -55,6 +55,7 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
         clock,
         IdGenerator::Random,
         Some(&outbox_path),
+        false,
     )?;
     let mut host = ArenaHost::new(
         options.config.clone(),
@@ -113,16 +114,19 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
         write_commands(&host, &stdout)?;
     }
 
-    // End of input: let pending deliveries finish.
+    // End of input: keep delivering until nothing is pending, or the drain time is up.
     let deadline = Instant::now() + options.drain;
-    if let Some(sender) = &reporting.sender {
+    if let (Some(sender), Some(outbox)) = (&reporting.sender, &reporting.outbox) {
         while Instant::now() < deadline {
             let now = host.now();
             host.advance_to(now);
             write_commands(&host, &stdout)?;
-            if sender.wait_idle(Duration::from_millis(100)) {
+            let pending = outbox.depth().map(|(pending, ..)| pending).unwrap_or(0);
+            if pending == 0 && sender.in_flight() == 0 {
                 break;
             }
+            sender.wake();
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
     Ok(())

@@ -7,6 +7,9 @@ use std::time::Duration;
 use super::admission::{AdmissionTransport, PublisherSettings, Snapshot};
 
 pub struct HttpTransport {
+    /// Wait for each answer inside `send` (simulations: virtual time must not run ahead of a
+    /// real HTTP exchange).
+    blocking: bool,
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
     answers_tx: Sender<(String, u16, String)>,
@@ -14,7 +17,7 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    pub fn new(request_timeout: Duration) -> std::io::Result<Self> {
+    pub fn new(request_timeout: Duration, blocking: bool) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("nexori-admission")
@@ -26,6 +29,7 @@ impl HttpTransport {
             .map_err(std::io::Error::other)?;
         let (answers_tx, answers_rx) = channel();
         Ok(Self {
+            blocking,
             runtime,
             client,
             answers_tx,
@@ -48,7 +52,7 @@ impl AdmissionTransport for HttpTransport {
             .body(snapshot.body.to_string());
         let id = snapshot.state_update_id.clone();
         let tx = self.answers_tx.clone();
-        self.runtime.spawn(async move {
+        let exchange = async move {
             let answer = match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -57,7 +61,12 @@ impl AdmissionTransport for HttpTransport {
                 Err(_) => (id, 0, String::new()),
             };
             let _ = tx.send(answer);
-        });
+        };
+        if self.blocking {
+            self.runtime.block_on(exchange);
+        } else {
+            self.runtime.spawn(exchange);
+        }
     }
 
     fn poll_answers(&mut self) -> Vec<(String, u16, String)> {

@@ -232,6 +232,7 @@ pub fn setup(
     clock: crate::clock::SharedClock,
     ids: IdGenerator,
     outbox_path: Option<&std::path::Path>,
+    simulation: bool,
 ) -> anyhow::Result<Reporting> {
     use std::sync::Arc;
     let settings = admission::PublisherSettings::from_config(config);
@@ -262,9 +263,10 @@ pub fn setup(
     } else {
         None
     };
-    let transport = admission_http::HttpTransport::new(std::time::Duration::from_millis(
-        config.request_timeout_ms.max(1) as u64,
-    ))?;
+    let transport = admission_http::HttpTransport::new(
+        std::time::Duration::from_millis(config.request_timeout_ms.max(1) as u64),
+        simulation,
+    )?;
     let publisher = admission::AdmissionPublisher::new(
         settings,
         ids.clone_offset(1),
