@@ -126,3 +126,34 @@ pub mod tempdir {
         }
     }
 }
+
+/// A `game.event` of kind `player.tick` (the Capture The Zone per-tick player state) for player
+/// `n` at `at`.
+pub fn tick(at: i64, match_id: &str, n: u8, data: Value) -> Value {
+    json!({"at": at, "type": "game.event", "matchId": match_id, "kind": "player.tick",
+           "player": player(n), "data": data})
+}
+
+/// `player.tick` events every `step_ms` from `from` (inclusive) to `to` (exclusive), each round
+/// in the order of `players`; `state(n, at)` is player `n`'s tick data at `at`, `None` for no
+/// tick. 20 Hz is `step_ms = 50`.
+pub fn player_ticks(
+    match_id: &str,
+    from: i64,
+    to: i64,
+    step_ms: i64,
+    players: &[u8],
+    state: impl Fn(u8, i64) -> Option<Value>,
+) -> Vec<Value> {
+    let mut steps = Vec::new();
+    let mut at = from;
+    while at < to {
+        for n in players {
+            if let Some(data) = state(*n, at) {
+                steps.push(tick(at, match_id, *n, data));
+            }
+        }
+        at += step_ms;
+    }
+    steps
+}

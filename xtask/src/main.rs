@@ -12,7 +12,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 /// Crates built as mods, with the `.wasm` name cargo gives them.
-const MODS: &[&str] = &["last_standing", "scripted"];
+const MODS: &[&str] = &["capture_the_zone", "last_standing", "scripted"];
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() -> Result<()> {

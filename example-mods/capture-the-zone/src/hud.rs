@@ -1,0 +1,182 @@
+//! The HUD (spec §1.11): what one viewer sees while the match is live.
+//!
+//! The session sends it as a `hud.update` game command on the viewer's own tick, and only when
+//! its content changed and at most once per `hudUpdateIntervalMs`, so a live match never costs
+//! a command per tick per player.
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
+
+use crate::respawn::seconds_text;
+use crate::session::ZoneState;
+
+/// Title of the HUD.
+pub const TITLE: &str = "MID CONTROL";
+/// Title of the progress sidebar.
+pub const SIDEBAR_TITLE: &str = "Capture Progress";
+/// Accent while preparing or while nobody holds the zone.
+pub const ACCENT_IDLE: &str = "#82C7FF";
+/// Accent while one player captures.
+pub const ACCENT_CAPTURING: &str = "#9FF0A8";
+/// Accent while the zone is contested.
+pub const ACCENT_CONTESTED: &str = "#FFD36E";
+/// Accent while the viewer waits for a forced respawn.
+pub const ACCENT_RESPAWN: &str = "#FF7C7C";
+/// The kill-bonus notice fades from this colour...
+pub const KILL_BONUS_FROM: &str = "#9FF0A8";
+/// ... to this one over its lifetime.
+pub const KILL_BONUS_TO: &str = "#3A553E";
+
+/// One player as the HUD needs them.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    /// Lowercase UUID.
+    pub uuid: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Progress in seconds.
+    pub progress: f64,
+}
+
+/// The kill-bonus notice under the respawn panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KillBonus {
+    /// `Kill bonus: -3s`.
+    pub text: String,
+    /// Fade start colour.
+    pub from_color: &'static str,
+    /// Fade end colour.
+    pub to_color: &'static str,
+    /// When the notice disappears (the game fades it linearly until then).
+    pub until_epoch_ms: i64,
+}
+
+/// The `data` of a `hud.update` command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HudView {
+    /// `MID CONTROL`.
+    pub title: &'static str,
+    /// The status line (zone state, or the viewer's respawn countdown).
+    pub status: String,
+    /// Accent colour of the status line.
+    pub accent: &'static str,
+    /// `Capture Progress`.
+    pub sidebar_title: &'static str,
+    /// `<rank>. <name> <P>%`, the viewer first, then by progress and name.
+    pub rows: Vec<String>,
+    /// `Respawn: X.Xs`: the viewer's current penalty.
+    pub respawn: String,
+    /// The kill-bonus notice while it lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kill_bonus: Option<KillBonus>,
+}
+
+/// What the HUD of one viewer is built from.
+#[derive(Debug, Clone)]
+pub struct HudInput<'a> {
+    /// The zone state of the last advance.
+    pub zone: &'a ZoneState,
+    /// Every tracked player, in insertion order.
+    pub players: &'a [Row<'a>],
+    /// The viewer's UUID.
+    pub viewer: &'a str,
+    /// Time left before the viewer's pending forced respawn.
+    pub respawn_remaining_ms: Option<i64>,
+    /// The viewer's current respawn penalty.
+    pub penalty_ms: i64,
+    /// Until when the viewer's kill-bonus notice shows.
+    pub kill_bonus_until: Option<i64>,
+    /// The kill reward, for the notice text.
+    pub kill_reward_ms: i64,
+    /// Seconds of progress needed to win.
+    pub seconds_to_win: f64,
+    /// Host time.
+    pub now: i64,
+}
+
+fn tenths(ms: i64) -> String {
+    format!("{:.1}s", ms.max(0) as f64 / 1000.0)
+}
+
+/// Percent of the target, rounded half up like Java's `Math.round`.
+pub fn percent(progress: f64, seconds_to_win: f64) -> i64 {
+    (progress / seconds_to_win * 100.0 + 0.5).floor() as i64
+}
+
+/// Standing order: progress (highest first), then name, case-insensitive.
+fn standing(a: &Row<'_>, b: &Row<'_>) -> Ordering {
+    b.progress
+        .partial_cmp(&a.progress)
+        .unwrap_or(Ordering::Equal)
+        .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+}
+
+impl HudView {
+    /// Builds the viewer's HUD.
+    pub fn build(input: &HudInput<'_>) -> Self {
+        let (mut status, mut accent) = match input.zone {
+            ZoneState::Preparing => ("Waiting for placements".to_string(), ACCENT_IDLE),
+            ZoneState::Empty => ("No one is holding the zone".to_string(), ACCENT_IDLE),
+            ZoneState::Contested => ("Zone contested".to_string(), ACCENT_CONTESTED),
+            ZoneState::Capturing(uuid) => {
+                let text = match input.players.iter().find(|row| row.uuid == uuid) {
+                    Some(row) => format!(
+                        "{} is capturing ({}s)",
+                        row.name,
+                        (input.seconds_to_win - row.progress).max(0.0).ceil() as i64
+                    ),
+                    None => "Capturing".to_string(),
+                };
+                (text, ACCENT_CAPTURING)
+            }
+        };
+        if let Some(remaining) = input.respawn_remaining_ms {
+            status = format!("Respawn in {}", tenths(remaining));
+            accent = ACCENT_RESPAWN;
+        }
+
+        let mut ranked: Vec<&Row<'_>> = input.players.iter().collect();
+        ranked.sort_by(|a, b| standing(a, b));
+        let rank_of = |uuid: &str| ranked.iter().position(|row| row.uuid == uuid).unwrap_or(0) + 1;
+        let mut shown: Vec<&Row<'_>> = input
+            .players
+            .iter()
+            .filter(|row| row.uuid == input.viewer)
+            .collect();
+        shown.extend(ranked.iter().filter(|row| row.uuid != input.viewer));
+        let rows = shown
+            .iter()
+            .map(|row| {
+                format!(
+                    "{}. {} {}%",
+                    rank_of(row.uuid),
+                    row.name,
+                    percent(row.progress, input.seconds_to_win)
+                )
+            })
+            .collect();
+
+        let kill_bonus = input
+            .kill_bonus_until
+            .filter(|until| input.now < *until)
+            .map(|until| KillBonus {
+                text: format!("Kill bonus: -{}s", seconds_text(input.kill_reward_ms)),
+                from_color: KILL_BONUS_FROM,
+                to_color: KILL_BONUS_TO,
+                until_epoch_ms: until,
+            });
+
+        HudView {
+            title: TITLE,
+            status,
+            accent,
+            sidebar_title: SIDEBAR_TITLE,
+            rows,
+            respawn: format!("Respawn: {}", tenths(input.penalty_ms)),
+            kill_bonus,
+        }
+    }
+}
