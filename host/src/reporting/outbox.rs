@@ -110,6 +110,11 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE INDEX IF NOT EXISTS results_due ON results(status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS results_local ON results(local_match_id);
 CREATE INDEX IF NOT EXISTS results_external ON results(external_match_id);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO counters (name, value) VALUES ('enqueued', 0);
 CREATE TABLE IF NOT EXISTS admission_sequences (
     match_id TEXT PRIMARY KEY,
     last_sequence INTEGER NOT NULL
@@ -208,6 +213,10 @@ impl Outbox {
             "INSERT INTO results (result_id, local_match_id, external_match_id, payload_hash, status, created_at, updated_at, body)
              VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?5, ?6)",
             params![result_id, result.local_match_id, result.external_match_id, result.payload_hash, now, body.to_string()],
+        )?;
+        tx.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = 'enqueued'",
+            [],
         )?;
         tx.commit()?;
         Ok(PutOutcome {
@@ -370,6 +379,16 @@ impl Outbox {
              FROM results",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?)
+    }
+
+    /// How many results were ever queued here (acknowledged records are pruned; this is not).
+    pub fn enqueued_total(&self) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row(
+            "SELECT value FROM counters WHERE name = 'enqueued'",
+            [],
+            |r| r.get(0),
         )?)
     }
 
