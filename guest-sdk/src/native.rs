@@ -453,6 +453,27 @@ impl RecordingHost {
         self.inner.borrow().calls.clone()
     }
 
+    /// The game commands sent so far, in order.
+    ///
+    /// ```
+    /// use nexori_sdk::native::RecordingHost;
+    /// let host = RecordingHost::new();
+    /// host.install();
+    /// nexori_sdk::send_game_command("m1", None, "player.message", Some(&serde_json::json!({"text": "hi"}))).unwrap();
+    /// assert_eq!(host.game_commands()[0].name, "player.message");
+    /// ```
+    pub fn game_commands(&self) -> Vec<GameCommand> {
+        self.inner
+            .borrow()
+            .calls
+            .iter()
+            .filter_map(|call| match call {
+                Call::SendGameCommand { command } => Some(command.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The Nexori API calls so far ([`Call::is_nexori_api`]), in order.
     pub fn api_calls(&self) -> Vec<Call> {
         self.inner

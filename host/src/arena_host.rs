@@ -396,6 +396,18 @@ impl ArenaHost {
                     at_epoch_ms,
                     ..
                 } => {
+                    // Not a Nexori listener, but a callback all the same: the trace shows it.
+                    if let Some(entry) = self.instances.get(&match_id) {
+                        let mut shared = lock(&self.shared);
+                        shared.trace.push(TraceEntry::Callback {
+                            at: at_epoch_ms,
+                            mod_name: entry.mod_name.clone(),
+                            callback: "onPlayerDisconnected",
+                            match_id: match_id.clone(),
+                            player: Some(player),
+                            reason: reason.clone(),
+                        });
+                    }
                     let player = player.hyphenated().to_string();
                     self.call_match(&match_id, None, |b, s| {
                         b.nexori_minigame_game_events().call_on_player_disconnected(

@@ -15,8 +15,12 @@ const TOKEN: &str = "crash-token";
 const MATCHES: usize = 40;
 
 fn mods_dir(work: &Path) -> PathBuf {
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
-    assert!(built.is_file(), "build the mods first: cargo xtask build-mods");
+    let built =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
+    assert!(
+        built.is_file(),
+        "build the mods first: cargo xtask build-mods"
+    );
     let dir = work.join("mods");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(built, dir.join("scripted.wasm")).unwrap();
@@ -59,7 +63,10 @@ fn host(config: &Path, mods: &Path, data: &Path, drain_seconds: u64) -> Command 
 fn counts(db: &Path) -> (usize, usize) {
     let outbox = Outbox::open(db).unwrap();
     let records = outbox.list(None).unwrap();
-    let acked = records.iter().filter(|r| r.status == RecordStatus::Acknowledged).count();
+    let acked = records
+        .iter()
+        .filter(|r| r.status == RecordStatus::Acknowledged)
+        .count();
     (records.len(), acked)
 }
 
@@ -72,7 +79,11 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
     let data = work.join("data");
     let db = data.join("outbox.sqlite");
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let backend = rt
         .block_on(backend::start(BackendConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -80,7 +91,10 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
             database: work.join("backend.sqlite"),
             // Every answer is slow (and some requests are processed but their answer lost), so
             // the kill lands with requests in flight.
-            faults: FaultPlan::none().with_seed(3).with(FaultKind::Slow, 0.8).with(FaultKind::DropAnswer, 0.2),
+            faults: FaultPlan::none()
+                .with_seed(3)
+                .with(FaultKind::Slow, 0.8)
+                .with(FaultKind::DropAnswer, 0.2),
         }))
         .unwrap();
     let mut plan = backend.faults();
@@ -103,7 +117,10 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
     .unwrap();
 
     // First life: all matches finish, then the host is killed while delivering.
-    let mut child = host(&config, &mods, &data, 60).stdin(Stdio::piped()).spawn().unwrap();
+    let mut child = host(&config, &mods, &data, 60)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
     {
         let stdin = child.stdin.as_mut().unwrap();
         for n in 0..MATCHES {
@@ -120,9 +137,15 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
             if stored == MATCHES && acked >= 3 && acked < MATCHES {
                 break;
             }
-            assert!(acked < MATCHES, "delivery finished before the kill; slow the backend down");
+            assert!(
+                acked < MATCHES,
+                "delivery finished before the kill; slow the backend down"
+            );
         }
-        assert!(Instant::now() < deadline, "the host never stored every result");
+        assert!(
+            Instant::now() < deadline,
+            "the host never stored every result"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
@@ -133,24 +156,50 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
 
     // Second life: no input, just the outbox. The backend is healthy again.
     backend.set_faults(FaultPlan::none()).unwrap();
-    let status = host(&config, &mods, &data, 60).stdin(Stdio::null()).status().unwrap();
+    let status = host(&config, &mods, &data, 60)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success());
     let outbox = Outbox::open(&db).unwrap();
     let records = outbox.list(None).unwrap();
     assert_eq!(records.len(), MATCHES);
-    assert!(records.iter().all(|r| r.status == RecordStatus::Acknowledged), "{records:?}");
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == RecordStatus::Acknowledged),
+        "{records:?}"
+    );
 
-    let stats: Value =
-        rt.block_on(async { reqwest::get(format!("{}/api/stats", backend.base_url())).await?.json().await }).unwrap();
+    let stats: Value = rt
+        .block_on(async {
+            reqwest::get(format!("{}/api/stats", backend.base_url()))
+                .await?
+                .json()
+                .await
+        })
+        .unwrap();
     assert_eq!(stats["results"]["first"], MATCHES as i64, "{stats}");
     assert_eq!(stats["results"]["repeats"], 0, "{stats}");
     assert_eq!(stats["results"]["conflicts"], 0, "{stats}");
     // Every stored resultId is the one the host generated before the kill.
     for r in &records {
         let stored: Value = rt
-            .block_on(async { reqwest::get(format!("{}/api/results/{}", backend.base_url(), r.result_id)).await?.json().await })
+            .block_on(async {
+                reqwest::get(format!(
+                    "{}/api/results/{}",
+                    backend.base_url(),
+                    r.result_id
+                ))
+                .await?
+                .json()
+                .await
+            })
             .unwrap();
-        assert_eq!(stored["body"]["externalMatchId"], r.external_match_id.as_str());
+        assert_eq!(
+            stored["body"]["externalMatchId"],
+            r.external_match_id.as_str()
+        );
     }
     let _ = std::fs::remove_dir_all(&work);
 }
