@@ -25,6 +25,7 @@ use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 use super::engine::deadline_ticks;
+use super::guest_output::GuestOutput;
 use super::since_v1_0_0::{RulesMod, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
 use crate::clock::SharedClock;
@@ -98,9 +99,20 @@ pub fn new_store(
     policy: RegistrationPolicy,
 ) -> Store<InstanceState> {
     let clock = lock(&shared).clock.clone();
+    // No filesystem, network, environment or arguments: the builder grants nothing by default.
     let wasi = WasiCtxBuilder::new()
         .wall_clock(HostWall(clock.clone()))
         .monotonic_clock(HostMonotonic(clock))
+        .stdout(GuestOutput::new(
+            &module.name,
+            match_id.as_deref(),
+            "stdout",
+        ))
+        .stderr(GuestOutput::new(
+            &module.name,
+            match_id.as_deref(),
+            "stderr",
+        ))
         .build();
     let limits = StoreLimitsBuilder::new()
         .memory_size(module.limits.memory_bytes as usize)

@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod engine;
+pub mod guest_output;
 pub mod instance;
 pub mod loader;
 pub mod registrations;
