@@ -21,6 +21,14 @@ pub struct ModLimits {
     pub max_game_command_bytes: usize,
     /// Largest log line, in bytes; longer lines are cut.
     pub max_log_line_bytes: usize,
+    /// Largest string argument of an API call (ids, reasons, names); more traps the mod.
+    pub max_string_bytes: usize,
+    /// Largest customData text handed to `submitFinalMatchResult`; more traps the mod.
+    pub max_custom_data_bytes: usize,
+    /// Game commands one callback may send; more are refused with an error.
+    pub max_game_commands_per_call: u32,
+    /// Log lines one callback may write; more are dropped after one warning.
+    pub max_log_lines_per_call: u32,
 }
 
 impl Default for ModLimits {
@@ -31,6 +39,10 @@ impl Default for ModLimits {
             max_pending_timers: 1024,
             max_game_command_bytes: 64 << 10,
             max_log_line_bytes: 4096,
+            max_string_bytes: 64 << 10,
+            max_custom_data_bytes: 1 << 20,
+            max_game_commands_per_call: 1000,
+            max_log_lines_per_call: 1000,
         }
     }
 }

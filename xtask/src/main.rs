@@ -13,6 +13,9 @@ use anyhow::{Context, Result, bail};
 
 /// Crates built as mods, with the `.wasm` name cargo gives them.
 const MODS: &[&str] = &["capture_the_zone", "last_standing", "scripted"];
+/// Mods that exist only for the tests (misbehaving on purpose); kept out of the example mods
+/// directory so `nexori demo` never loads them.
+const TEST_MODS: &[&str] = &["hostile"];
 const TARGET: &str = "wasm32-wasip2";
 
 fn main() -> Result<()> {
@@ -104,18 +107,23 @@ fn build_mods() -> Result<PathBuf> {
     ensure_target()?;
     let mut cmd = cargo();
     cmd.args(["build", "--target", TARGET, "--profile", "mods"]);
-    for m in MODS {
+    for m in MODS.iter().chain(TEST_MODS) {
         cmd.args(["-p", m]);
     }
     run(&mut cmd)?;
     let built = root().join("target").join(TARGET).join("mods");
-    let out = root().join("target").join("nexori-mods");
-    std::fs::create_dir_all(&out)?;
-    for m in MODS {
-        let from = built.join(format!("{m}.wasm"));
-        std::fs::copy(&from, out.join(format!("{m}.wasm")))
-            .with_context(|| format!("copy {}", from.display()))?;
-    }
+    let copy = |mods: &[&str], dir: &str| -> Result<PathBuf> {
+        let out = root().join("target").join(dir);
+        std::fs::create_dir_all(&out)?;
+        for m in mods {
+            let from = built.join(format!("{m}.wasm"));
+            std::fs::copy(&from, out.join(format!("{m}.wasm")))
+                .with_context(|| format!("copy {}", from.display()))?;
+        }
+        Ok(out)
+    };
+    copy(TEST_MODS, "nexori-test-mods")?;
+    let out = copy(MODS, "nexori-mods")?;
     eprintln!("mods built into {}", out.display());
     Ok(out)
 }

@@ -73,7 +73,10 @@ impl Fault {
             Some(Trap::UnreachableCodeReached) => {
                 "trap: unreachable (the mod panicked or aborted)".to_string()
             }
-            Some(trap) => format!("trap: {trap}"),
+            Some(trap) => format!(
+                "trap: {}",
+                trap.to_string().trim_start_matches("wasm trap: ")
+            ),
             None if detail.contains("forcing trap when growing memory") => {
                 "memory limit reached".to_string()
             }
@@ -130,6 +133,8 @@ pub fn new_store(
         shared,
         registrations: Vec::new(),
         policy,
+        commands_this_call: 0,
+        logs_this_call: 0,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
@@ -171,6 +176,9 @@ impl ModInstance {
     ) -> Result<R, Fault> {
         let deadline = self.store.data().module.limits.callback_deadline_ms;
         self.store.set_epoch_deadline(deadline_ticks(deadline));
+        let data = self.store.data_mut();
+        data.commands_this_call = 0;
+        data.logs_this_call = 0;
         f(&self.bindings, &mut self.store).map_err(|e| Fault::classify(&e, deadline))
     }
 

@@ -56,6 +56,9 @@ pub struct InstanceState {
     pub(crate) shared: SharedHandle,
     pub(crate) registrations: Vec<Registration>,
     pub(crate) policy: RegistrationPolicy,
+    /// Game commands and log lines of the current guest call, for the per-call limits.
+    pub(crate) commands_this_call: u32,
+    pub(crate) logs_this_call: u32,
 }
 
 impl WasiView for InstanceState {
@@ -81,6 +84,21 @@ impl InstanceState {
             .iter()
             .map(|r| r.rules_engine_id.clone())
             .collect()
+    }
+
+    /// Traps the guest if it hands the host a string above its limit: oversized arguments are
+    /// an attack or a bug, and either way the match cannot go on safely.
+    fn check_sizes(&self, args: &[(&str, &str)]) -> WasmResult<()> {
+        let max = self.module.limits.max_string_bytes;
+        for (name, value) in args {
+            if value.len() > max {
+                return Err(wasmtime::format_err!(
+                    "the mod passed a {}-byte `{name}`; the limit is {max} bytes",
+                    value.len()
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn register(
@@ -280,6 +298,7 @@ impl api::Host for InstanceState {
         &mut self,
         id: String,
     ) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
+        self.check_sizes(&[("id", id.as_str())])?;
         self.register(ListenerKind::Lifecycle, id)
     }
 
@@ -287,10 +306,12 @@ impl api::Host for InstanceState {
         &mut self,
         id: String,
     ) -> WasmResult<Result<Resource<ListenerRegistration>, String>> {
+        self.check_sizes(&[("id", id.as_str())])?;
         self.register(ListenerKind::Afk, id)
     }
 
     fn find_active_match_id(&mut self, player: String) -> WasmResult<Option<String>> {
+        self.check_sizes(&[("player", player.as_str())])?;
         let uuid = parse_uuid(&player);
         Ok(self.query("findActiveMatchId", None, Some(&player), |a| {
             uuid.and_then(|u| a.find_active_match_id(u))
@@ -302,6 +323,7 @@ impl api::Host for InstanceState {
         match_id: String,
         token: String,
     ) -> WasmResult<Option<String>> {
+        self.check_sizes(&[("match_id", match_id.as_str()), ("token", token.as_str())])?;
         Ok(self
             .query("findActivePlayerUuid", Some(&match_id), None, |a| {
                 a.find_active_player_uuid(&match_id, &token)
@@ -313,6 +335,7 @@ impl api::Host for InstanceState {
         &mut self,
         match_id: String,
     ) -> WasmResult<Option<wit::ActiveMatchInfo>> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         Ok(self
             .query("findActiveMatchInfo", Some(&match_id), None, |a| {
                 a.find_active_match_info(&match_id)
@@ -321,6 +344,7 @@ impl api::Host for InstanceState {
     }
 
     fn find_rules_engine_id(&mut self, match_id: String) -> WasmResult<Option<String>> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         Ok(self.query("findRulesEngineId", Some(&match_id), None, |a| {
             a.rules_engine_id(&match_id).map(str::to_string)
         }))
@@ -330,6 +354,7 @@ impl api::Host for InstanceState {
         &mut self,
         match_id: String,
     ) -> WasmResult<Option<wit::MatchPlacementState>> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         Ok(self
             .query("findMatchPlacementState", Some(&match_id), None, |a| {
                 a.find_match_placement_state(&match_id)
@@ -341,6 +366,7 @@ impl api::Host for InstanceState {
         &mut self,
         match_id: String,
     ) -> WasmResult<Option<wit::MatchResultRequirements>> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         Ok(self
             .query("findMatchResultRequirements", Some(&match_id), None, |a| {
                 a.find_match_result_requirements(&match_id)
@@ -349,6 +375,7 @@ impl api::Host for InstanceState {
     }
 
     fn find_match_resolution_trigger_id(&mut self, match_id: String) -> WasmResult<Option<String>> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         Ok(
             self.query("findMatchResolutionTriggerId", Some(&match_id), None, |a| {
                 a.find_match_resolution_trigger_id(&match_id)
@@ -363,6 +390,11 @@ impl api::Host for InstanceState {
         outcome: Option<wit::MatchResultPlayerOutcome>,
         reason: String,
     ) -> WasmResult<wit::SetPlayerOutcomeResult> {
+        self.check_sizes(&[
+            ("match_id", match_id.as_str()),
+            ("player", player.as_str()),
+            ("reason", reason.as_str()),
+        ])?;
         let uuid = parse_uuid(&player);
         let r = self.status_call(
             "setPlayerOutcome",
@@ -392,6 +424,11 @@ impl api::Host for InstanceState {
         reason: String,
         model: Option<String>,
     ) -> WasmResult<wit::SetPlayerSpectatorResult> {
+        self.check_sizes(&[
+            ("match_id", match_id.as_str()),
+            ("player", player.as_str()),
+            ("reason", reason.as_str()),
+        ])?;
         let uuid = parse_uuid(&player);
         let r = self.status_call(
             "setPlayerSpectator",
@@ -414,6 +451,7 @@ impl api::Host for InstanceState {
         match_id: String,
         p: Option<wit::AfkDetectionPolicy>,
     ) -> WasmResult<wit::SetAfkDetectionPolicyResult> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         let r = self.status_call(
             "setMatchAfkDetectionPolicy",
             &match_id,
@@ -434,6 +472,7 @@ impl api::Host for InstanceState {
         &mut self,
         match_id: String,
     ) -> WasmResult<wit::SetAfkDetectionPolicyResult> {
+        self.check_sizes(&[("match_id", match_id.as_str())])?;
         let r = self.status_call(
             "clearMatchAfkDetectionPolicy",
             &match_id,
@@ -453,6 +492,7 @@ impl api::Host for InstanceState {
         player: String,
         p: Option<wit::AfkDetectionPolicy>,
     ) -> WasmResult<wit::SetAfkDetectionPolicyResult> {
+        self.check_sizes(&[("match_id", match_id.as_str()), ("player", player.as_str())])?;
         let uuid = parse_uuid(&player);
         let r = self.status_call(
             "setPlayerAfkDetectionPolicy",
@@ -475,6 +515,7 @@ impl api::Host for InstanceState {
         match_id: String,
         player: String,
     ) -> WasmResult<wit::SetAfkDetectionPolicyResult> {
+        self.check_sizes(&[("match_id", match_id.as_str()), ("player", player.as_str())])?;
         let uuid = parse_uuid(&player);
         let r = self.status_call(
             "clearPlayerAfkDetectionPolicy",
@@ -493,6 +534,11 @@ impl api::Host for InstanceState {
         &mut self,
         request: wit::SetPlayerAfkRequest,
     ) -> WasmResult<wit::SetPlayerAfkResult> {
+        self.check_sizes(&[
+            ("match_id", request.match_id.as_str()),
+            ("player_uuid", request.player_uuid.as_str()),
+            ("reason", request.reason.as_str()),
+        ])?;
         let req = SetPlayerAfk {
             match_id: request.match_id.clone(),
             player: parse_uuid(&request.player_uuid),
@@ -519,6 +565,11 @@ impl api::Host for InstanceState {
         delay_seconds: i32,
         reason: String,
     ) -> WasmResult<wit::ReturnPlayerResult> {
+        self.check_sizes(&[
+            ("match_id", match_id.as_str()),
+            ("player", player.as_str()),
+            ("reason", reason.as_str()),
+        ])?;
         let uuid = parse_uuid(&player);
         let r = self.status_call(
             "returnPlayerToLobby",
@@ -540,6 +591,17 @@ impl api::Host for InstanceState {
         &mut self,
         request: wit::SubmitFinalMatchResultRequest,
     ) -> WasmResult<wit::SubmitFinalMatchResultResult> {
+        self.check_sizes(&[
+            ("match_id", request.match_id.as_str()),
+            ("reason", request.reason.as_str()),
+        ])?;
+        let max = self.module.limits.max_custom_data_bytes;
+        if let Some(text) = request.custom_data.as_ref().filter(|t| t.len() > max) {
+            return Err(wasmtime::format_err!(
+                "the mod passed {} bytes of customData; the limit is {max} bytes",
+                text.len()
+            ));
+        }
         let module = self.module.name.clone();
         let r = self.with_arena(|shared, now| {
             let submission = shared.arena.submit_final_match_result(
@@ -590,6 +652,7 @@ impl api::Host for InstanceState {
         &mut self,
         request: wit::CloseMatchAdmissionRequest,
     ) -> WasmResult<wit::CloseMatchAdmissionResult> {
+        self.check_sizes(&[("match_id", request.match_id.as_str())])?;
         let r = self.status_call(
             "closeMatchAdmission",
             &request.match_id,
@@ -644,6 +707,17 @@ impl host::Host for InstanceState {
     }
 
     fn send_game_command(&mut self, command: wit::GameCommand) -> WasmResult<Result<(), String>> {
+        self.check_sizes(&[
+            ("match_id", command.match_id.as_str()),
+            ("name", command.name.as_str()),
+        ])?;
+        self.commands_this_call += 1;
+        let max = self.module.limits.max_game_commands_per_call;
+        if self.commands_this_call > max {
+            return Ok(Err(format!(
+                "game command limit reached: at most {max} per callback"
+            )));
+        }
         let limits = &self.module.limits;
         if command
             .data
@@ -697,6 +771,21 @@ impl host::Host for InstanceState {
     }
 
     fn log(&mut self, level: wit::LogLevel, message: String) -> WasmResult<()> {
+        self.logs_this_call += 1;
+        let max_lines = self.module.limits.max_log_lines_per_call;
+        if self.logs_this_call > max_lines + 1 {
+            return Ok(());
+        }
+        let (level, message) = if self.logs_this_call == max_lines + 1 {
+            (
+                wit::LogLevel::Warn,
+                format!(
+                    "log line limit reached: at most {max_lines} per callback; the rest is dropped"
+                ),
+            )
+        } else {
+            (level, message)
+        };
         let max = self.module.limits.max_log_line_bytes;
         let mut message = message;
         if message.len() > max {

@@ -1,0 +1,305 @@
+//! The hostile-mod suite: a purpose-built misbehaving mod (`tests/hostile-mod`) attacks the host
+//! in one match while a second match of the same mod plays normally. Every case asserts what
+//! happened to the attacking match and that the healthy one completed.
+
+use nexori_tests::*;
+use serde_json::{Value, json};
+
+const T0: i64 = 1_760_000_000_000;
+
+fn hostile_dir(extra: &[&str]) -> tempdir::Dir {
+    let built = root().join("target/nexori-test-mods/hostile.wasm");
+    assert!(
+        built.is_file(),
+        "build the mods first with `cargo xtask build-mods`"
+    );
+    let dir = mods_subset(extra);
+    std::fs::copy(&built, dir.path().join("hostile.wasm")).unwrap();
+    dir
+}
+
+/// Plays `bad` (which receives `kind`) beside `good` (which finishes normally at 2 s).
+fn attack(
+    kind: &str,
+    data: Value,
+    extra_mods: &[&str],
+    extra_steps: Vec<Value>,
+) -> (Vec<Value>, Value) {
+    let dir = hostile_dir(extra_mods);
+    let mut steps = vec![
+        create(0, "bad", "hostile", &[1]),
+        create(0, "good", "hostile", &[2]),
+    ];
+    steps.extend(join_all(100, "bad", &[1]));
+    steps.extend(join_all(100, "good", &[2]));
+    steps.extend(extra_steps);
+    steps.push(json!({"at": 1_000, "type": "game.event", "matchId": "bad", "kind": kind, "player": player(1), "data": data}));
+    steps.push(json!({"at": 2_000, "type": "game.event", "matchId": "good", "kind": "finish", "player": player(2)}));
+    steps.push(json!({"at": 10_000, "type": "wait"}));
+    let out = simulate_in(dir.path(), json!({"startEpochMs": T0, "steps": steps}));
+    let matches = serde_json::to_value(&out.matches).unwrap();
+    (trace_json(&out), matches)
+}
+
+fn assert_good_completed(trace: &[Value], matches: &Value) {
+    let good: Vec<&Value> = trace
+        .iter()
+        .filter(|e| e["kind"] == "result" && e["body"]["localMatchId"] == "good")
+        .collect();
+    assert_eq!(good.len(), 1, "the healthy match reported once");
+    assert_eq!(good[0]["body"]["players"][0]["outcome"], "WIN");
+    assert_eq!(matches["good"]["resultSubmittedAtEpochMs"], T0 + 2_000);
+    assert!(
+        !trace
+            .iter()
+            .any(|e| e["kind"] == "fault" && e["matchId"] == "good")
+    );
+}
+
+/// The attacking match faulted with `kind` and was finished by the fault policy.
+fn assert_faulted(trace: &[Value], matches: &Value, expected: &str) {
+    let faults: Vec<&Value> = trace.iter().filter(|e| e["kind"] == "fault").collect();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!(faults[0]["matchId"], "bad");
+    assert_eq!(faults[0]["mod"], "hostile");
+    let error = faults[0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(expected),
+        "fault was {error:?}, expected {expected:?}"
+    );
+    let bad: Vec<&Value> = trace
+        .iter()
+        .filter(|e| e["kind"] == "result" && e["body"]["localMatchId"] == "bad")
+        .collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["body"]["reason"], "RULES_MOD_FAULT");
+    assert_eq!(bad[0]["body"]["players"][0]["outcome"], "NO_CONTEST");
+    assert_eq!(
+        bad[0]["body"]["players"][0]["reason"],
+        format!("RULES_MOD_FAULT: {error}")
+            .chars()
+            .take(256)
+            .collect::<String>()
+    );
+    assert_eq!(bad[0]["body"]["customData"]["faultedBy"], "nexori");
+    assert!(
+        trace
+            .iter()
+            .any(|e| e["type"] == "player.message" && e["matchId"] == "bad")
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|e| e["type"] == "player.return" && e["matchId"] == "bad")
+    );
+    assert!(matches["bad"]["completedAtEpochMs"].as_i64().unwrap() > 0);
+    assert_good_completed(trace, matches);
+}
+
+#[test]
+fn a_panic_ends_only_its_match() {
+    let (trace, matches) = attack("hostile.panic", Value::Null, &[], vec![]);
+    assert_faulted(&trace, &matches, "trap: unreachable");
+}
+
+#[test]
+fn a_stack_overflow_ends_only_its_match() {
+    let (trace, matches) = attack("hostile.stack_overflow", Value::Null, &[], vec![]);
+    assert_faulted(&trace, &matches, "stack overflow");
+}
+
+#[test]
+fn running_rusts_shadow_stack_off_memory_ends_only_its_match() {
+    let (trace, matches) = attack("hostile.shadow_stack_overflow", Value::Null, &[], vec![]);
+    assert_faulted(&trace, &matches, "trap: out of bounds memory access");
+}
+
+#[test]
+fn an_endless_loop_in_a_callback_hits_the_deadline() {
+    let (trace, matches) = attack("hostile.spin", Value::Null, &[], vec![]);
+    assert_faulted(&trace, &matches, "deadline exceeded (250 ms)");
+}
+
+#[test]
+fn an_endless_loop_in_a_timer_hits_the_deadline() {
+    let (trace, matches) = attack("hostile.timer_spin", Value::Null, &[], vec![]);
+    assert_faulted(&trace, &matches, "deadline exceeded (250 ms)");
+    let fault = trace.iter().find(|e| e["kind"] == "fault").unwrap();
+    assert_eq!(
+        fault["at"],
+        T0 + 1_010,
+        "the timer fired 10 ms after it was set"
+    );
+}
+
+#[test]
+fn unbounded_memory_hits_the_limit() {
+    let (trace, matches) = attack("hostile.grow", Value::Null, &[], vec![]);
+    assert_faulted(&trace, &matches, "memory limit reached");
+}
+
+#[test]
+fn a_huge_string_argument_traps_the_mod() {
+    let (trace, matches) = attack("hostile.huge_string", Value::Null, &[], vec![]);
+    assert_faulted(
+        &trace,
+        &matches,
+        "error: the mod passed a 2097152-byte `reason`; the limit is 65536 bytes",
+    );
+}
+
+#[test]
+fn a_million_timers_are_refused_past_the_limit() {
+    let (trace, matches) = attack("hostile.timers", Value::Null, &[], vec![]);
+    // 1 024 timers are accepted; the rest are refused. A slow build may instead run out of its
+    // callback time: either way the match is contained, and the limit held.
+    match trace.iter().find(|e| e["kind"] == "fault") {
+        None => assert!(
+            trace
+                .iter()
+                .any(|e| e["kind"] == "log" && e["message"] == "timers refused: 998976"),
+            "{:?}",
+            trace
+                .iter()
+                .filter(|e| e["kind"] == "log")
+                .collect::<Vec<_>>()
+        ),
+        Some(_) => assert_faulted(&trace, &matches, "deadline exceeded"),
+    }
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn a_command_flood_is_cut_at_the_per_callback_limit() {
+    let (trace, matches) = attack("hostile.commands", Value::Null, &[], vec![]);
+    let sent = trace
+        .iter()
+        .filter(|e| e["type"] == "game.command" && e["matchId"] == "bad")
+        .count();
+    match trace.iter().find(|e| e["kind"] == "fault") {
+        None => {
+            assert_eq!(sent, 1000);
+            assert!(
+                trace
+                    .iter()
+                    .any(|e| e["kind"] == "log" && e["message"] == "commands refused: 99000")
+            );
+        }
+        Some(_) => assert!(sent <= 1000),
+    }
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn a_log_flood_is_cut_at_the_per_callback_limit() {
+    let (trace, matches) = attack("hostile.logs", Value::Null, &[], vec![]);
+    let logs: Vec<&Value> = trace
+        .iter()
+        .filter(|e| e["kind"] == "log" && e["matchId"] == "bad")
+        .collect();
+    assert!(logs.len() <= 1001, "{}", logs.len());
+    if trace.iter().all(|e| e["kind"] != "fault") {
+        assert_eq!(logs.len(), 1001);
+        assert_eq!(
+            logs[1000]["message"],
+            "log line limit reached: at most 1000 per callback; the rest is dropped"
+        );
+        assert_eq!(logs[1000]["level"], "warn");
+    }
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn printing_is_harmless() {
+    let (trace, matches) = attack("hostile.print", Value::Null, &[], vec![]);
+    assert!(trace.iter().all(|e| e["kind"] != "fault"));
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn forged_and_foreign_match_ids_look_missing() {
+    let other = vec![
+        create(0, "other", "scripted", &[3]),
+        json!({"at": 100, "type": "player.arrive", "matchId": "other", "player": player(3)}),
+    ];
+    let (trace, matches) = attack(
+        "hostile.forged",
+        json!(["other", "made-up", "", "OTHER "]),
+        &["scripted"],
+        other,
+    );
+    let calls: Vec<&Value> = trace
+        .iter()
+        .filter(|e| e["kind"] == "api" && e["mod"] == "hostile" && e["matchId"] != "good")
+        .collect();
+    let outcomes: Vec<(&str, &str)> = calls
+        .iter()
+        .filter(|e| e["method"] == "setPlayerOutcome")
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap(),
+                e["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("MATCH_MISSING", "Match is not active."),
+            ("MATCH_MISSING", "Match is not active."),
+            ("MATCH_MISSING", "Match id cannot be blank."),
+            ("MATCH_MISSING", "Match is not active."),
+        ]
+    );
+    assert!(
+        calls
+            .iter()
+            .filter(|e| e["method"] == "submitFinalMatchResult")
+            .all(|e| e["status"] == "MATCH_MISSING")
+    );
+    assert!(
+        calls
+            .iter()
+            .filter(|e| e["method"] == "returnPlayerToLobby")
+            .all(|e| e["status"] == "MATCH_MISSING")
+    );
+    assert!(
+        calls
+            .iter()
+            .filter(|e| e["method"] == "findActiveMatchInfo")
+            .all(|e| e["result"] == Value::Null)
+    );
+    assert_eq!(matches["other"]["playerOutcomes"], json!({}));
+    assert!(trace.iter().all(|e| e["kind"] != "fault"));
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn custom_data_bombs_are_rejected_with_exact_messages() {
+    let (trace, _) = attack("hostile.deep_json", Value::Null, &[], vec![]);
+    let submit = trace
+        .iter()
+        .find(|e| e["method"] == "submitFinalMatchResult" && e["matchId"] == "bad")
+        .unwrap();
+    assert_eq!(
+        (submit["status"].as_str(), submit["message"].as_str()),
+        (
+            Some("INVALID_RESULT"),
+            Some("customData exceeds max depth 8.")
+        )
+    );
+    let (trace, matches) = attack("hostile.bad_escape", Value::Null, &[], vec![]);
+    let submit = trace
+        .iter()
+        .find(|e| e["method"] == "submitFinalMatchResult" && e["matchId"] == "bad")
+        .unwrap();
+    assert_eq!(submit["status"], "INVALID_RESULT");
+    assert!(
+        submit["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("customData is not valid JSON"),
+        "{submit}"
+    );
+    assert_good_completed(&trace, &matches);
+}
