@@ -27,6 +27,23 @@ fn temp(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// Replaces every occurrence of `from` with `to` (same length, so the binary stays well-formed).
+fn replace_all(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    while i + from.len() <= out.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    assert_ne!(out, bytes, "the pattern must occur");
+    out
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -169,7 +186,27 @@ fn check_names_what_is_wrong() {
         (
             "empty.wasm",
             b"\0asm\x0d\0\x01\0".to_vec(),
-            "does not fit the `rules-mod` world",
+            "does not export `nexori:minigame/mod-init@1.0.0`",
+        ),
+        // The same mod, as if built against another version of the contract (same-length edit).
+        (
+            "future.wasm",
+            replace_all(
+                &scripted,
+                b"nexori:minigame/api@1.0.0",
+                b"nexori:minigame/api@9.0.0",
+            ),
+            "targets nexori:minigame@9.0.0 (import `nexori:minigame/api@9.0.0`)",
+        ),
+        // The same mod with one export renamed away.
+        (
+            "noexport.wasm",
+            replace_all(
+                &scripted,
+                b"nexori:minigame/timers@1.0.0",
+                b"nexori:minigame/timerz@1.0.0",
+            ),
+            "does not export `nexori:minigame/timers@1.0.0`",
         ),
     ];
     for (name, bytes, message) in cases {

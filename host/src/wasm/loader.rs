@@ -19,6 +19,15 @@ use crate::shared::SharedHandle;
 /// The WIT package every mod targets.
 pub const WIT_PACKAGE: &str = "nexori:minigame@1.0.0";
 
+/// The interfaces a `rules-mod` component must export.
+pub const REQUIRED_EXPORTS: &[&str] = &[
+    "nexori:minigame/mod-init@1.0.0",
+    "nexori:minigame/lifecycle-listener@1.0.0",
+    "nexori:minigame/afk-listener@1.0.0",
+    "nexori:minigame/game-events@1.0.0",
+    "nexori:minigame/timers@1.0.0",
+];
+
 /// Why a mod could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -30,6 +39,14 @@ pub enum LoadError {
     CoreModule,
     #[error("the component could not be compiled: {0}")]
     Compile(String),
+    #[error(
+        "the component targets {0}, but this host implements {WIT_PACKAGE}; rebuild the mod against this host's nexori-sdk"
+    )]
+    UnknownVersion(String),
+    #[error(
+        "the component does not export `{0}`, which the `rules-mod` world of {WIT_PACKAGE} requires"
+    )]
+    MissingExport(String),
     #[error("the component does not fit the `rules-mod` world of {WIT_PACKAGE}: {0}")]
     WrongWorld(String),
     #[error("the mod failed at start-up: {0}")]
@@ -84,11 +101,34 @@ pub fn prepare(
     check_header(bytes)?;
     let component =
         Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-    let imports = component
+    let imports: Vec<String> = component
         .component_type()
         .imports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
+    // Say what is wrong before the linker's generic "not found" for the two usual causes: a mod
+    // built against another version of the contract, and a mod missing part of the world.
+    if let Some(other) = imports
+        .iter()
+        .find(|name| name.starts_with("nexori:minigame/") && !name.ends_with("@1.0.0"))
+    {
+        let version = other
+            .rsplit_once('@')
+            .map_or("an unversioned package", |(_, v)| v);
+        return Err(LoadError::UnknownVersion(format!(
+            "nexori:minigame@{version} (import `{other}`)"
+        )));
+    }
+    let exports: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for required in REQUIRED_EXPORTS {
+        if !exports.iter().any(|e| e == required) {
+            return Err(LoadError::MissingExport(required.to_string()));
+        }
+    }
     let instance_pre = linker
         .instantiate_pre(&component)
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
