@@ -636,7 +636,12 @@ fn one_bad_mod_does_not_stop_the_others_loading() {
     let failures = host.load_mods_dir(dir.path()).unwrap();
     assert_eq!(failures.len(), 1);
     assert!(failures[0].0.ends_with("aaa_broken.wasm"));
-    assert!(failures[0].1.to_string().contains("core WebAssembly module"));
+    assert!(
+        failures[0]
+            .1
+            .to_string()
+            .contains("core WebAssembly module")
+    );
     let loaded: Vec<&str> = host.mods().map(|m| m.info.name.as_str()).collect();
     assert_eq!(loaded, ["last_standing", "scripted"]);
 }

@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::IdGenerator;
 use super::outbox::Outbox;
@@ -219,7 +218,8 @@ fn sorted_case_insensitive(items: impl IntoIterator<Item = String>) -> Vec<Strin
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    v.sort_by_key(|s| s.to_lowercase());
+    // Java's CASE_INSENSITIVE_ORDER, stable, as the reference sorts these lists.
+    v.sort_by(|a, b| super::payload_hash::java_case_insensitive(a, b));
     v
 }
 
@@ -457,14 +457,12 @@ impl AdmissionPublisher {
             ("primaryChangeReason", primary.into()),
             ("coalescedChangeReasons", reasons.clone().into()),
         ];
-        // The hash covers exactly the fields above, in this order (§4.4).
+        // payloadHash covers the fields above, in this order, as Gson writes them (§4.4).
         let hashed: Map<String, Value> = fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        let hash = crate::runtime::results::hex(&Sha256::digest(
-            Value::Object(hashed).to_string().as_bytes(),
-        ));
+        let hash = super::payload_hash::admission_payload_hash(&hashed);
         fields.insert(3, ("payloadHash", hash.into()));
         fields.insert(
             7,
@@ -634,6 +632,8 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use uuid::Uuid;
+
+    use sha2::{Digest, Sha256};
 
     use super::*;
     use crate::runtime::arrivals::Arrival;
@@ -843,7 +843,8 @@ mod tests {
                 "coalescedChangeReasons"
             ]
         );
-        // The hash covers the documented fields without payloadHash and the connection address.
+        // The hash covers the documented fields without payloadHash and the connection address,
+        // compact JSON (nothing to HTML-escape in these values).
         let mut hashed = body.as_object().unwrap().clone();
         hashed.shift_remove("payloadHash");
         hashed.shift_remove("reportingServerConnectionAddress");

@@ -7,6 +7,7 @@
 pub mod admission;
 pub mod admission_http;
 pub mod outbox;
+pub mod payload_hash;
 pub mod policy;
 pub mod sender;
 
