@@ -47,6 +47,45 @@ impl Default for ModLimits {
     }
 }
 
+/// The game-server bridge of `nexori serve`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct BridgeSettings {
+    /// Where the WebSocket bridge and `/healthz`, `/metrics` listen. Loopback by default: the
+    /// game server runs beside the host.
+    pub listen: String,
+    /// The bearer token game servers must present.
+    pub token: String,
+}
+
+impl Default for BridgeSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7420".into(),
+            token: String::new(),
+        }
+    }
+}
+
+/// Logging of `nexori serve` (`NEXORI_LOG` overrides the level).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// A `tracing` filter: `info`, `warn,nexori=debug`, ...
+    pub level: String,
+    /// `human` or `json`.
+    pub format: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "human".into(),
+        }
+    }
+}
+
 /// The whole host configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -74,6 +113,14 @@ pub struct HostConfig {
     /// Limits for every mod (per-mod overrides in `modLimits`).
     pub limits: ModLimits,
     pub mod_limits: BTreeMap<String, ModLimits>,
+    /// Where `.wasm` mods are loaded from (`nexori serve`).
+    pub mods_dir: String,
+    /// Durable state: the result outbox and the compiled-module cache.
+    pub data_dir: String,
+    pub bridge: BridgeSettings,
+    pub log: LogSettings,
+    /// How long a graceful shutdown may take to deliver what is pending.
+    pub shutdown_timeout_ms: i64,
 }
 
 impl Default for HostConfig {
@@ -98,6 +145,11 @@ impl Default for HostConfig {
             mods: BTreeMap::new(),
             limits: ModLimits::default(),
             mod_limits: BTreeMap::new(),
+            mods_dir: "mods".into(),
+            data_dir: "nexori-data".into(),
+            bridge: BridgeSettings::default(),
+            log: LogSettings::default(),
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
@@ -105,9 +157,69 @@ impl Default for HostConfig {
 impl HostConfig {
     /// Parses JSON configuration; unknown keys are errors that name the key.
     pub fn from_json(value: Value) -> Result<Self, String> {
-        serde_json::from_value::<Self>(value)
+        serde_path_to_error::deserialize::<_, Self>(value)
             .map(Self::normalized)
-            .map_err(|e| format!("invalid config: {e}"))
+            .map_err(|e| match e.path().to_string().as_str() {
+                "." => format!("invalid config: {}", e.inner()),
+                path => format!("invalid config: {path}: {}", e.inner()),
+            })
+    }
+
+    /// Parses a TOML configuration file's text (same keys as the JSON form).
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let value: toml::Value = toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
+        let json = serde_json::to_value(value).map_err(|e| format!("invalid config: {e}"))?;
+        Self::from_json(json)
+    }
+
+    /// Reads a configuration file: TOML, or JSON when the name ends in `.json`.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let parsed = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(&text)
+                .map_err(|e| format!("invalid JSON: {e}"))
+                .and_then(Self::from_json)
+        } else {
+            Self::from_toml(&text)
+        };
+        parsed.map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Checks what types alone cannot, for `nexori serve` (`bridge.token` required, addresses and
+    /// ids well-formed); the error names the key.
+    pub fn validate_for_serve(&self) -> Result<(), String> {
+        if self.bridge.token.trim().is_empty() {
+            return Err("bridge.token is required: game servers authenticate with it".into());
+        }
+        self.bridge
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|e| {
+                format!(
+                    "bridge.listen {:?} is not an address (host:port): {e}",
+                    self.bridge.listen
+                )
+            })?;
+        if !self.server_id.is_empty() && crate::ids::parse_uuid(&self.server_id).is_none() {
+            return Err(format!("serverId {:?} is not a UUID", self.server_id));
+        }
+        if !self.base_url.is_empty() && !crate::reporting::is_http_backend(self) {
+            return Err(format!(
+                "baseUrl {:?} must start with http:// or https://",
+                self.base_url
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "human" | "json") {
+            return Err(format!(
+                "log.format {:?} must be \"human\" or \"json\"",
+                self.log.format
+            ));
+        }
+        if self.shutdown_timeout_ms < 0 {
+            return Err("shutdownTimeoutMs cannot be negative".into());
+        }
+        Ok(())
     }
 
     /// §6 normalisation.
@@ -198,8 +310,44 @@ mod tests {
     }
 
     #[test]
+    fn toml_files_use_the_same_keys_and_are_validated() {
+        let c = HostConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.bridge.listen, "127.0.0.1:7420");
+        assert_eq!(c.limits.callback_deadline_ms, 250);
+        assert!(
+            c.validate_for_serve().is_err(),
+            "the example leaves the token to the operator"
+        );
+        let err = HostConfig::from_toml("[bridge]\nlisten = 5").unwrap_err();
+        assert_eq!(
+            err,
+            "invalid config: bridge.listen: invalid type: integer `5`, expected a string"
+        );
+        let err = HostConfig::from_toml("[limits]\nmemoryByte = 5").unwrap_err();
+        assert!(
+            err.starts_with("invalid config: limits.memoryByte: unknown field `memoryByte`"),
+            "{err}"
+        );
+        let mut c = HostConfig::from_toml("[bridge]\ntoken = \"t\"\nlisten = \"nowhere\"").unwrap();
+        assert!(
+            c.validate_for_serve()
+                .unwrap_err()
+                .starts_with("bridge.listen")
+        );
+        c.bridge.listen = "127.0.0.1:1".into();
+        c.server_id = "x".into();
+        assert_eq!(
+            c.validate_for_serve().unwrap_err(),
+            "serverId \"x\" is not a UUID"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = HostConfig::from_json(json!({"baseURL": "x"})).unwrap_err();
         assert!(err.contains("baseURL"), "{err}");
     }
 }
+
+/// A commented example configuration (`nexori config example`).
+pub const EXAMPLE: &str = include_str!("../nexori.example.toml");

@@ -65,6 +65,11 @@ enum Command {
         #[arg(long, default_value = "nexori-backend.sqlite")]
         db: PathBuf,
     },
+    /// Validate a configuration file, or print a commented example.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Inspect or act on the durable result outbox.
     Outbox {
         /// The outbox database.
@@ -79,6 +84,14 @@ enum Command {
         #[arg(long, default_value = "target/nexori-mods")]
         mods: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Check a `nexori.toml` (or `.json`) as `nexori serve` would; errors name the key.
+    Check { file: PathBuf },
+    /// Print a commented example configuration with every key and its default.
+    Example,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +131,44 @@ fn main() -> ExitCode {
             drain_seconds,
         } => stdio(config.as_deref(), mods, data_dir, drain_seconds),
         Command::Outbox { db, action } => outbox(&db, action),
+        Command::Config {
+            action: ConfigAction::Example,
+        } => {
+            print!("{}", nexori_host::config::EXAMPLE);
+            ExitCode::SUCCESS
+        }
+        Command::Config {
+            action: ConfigAction::Check { file },
+        } => {
+            match nexori_host::config::HostConfig::from_file(&file)
+                .and_then(|c| c.validate_for_serve().map(|()| c))
+            {
+                Ok(c) => {
+                    println!(
+                        "{}: ok (bridge on {}, mods from {}, data in {}, results {}, admission state {})",
+                        file.display(),
+                        c.bridge.listen,
+                        c.mods_dir,
+                        c.data_dir,
+                        if c.result_reporting_enabled && c.backend_usable() {
+                            "reported"
+                        } else {
+                            "not reported"
+                        },
+                        if c.admission_reporting_usable() {
+                            "reported"
+                        } else {
+                            "not reported"
+                        },
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nexori config check: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Backend { listen, token, db } => {
             let config = nexori_host::backend::BackendConfig {
                 listen,
