@@ -52,6 +52,17 @@ pub enum GameServerCommand {
 }
 
 impl GameServerCommand {
+    /// The command's `type` on the bridge.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Return { .. } => "player.return",
+            Self::Spectator { .. } => "player.spectator",
+            Self::AfkHud { .. } => "player.afkHud",
+            Self::Message { .. } => "player.message",
+            Self::Game { .. } => "game.command",
+        }
+    }
+
     pub fn match_id(&self) -> &str {
         match self {
             Self::Return { match_id, .. }

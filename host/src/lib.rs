@@ -19,6 +19,7 @@ pub mod ids;
 pub mod reporting;
 pub mod runtime;
 pub mod scenario;
+pub mod serve;
 pub mod shared;
 pub mod stdio;
 pub mod trace;

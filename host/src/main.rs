@@ -38,6 +38,12 @@ enum Command {
         #[arg(long)]
         config: Option<String>,
     },
+    /// Run the host as a sidecar: the WebSocket bridge, reporting, /healthz and /metrics.
+    Serve {
+        /// The configuration file (`nexori config example` prints one).
+        #[arg(long, default_value = "nexori.toml")]
+        config: PathBuf,
+    },
     /// Run the host on real time, speaking the bridge protocol as JSON lines on stdin/stdout.
     Stdio {
         /// JSON configuration file (Nexori's key names; see the README).
@@ -114,9 +120,13 @@ enum OutboxAction {
 }
 
 fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    if let Command::Serve { config } = &cli.command {
+        return serve(config);
+    }
+    init_logging();
     match cli.command {
+        Command::Serve { .. } => unreachable!("handled above"),
         Command::Simulate {
             mods,
             scenario,
@@ -183,6 +193,34 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+    }
+}
+
+fn serve(path: &Path) -> ExitCode {
+    let config = match nexori_host::config::HostConfig::from_file(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("nexori serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NEXORI_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    match nexori_host::serve::run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nexori serve: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -84,18 +84,20 @@ pub enum TraceEntry {
     },
 }
 
-/// Collects entries when enabled (simulations); otherwise only counts on `tracing` logs.
+/// Collects entries when enabled (simulations), and always keeps counters of what happened
+/// (the metrics of `nexori serve`).
 #[derive(Debug, Default)]
 pub struct Trace {
     enabled: bool,
     entries: Vec<TraceEntry>,
+    counters: std::collections::BTreeMap<(&'static str, String), u64>,
 }
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
-            entries: Vec::new(),
+            ..Self::default()
         }
     }
 
@@ -104,6 +106,27 @@ impl Trace {
     }
 
     pub fn push(&mut self, entry: TraceEntry) {
+        match &entry {
+            TraceEntry::Callback { callback, .. } => self.count(
+                "nexori_callbacks_total",
+                format!("{{callback=\"{callback}\"}}"),
+            ),
+            TraceEntry::Fault { mod_name, .. } => {
+                self.count("nexori_faults_total", format!("{{mod=\"{mod_name}\"}}"))
+            }
+            TraceEntry::Result {
+                backend_report_status,
+                ..
+            } => self.count(
+                "nexori_results_total",
+                format!("{{backend_report_status=\"{backend_report_status}\"}}"),
+            ),
+            TraceEntry::Command { command, .. } => self.count(
+                "nexori_game_commands_total",
+                format!("{{type=\"{}\"}}", command.kind()),
+            ),
+            _ => {}
+        }
         if self.enabled {
             self.entries.push(entry);
         }
@@ -115,6 +138,18 @@ impl Trace {
         if self.enabled {
             self.entries.push(entry());
         }
+    }
+
+    /// Adds one to a counter; `labels` is Prometheus label syntax (`{a="b"}`) or empty.
+    pub fn count(&mut self, metric: &'static str, labels: String) {
+        *self.counters.entry((metric, labels)).or_default() += 1;
+    }
+
+    /// Every counter as `(metric, labels, value)`, sorted.
+    pub fn counters(&self) -> impl Iterator<Item = (&'static str, &str, u64)> {
+        self.counters
+            .iter()
+            .map(|((metric, labels), value)| (*metric, labels.as_str(), *value))
     }
 
     pub fn entries(&self) -> &[TraceEntry] {

@@ -257,6 +257,10 @@ fn push_api(
     message: &str,
     result: Option<Value>,
 ) {
+    shared.trace.count(
+        "nexori_api_calls_total",
+        format!("{{method=\"{method}\",status=\"{status}\"}}"),
+    );
     shared.trace.push_with(|| TraceEntry::Api {
         at,
         mod_name: module.to_string(),
@@ -622,6 +626,13 @@ impl api::Host for InstanceState {
                     }
                 }
             };
+            shared.trace.count(
+                "nexori_api_calls_total",
+                format!(
+                    "{{method=\"submitFinalMatchResult\",status=\"{}\"}}",
+                    answer.match_status.as_str()
+                ),
+            );
             shared.trace.push_with(|| TraceEntry::Api {
                 at: now,
                 mod_name: module,
