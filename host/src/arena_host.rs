@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use sha2::Digest;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
@@ -52,6 +53,11 @@ pub struct ArenaHost {
     virtual_clock: Option<VirtualClock>,
     config: Arc<HostConfig>,
     admission: Option<AdmissionPublisher>,
+    /// Where compiled mods are cached, if anywhere.
+    compile_cache: Option<std::path::PathBuf>,
+    /// The SHA-256 of each mod file that failed to load, so a directory scan does not retry
+    /// (and re-report) the same broken bytes.
+    rejected: HashMap<String, String>,
 }
 
 /// The clock an [`ArenaHost`] runs on.
@@ -104,7 +110,14 @@ impl ArenaHost {
             virtual_clock,
             config,
             admission: None,
+            compile_cache: None,
+            rejected: HashMap::new(),
         })
+    }
+
+    /// Caches compiled mods in `dir`, so a restart does not recompile them.
+    pub fn set_compile_cache(&mut self, dir: std::path::PathBuf) {
+        self.compile_cache = Some(dir);
     }
 
     /// Publishes admission state through `publisher` from now on.
@@ -150,7 +163,12 @@ impl ArenaHost {
             self.config.mod_config_json(name),
             self.config.limits_for(name).clone(),
             Arc::new(taken),
+            self.compile_cache.as_deref(),
         )?;
+        // A new version replaces the old for new matches; running matches keep the instance
+        // (and so the version) they started with.
+        let replaced = self.mods.contains_key(name);
+        self.routes.retain(|_, owner| owner.as_str() != name);
         for id in loaded.info.scope.iter() {
             self.routes.insert(id.clone(), name.to_string());
         }
@@ -159,14 +177,17 @@ impl ArenaHost {
             module = name,
             sha256 = %loaded.info.sha256,
             rules_engine_ids = ?loaded.info.scope,
-            "mod loaded"
+            "{}",
+            if replaced { "mod reloaded; new matches use this version" } else { "mod loaded" }
         );
         self.mods.insert(name.to_string(), loaded);
         Ok(&self.mods[name])
     }
 
-    /// Loads every `*.wasm` in `dir`, in name order. One bad mod does not stop the others; the
-    /// failures are returned with the file they came from.
+    /// Loads every `*.wasm` in `dir`, in name order, and reloads those whose contents changed
+    /// since they were loaded (a broken new version is rejected and the loaded one keeps
+    /// serving). Mods whose file is gone are unloaded for new matches. One bad mod does not stop
+    /// the others; the failures are returned with the file they came from.
     pub fn load_mods_dir(&mut self, dir: &Path) -> Result<Vec<(String, LoadError)>, LoadError> {
         let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
             path: dir.display().to_string(),
@@ -178,18 +199,46 @@ impl ArenaHost {
             .filter(|p| p.extension().is_some_and(|ext| ext == "wasm") && p.is_file())
             .collect();
         paths.sort();
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| {
+                p.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let gone: Vec<String> = self
+            .mods
+            .keys()
+            .filter(|m| !names.contains(m))
+            .cloned()
+            .collect();
+        for name in gone {
+            self.mods.remove(&name);
+            self.routes.retain(|_, owner| owner != &name);
+            tracing::info!(target: "nexori::mods", module = %name, "mod file removed; unloaded for new matches");
+        }
         let mut failures = Vec::new();
-        for path in paths {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        for (path, name) in paths.into_iter().zip(names) {
             let result = std::fs::read(&path)
                 .map_err(|e| LoadError::Io {
                     path: path.display().to_string(),
                     error: e.to_string(),
                 })
-                .and_then(|bytes| self.load_mod(&name, &bytes).map(|_| ()));
+                .and_then(|bytes| {
+                    let sha = crate::runtime::results::hex(&sha2::Sha256::digest(&bytes));
+                    let unchanged = self.mods.get(&name).is_some_and(|m| m.info.sha256 == sha);
+                    if unchanged || self.rejected.get(&name) == Some(&sha) {
+                        return Ok(());
+                    }
+                    let loaded = self.load_mod(&name, &bytes).map(|_| ());
+                    if loaded.is_err() {
+                        self.rejected.insert(name.clone(), sha);
+                    } else {
+                        self.rejected.remove(&name);
+                    }
+                    loaded
+                });
             if let Err(error) = result {
                 tracing::error!(target: "nexori::mods", file = %path.display(), "mod rejected: {error}");
                 failures.push((path.display().to_string(), error));
@@ -436,7 +485,13 @@ impl ArenaHost {
             ListenerKind::Lifecycle
         };
         tracing::trace!(target: "nexori::host", match_id, callback = callback.as_str(), rules_engine_id, "dispatch");
-        if let Some(mod_name) = self.routes.get(rules_engine_id).cloned() {
+        // A running match stays with the instance (and mod version) it started with, even if
+        // the mod was reloaded or unloaded since; only a new instance follows the routes.
+        let mod_name = match self.instances.get(&match_id) {
+            Some(entry) => Some(entry.mod_name.clone()),
+            None => self.routes.get(rules_engine_id).cloned(),
+        };
+        if let Some(mod_name) = mod_name {
             if !self.faulted.contains(&match_id) && self.ensure_instance(&match_id, &mod_name) {
                 let listens = self.instances[&match_id]
                     .instance

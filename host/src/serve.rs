@@ -39,6 +39,9 @@ use crate::reporting::{self, IdGenerator};
 use crate::shared::lock;
 use crate::wasm::engine::EngineSettings;
 
+/// How often the mods directory is checked for new or changed mods.
+const MOD_SCAN_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Queued commands kept for a disconnected game server.
 const MAX_QUEUED_PER_SERVER: usize = 10_000;
 
@@ -107,6 +110,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         &EngineSettings::default(),
     )?;
     host.set_admission_publisher(reporting.publisher);
+    host.set_compile_cache(data_dir.join("compiled"));
     let mods_dir = PathBuf::from(&config.mods_dir);
     for (file, error) in host.load_mods_dir(&mods_dir)? {
         tracing::error!(target: "nexori::mods", file, "not loaded: {error}");
@@ -151,6 +155,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     });
 
     let started = Instant::now();
+    let mut last_scan = Instant::now();
     let mut processed: u64 = 0;
     let mut refused: u64 = 0;
     loop {
@@ -185,6 +190,20 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
             }
             Ok(Inbound::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) => {}
+        }
+        // Mods reload without a restart: changed or new files are loaded and checked.
+        if last_scan.elapsed() >= MOD_SCAN_INTERVAL {
+            last_scan = Instant::now();
+            match host.load_mods_dir(&mods_dir) {
+                Ok(failures) => {
+                    for (file, error) in failures {
+                        tracing::error!(target: "nexori::mods", file, "not loaded (the loaded version, if any, keeps serving): {error}");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(target: "nexori::mods", "cannot scan {}: {e}", mods_dir.display())
+                }
+            }
         }
         let now = host.now();
         host.advance_to(now);

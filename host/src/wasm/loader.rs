@@ -3,6 +3,7 @@
 //! what is wrong with a file.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -97,10 +98,13 @@ pub fn prepare(
     engine: &Engine,
     linker: &Linker<InstanceState>,
     bytes: &[u8],
+    cache: Option<&Path>,
 ) -> Result<(Component, RulesModPre<InstanceState>, Vec<String>), LoadError> {
     check_header(bytes)?;
-    let component =
-        Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let component = match cache {
+        Some(dir) => compile_cached(engine, bytes, dir)?,
+        None => Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?,
+    };
     let imports: Vec<String> = component
         .component_type()
         .imports(engine)
@@ -137,6 +141,52 @@ pub fn prepare(
     Ok((component, pre, imports))
 }
 
+/// The file a compiled component is cached in: keyed by the component's SHA-256 and by
+/// wasmtime's own compatibility hash (its version and every setting that changes machine code), so
+/// a different wasmtime or engine configuration never picks up a stale artifact.
+pub fn cache_path(engine: &Engine, bytes: &[u8], dir: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let sha = hex(&Sha256::digest(bytes));
+    dir.join(format!("{sha}-{:016x}.cwasm", hasher.finish()))
+}
+
+/// Compiles through the on-disk cache: a restart does not recompile an unchanged mod.
+fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component, LoadError> {
+    let path = cache_path(engine, bytes, dir);
+    // Read into memory rather than map the file: a cache file truncated or replaced while the
+    // host runs must not take the mapped code with it.
+    if let Ok(artifact) = std::fs::read(&path) {
+        // SAFETY: the file was written by this function from `Component::serialize` of the same
+        // bytes under the same engine compatibility hash (both are in its name), in a directory
+        // only the host writes to. Deserialisation still checks the header and version, and an
+        // artifact that fails is recompiled below.
+        match unsafe { Component::deserialize(engine, &artifact) } {
+            Ok(component) => return Ok(component),
+            Err(e) => {
+                tracing::warn!(target: "nexori::mods", file = %path.display(), "ignoring a cached artifact: {e}")
+            }
+        }
+    }
+    let component =
+        Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    match component.serialize() {
+        Ok(artifact) => {
+            let _ = std::fs::create_dir_all(dir);
+            let tmp = path.with_extension("tmp");
+            if std::fs::write(&tmp, artifact)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .is_err()
+            {
+                tracing::warn!(target: "nexori::mods", dir = %dir.display(), "cannot write the compile cache");
+            }
+        }
+        Err(e) => tracing::warn!(target: "nexori::mods", "cannot serialise a compiled mod: {e}"),
+    }
+    Ok(component)
+}
+
 /// Loads a mod: compiles it, links it, runs `init` in a probe instance and records the rules
 /// engine ids it registers. `taken` maps ids already registered to the mod that owns them.
 #[allow(clippy::too_many_arguments)]
@@ -149,8 +199,9 @@ pub fn load(
     config_json: String,
     limits: ModLimits,
     taken: Arc<HashMap<String, String>>,
+    cache: Option<&Path>,
 ) -> Result<LoadedMod, LoadError> {
-    let (component, pre, imports) = prepare(engine, linker, bytes)?;
+    let (component, pre, imports) = prepare(engine, linker, bytes, cache)?;
     let sha256 = hex(&Sha256::digest(bytes));
     let probe_info = Arc::new(ModInfo {
         name: name.to_string(),
