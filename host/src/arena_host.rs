@@ -543,7 +543,21 @@ impl ArenaHost {
             Some(match_id.to_string()),
             RegistrationPolicy::Loaded,
         );
-        match ModInstance::start(&loaded.pre, store) {
+        let started = std::time::Instant::now();
+        let result = ModInstance::start(&loaded.pre, store);
+        {
+            let micros = started.elapsed().as_micros() as u64;
+            let mut shared = lock(&self.shared);
+            shared.trace.add(
+                "nexori_instantiation_microseconds_sum",
+                String::new(),
+                micros,
+            );
+            shared
+                .trace
+                .count("nexori_instantiation_microseconds_count", String::new());
+        }
+        match result {
             Ok(instance) => {
                 self.instances.insert(
                     match_id.to_string(),

@@ -463,6 +463,11 @@ fn render_metrics(
             "nexori_result_report_attempts_total {}",
             stats.attempts.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# TYPE nexori_result_report_latency_microseconds_sum counter\nnexori_result_report_latency_microseconds_sum {}",
+            stats.latency_micros_sum.load(Ordering::Relaxed)
+        );
     }
     if let Some(publisher) = host.admission_publisher() {
         let s = &publisher.stats;

@@ -145,6 +145,11 @@ impl Trace {
         *self.counters.entry((metric, labels)).or_default() += 1;
     }
 
+    /// Adds `value` to a counter (sums, e.g. of durations).
+    pub fn add(&mut self, metric: &'static str, labels: String, value: u64) {
+        *self.counters.entry((metric, labels)).or_default() += value;
+    }
+
     /// Every counter as `(metric, labels, value)`, sorted.
     pub fn counters(&self) -> impl Iterator<Item = (&'static str, &str, u64)> {
         self.counters

@@ -1,13 +1,13 @@
-//! End to end: `nexori serve` and the reference backend as real processes-on-loopback, a
-//! WebSocket game server playing a Capture The Zone match, the commands it receives, the result
-//! at the backend, `/healthz` and `/metrics`, and a graceful SIGTERM.
+//! End to end: `nexori serve` and the reference backend (`nexori backend`) as real processes on
+//! loopback, a WebSocket game server playing a Capture The Zone match, the commands it receives
+//! (also across a reconnect), the result at the backend, `/healthz` and `/metrics`, and a
+//! graceful SIGTERM.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use nexori_host::backend::{self, BackendConfig, FaultPlan};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -27,6 +27,49 @@ fn player(n: u8) -> String {
     format!("{n:08x}-0000-4000-8000-000000000000")
 }
 
+fn nexori(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexori"));
+    cmd.args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    cmd
+}
+
+/// Kills a child process when the test ends, whatever happens.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_healthy(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(url).await.map_or(true, |r| r.status() != 200) {
+        assert!(Instant::now() < deadline, "{url} never became healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn connect(
+    port: u16,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let mut request = format!("ws://127.0.0.1:{port}/bridge?server=arena-1")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {BRIDGE_TOKEN}").parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+fn text(v: Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
 #[test]
 fn a_game_server_plays_capture_the_zone_through_nexori_serve() {
     let ctz = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,19 +83,22 @@ fn a_game_server_plays_capture_the_zone_through_nexori_serve() {
     std::fs::create_dir_all(work.join("mods")).unwrap();
     std::fs::copy(&ctz, work.join("mods/capture_the_zone.wasm")).unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let backend = rt
-        .block_on(backend::start(BackendConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            token: BACKEND_TOKEN.into(),
-            database: work.join("backend.sqlite"),
-            faults: FaultPlan::none(),
-        }))
-        .unwrap();
+    let backend_port = free_port();
+    let backend_url = format!("http://127.0.0.1:{backend_port}");
+    let backend_db = work.join("backend.sqlite");
+    let _backend = Reaper(
+        nexori(&[
+            "backend",
+            "--token",
+            BACKEND_TOKEN,
+            "--listen",
+            &format!("127.0.0.1:{backend_port}"),
+            "--db",
+        ])
+        .arg(&backend_db)
+        .spawn()
+        .unwrap(),
+    );
     let port = free_port();
     let config = work.join("nexori.toml");
     std::fs::write(
@@ -60,7 +106,7 @@ fn a_game_server_plays_capture_the_zone_through_nexori_serve() {
         format!(
             r#"
 serverId = "5e4e0000-0000-4000-8000-000000000001"
-baseUrl = "{base}"
+baseUrl = "{backend_url}"
 serverToken = "{BACKEND_TOKEN}"
 resultReportingEnabled = true
 matchStateReportingEnabled = true
@@ -77,45 +123,30 @@ level = "warn"
 
 [mods.capture_the_zone]
 captureSecondsToWin = 1.0
-returnDelaySeconds = 1
+returnDelaySeconds = 5
 "#,
-            base = backend.base_url(),
             mods = work.join("mods").display(),
             data = work.join("data").display(),
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut serve = Reaper(nexori(&["serve", "--config"]).arg(&config).spawn().unwrap());
     let base = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
 
     rt.block_on(async {
-        // Healthy once the bridge listens.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = reqwest::get(format!("{base}/healthz")).await {
-                if r.status() == 200 {
-                    break;
-                }
-            }
-            assert!(Instant::now() < deadline, "nexori serve never became healthy");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_healthy(&format!("{backend_url}/healthz")).await;
+        wait_healthy(&format!("{base}/healthz")).await;
         // No token, no bridge.
-        let refused = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/bridge")).await;
-        assert!(refused.is_err());
+        assert!(tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/bridge")).await.is_err());
 
-        let mut request = format!("ws://127.0.0.1:{port}/bridge?server=arena-1").into_client_request().unwrap();
-        request.headers_mut().insert("Authorization", format!("Bearer {BRIDGE_TOKEN}").parse().unwrap());
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let send = |v: Value| Message::Text(v.to_string().into());
+        let mut ws = connect(port).await;
         // A bad message is answered with an error naming the field.
-        ws.send(send(json!({"type": "player.arrive", "matchId": "ctz-1", "player": "nope"}))).await.unwrap();
+        ws.send(text(json!({"type": "player.arrive", "matchId": "ctz-1", "player": "nope"}))).await.unwrap();
         let error: Value = match ws.next().await.unwrap().unwrap() {
             Message::Text(t) => serde_json::from_str(&t).unwrap(),
             other => panic!("{other:?}"),
@@ -124,66 +155,84 @@ returnDelaySeconds = 1
         assert_eq!(error["error"], "player.arrive: field \"player\": \"nope\" is not a UUID");
 
         let (a, b) = (player(0xa), player(0xb));
-        ws.send(send(json!({"type": "match.create", "matchId": "ctz-1", "queueId": "ctz_queue", "arenaId": "ctz_arena",
+        ws.send(text(json!({"type": "match.create", "matchId": "ctz-1", "queueId": "ctz_queue", "arenaId": "ctz_arena",
             "rulesEngineId": "capture_the_zone", "externalMatchId": "backend-ctz-e2e",
-            "expectedPlayers": [{"uuid": a, "name": "Alice"}, {"uuid": b, "name": "Bob"}]}))).await.unwrap();
+            "expectedPlayers": [{"uuid": a, "name": "Alice"}, {"uuid": b, "name": "Bob"}]})))
+        .await
+        .unwrap();
         for p in [&a, &b] {
-            ws.send(send(json!({"type": "player.arrive", "matchId": "ctz-1", "player": p}))).await.unwrap();
+            ws.send(text(json!({"type": "player.arrive", "matchId": "ctz-1", "player": p}))).await.unwrap();
         }
         for p in [&a, &b] {
-            ws.send(send(json!({"type": "player.placed", "matchId": "ctz-1", "player": p, "worldName": "arena-1"}))).await.unwrap();
+            ws.send(text(json!({"type": "player.placed", "matchId": "ctz-1", "player": p, "worldName": "arena-1"})))
+                .await
+                .unwrap();
         }
-        // Alice stands in the zone, Bob outside, ticking at 10 Hz until the match resolves.
+
+        // Alice stands in the zone, Bob outside, ticking at 10 Hz until the result reaches the backend.
         let mut commands: Vec<Value> = Vec::new();
+        let results_url = format!("{backend_url}/api/results?externalMatchId=backend-ctz-e2e");
         let deadline = Instant::now() + Duration::from_secs(20);
-        let mut returned = 0;
-        while returned < 2 {
-            assert!(Instant::now() < deadline, "no returns; commands so far: {commands:?}");
+        loop {
+            assert!(Instant::now() < deadline, "no result; commands so far: {commands:?}");
             for (p, x) in [(&a, 62.0), (&b, 90.0)] {
                 let tick = json!({"type": "game.event", "matchId": "ctz-1", "kind": "player.tick", "player": p,
                     "data": {"worldName": "arena-1", "x": x, "y": 90.0, "z": -6.0, "alive": true}});
-                let _ = ws.send(send(tick)).await;
+                ws.send(text(tick)).await.unwrap();
             }
             let until = tokio::time::Instant::now() + Duration::from_millis(100);
-            while let Ok(Some(Ok(Message::Text(text)))) = tokio::time::timeout_at(until, ws.next()).await {
-                let v: Value = serde_json::from_str(&text).unwrap();
-                if v["type"] == "player.return" {
-                    returned += 1;
-                }
-                commands.push(v);
+            while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout_at(until, ws.next()).await {
+                commands.push(serde_json::from_str(&t).unwrap());
+            }
+            if reqwest::get(&results_url).await.unwrap().text().await.unwrap().contains("mid_capture_point_captured") {
+                break;
             }
         }
-        assert!(commands.iter().any(|c| c["type"] == "game.command" && c["name"] == "player.setRespawnPoint" && c["player"] == a.as_str()));
-        let returns: Vec<&Value> = commands.iter().filter(|c| c["type"] == "player.return").collect();
+        assert!(commands.iter().any(|c| c["type"] == "game.command"
+            && c["name"] == "player.setRespawnPoint"
+            && c["player"] == a.as_str()));
+        assert!(!commands.iter().any(|c| c["type"] == "player.return"), "returns come 5 s after the capture");
+
+        // The game server goes away before the returns are due and comes back: they waited for it.
+        ws.close(None).await.ok();
+        drop(ws);
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        let mut ws = connect(port).await;
+        let mut returns = Vec::new();
+        let until = tokio::time::Instant::now() + Duration::from_secs(3);
+        while returns.len() < 2 {
+            match tokio::time::timeout_at(until, ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "player.return" {
+                        returns.push(v);
+                    }
+                }
+                other => panic!("no queued returns after reconnecting: {other:?}"),
+            }
+        }
         assert!(returns.iter().all(|r| r["reason"] == "mid_capture_match_completed" && r["matchId"] == "ctz-1"));
 
-        // The result reached the backend.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let results = loop {
-            let results: Value = reqwest::get(format!("{}/api/results?externalMatchId=backend-ctz-e2e", backend.base_url()))
-                .await.unwrap().json().await.unwrap();
-            if results.to_string().contains("backend-ctz-e2e") || Instant::now() > deadline {
-                break results;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        let text = results.to_string();
-        assert!(text.contains("mid_capture_point_captured"), "{text}");
-
         let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
-        assert!(metrics.contains("nexori_callbacks_total{callback=\"onMatchStartAllowed\"} 1"), "{metrics}");
-        assert!(metrics.contains("nexori_api_calls_total{method=\"submitFinalMatchResult\",status=\"ACCEPTED\"} 1"), "{metrics}");
-        assert!(metrics.contains("nexori_outbox_results{status=\"pending\"} 0"), "{metrics}");
+        for expected in [
+            "nexori_callbacks_total{callback=\"onMatchStartAllowed\"} 1",
+            "nexori_api_calls_total{method=\"submitFinalMatchResult\",status=\"ACCEPTED\"} 1",
+            "nexori_outbox_results{status=\"pending\"} 0",
+            "nexori_instantiation_microseconds_count 1",
+            "nexori_result_reports_total{outcome=\"acknowledged\"} 1",
+        ] {
+            assert!(metrics.contains(expected), "missing {expected}:\n{metrics}");
+        }
         ws.close(None).await.ok();
     });
 
     // SIGTERM: a graceful, successful exit.
     unsafe {
-        libc_kill(child.id() as i32, 15);
+        kill(serve.0.id() as i32, 15);
     }
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = serve.0.try_wait().unwrap() {
             break status;
         }
         assert!(
@@ -197,6 +246,5 @@ returnDelaySeconds = 1
 }
 
 unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
+    fn kill(pid: i32, sig: i32) -> i32;
 }

@@ -54,6 +54,8 @@ pub struct SenderStats {
     pub acknowledged: AtomicU64,
     pub failed_permanent: AtomicU64,
     pub retries: AtomicU64,
+    /// Sum of request latencies (answered or not), in microseconds, over `attempts` requests.
+    pub latency_micros_sum: AtomicU64,
 }
 
 /// Settings of the sender.
@@ -193,6 +195,7 @@ impl Drop for ResultSender {
 /// The outcome of one HTTP attempt.
 struct Attempt {
     result_id: String,
+    elapsed: Duration,
     status: u16,
     body: String,
     error: String,
@@ -277,12 +280,14 @@ fn start_attempt(
         .body(body.to_string());
     let result_id = record.result_id;
     requests.spawn(async move {
+        let started = std::time::Instant::now();
         match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let body = response.text().await.unwrap_or_default();
                 Attempt {
                     result_id,
+                    elapsed: started.elapsed(),
                     status,
                     body,
                     error: String::new(),
@@ -290,6 +295,7 @@ fn start_attempt(
             }
             Err(e) => Attempt {
                 result_id,
+                elapsed: started.elapsed(),
                 status: 0,
                 body: String::new(),
                 error: e.to_string(),
@@ -304,6 +310,10 @@ fn apply(inner: &Arc<Inner>, attempt: Attempt) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .retain(|id| id != &attempt.result_id);
+    inner
+        .stats
+        .latency_micros_sum
+        .fetch_add(attempt.elapsed.as_micros() as u64, Ordering::Relaxed);
     let now = inner.clock.now_epoch_ms();
     let verdict = result_verdict(
         attempt.status,
