@@ -125,6 +125,15 @@ impl ArenaHost {
         self.admission = Some(publisher);
     }
 
+    /// Sends every pending admission change now (graceful shutdown).
+    pub fn flush_admission(&mut self) {
+        let now = self.now();
+        if let Some(publisher) = &mut self.admission {
+            publisher.flush_all(now);
+        }
+        self.publish_admission();
+    }
+
     pub fn admission_publisher(&self) -> Option<&AdmissionPublisher> {
         self.admission.as_ref()
     }

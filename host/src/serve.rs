@@ -221,6 +221,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     // Graceful shutdown.
     tracing::info!(target: "nexori::serve", "shutting down: refusing new matches, flushing reports");
     shutting_down.store(true, Ordering::SeqCst);
+    host.flush_admission();
     let deadline = Instant::now() + Duration::from_millis(config.shutdown_timeout_ms.max(0) as u64);
     while Instant::now() < deadline {
         let now = host.now();

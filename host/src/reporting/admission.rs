@@ -272,6 +272,14 @@ impl AdmissionPublisher {
             .insert(reservation_id.to_string());
     }
 
+    /// Shutdown: everything dirty goes out at the next tick instead of after its debounce, so
+    /// closures reach the backend before the host stops.
+    pub fn flush_all(&mut self, now: i64) {
+        for state in self.states.values_mut().filter(|s| s.dirty) {
+            state.scheduled_flush_at = now;
+        }
+    }
+
     /// The earliest instant the publisher has something to do.
     pub fn next_deadline(&self) -> Option<i64> {
         let per_match = self.states.values().filter_map(|s| {
