@@ -46,7 +46,7 @@ enum Command {
     },
     /// Run the host on real time, speaking the bridge protocol as JSON lines on stdin/stdout.
     Stdio {
-        /// JSON configuration file (Nexori's key names; see the README).
+        /// Configuration file, TOML or JSON (the keys of `nexori config example`).
         #[arg(long)]
         config: Option<PathBuf>,
         /// Directory of `.wasm` mods.

@@ -32,17 +32,11 @@ pub struct StdioOptions {
     pub drain: Duration,
 }
 
-/// Loads a JSON configuration file (the `nexori.toml` of `nexori serve` uses the same keys).
+/// Loads a configuration file (TOML, or JSON by extension), or the defaults.
 pub fn load_config(path: Option<&Path>) -> anyhow::Result<HostConfig> {
     match path {
         None => Ok(HostConfig::default().normalized()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-            let value: Value = serde_json::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("config {} is not valid JSON: {e}", path.display()))?;
-            HostConfig::from_json(value).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-        }
+        Some(path) => HostConfig::from_file(path).map_err(|e| anyhow::anyhow!(e)),
     }
 }
 
