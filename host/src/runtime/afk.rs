@@ -322,14 +322,7 @@ impl Arena {
         }
         let (id, player) = match self.check_player_update(&request.match_id, request.player, true) {
             Ok(ok) => ok,
-            Err((check, message)) => {
-                let status = match check {
-                    PlayerCheck::MatchMissing => S::MatchMissing,
-                    PlayerCheck::Completed => S::MatchAlreadyCompleted,
-                    PlayerCheck::PlayerMissing => S::PlayerMissing,
-                };
-                return SetPlayerAfkResult::new(status, message);
-            }
+            Err((check, message)) => return SetPlayerAfkResult::new(check.status(), message),
         };
         let current = self.matches[&id]
             .afk
@@ -391,14 +384,7 @@ impl Arena {
         };
         let (id, target) = match checked {
             Ok(ok) => ok,
-            Err((check, message)) => {
-                let status = match check {
-                    PlayerCheck::MatchMissing => S::MatchMissing,
-                    PlayerCheck::Completed => S::MatchAlreadyCompleted,
-                    PlayerCheck::PlayerMissing => S::PlayerMissing,
-                };
-                return SetAfkPolicyResult::new(status, message);
-            }
+            Err((check, message)) => return SetAfkPolicyResult::new(check.status(), message),
         };
         let policy = policy
             .flatten()

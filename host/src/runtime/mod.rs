@@ -124,6 +124,40 @@ pub(crate) enum PlayerCheck {
     PlayerMissing,
 }
 
+impl PlayerCheck {
+    /// The status each API method answers for this check.
+    pub(crate) fn status<S: PlayerCheckStatus>(self) -> S {
+        match self {
+            Self::MatchMissing => S::MATCH_MISSING,
+            Self::Completed => S::MATCH_ALREADY_COMPLETED,
+            Self::PlayerMissing => S::PLAYER_MISSING,
+        }
+    }
+}
+
+/// A status enum that has the three answers of the shared player checks.
+pub(crate) trait PlayerCheckStatus {
+    const MATCH_MISSING: Self;
+    const MATCH_ALREADY_COMPLETED: Self;
+    const PLAYER_MISSING: Self;
+}
+
+macro_rules! player_check_status {
+    ($($status:ty),+) => {$(
+        impl PlayerCheckStatus for $status {
+            const MATCH_MISSING: Self = Self::MatchMissing;
+            const MATCH_ALREADY_COMPLETED: Self = Self::MatchAlreadyCompleted;
+            const PLAYER_MISSING: Self = Self::PlayerMissing;
+        }
+    )+};
+}
+player_check_status!(
+    SetPlayerOutcomeStatus,
+    SetPlayerSpectatorStatus,
+    SetAfkPolicyStatus,
+    SetPlayerAfkStatus
+);
+
 /// Settings the runtime needs from the host configuration.
 #[derive(Debug, Clone, Default)]
 pub struct RuntimeSettings {

@@ -3,8 +3,8 @@
 
 use uuid::Uuid;
 
+use super::Arena;
 use super::model::*;
-use super::{Arena, PlayerCheck};
 use crate::ids::{java_trim, utf16_len};
 
 pub const MAX_PLAYER_REASON: usize = 256;
@@ -22,14 +22,7 @@ impl Arena {
         use SetPlayerOutcomeStatus as S;
         let (id, player) = match self.check_player_update(match_id, player, true) {
             Ok(ok) => ok,
-            Err((check, message)) => {
-                let status = match check {
-                    PlayerCheck::MatchMissing => S::MatchMissing,
-                    PlayerCheck::Completed => S::MatchAlreadyCompleted,
-                    PlayerCheck::PlayerMissing => S::PlayerMissing,
-                };
-                return SetPlayerOutcomeResult::new(status, message);
-            }
+            Err((check, message)) => return SetPlayerOutcomeResult::new(check.status(), message),
         };
         let Some(outcome) = outcome else {
             return SetPlayerOutcomeResult::new(S::InvalidOutcome, "Outcome cannot be null.");

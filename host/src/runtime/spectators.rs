@@ -3,8 +3,8 @@
 
 use uuid::Uuid;
 
+use super::Arena;
 use super::model::*;
-use super::{Arena, PlayerCheck};
 use crate::commands::GameServerCommand;
 use crate::ids::{java_trim, utf16_len};
 
@@ -20,14 +20,7 @@ impl Arena {
         use SetPlayerSpectatorStatus as S;
         let (id, player) = match self.check_player_update(match_id, player, true) {
             Ok(ok) => ok,
-            Err((check, message)) => {
-                let status = match check {
-                    PlayerCheck::MatchMissing => S::MatchMissing,
-                    PlayerCheck::Completed => S::MatchAlreadyCompleted,
-                    PlayerCheck::PlayerMissing => S::PlayerMissing,
-                };
-                return SetPlayerSpectatorResult::new(status, message);
-            }
+            Err((check, message)) => return SetPlayerSpectatorResult::new(check.status(), message),
         };
         let reason = java_trim(reason);
         if utf16_len(reason) > super::outcomes::MAX_PLAYER_REASON {
