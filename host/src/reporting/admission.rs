@@ -508,6 +508,16 @@ impl AdmissionPublisher {
         }
     }
 
+    /// The snapshot did not take: its reasons are pending again, behind the debounce.
+    fn redirty(&mut self, match_id: &str, snapshot: &Snapshot, now: i64) {
+        let settings = self.settings.clone();
+        if let Some(state) = self.states.get_mut(match_id) {
+            for reason in &snapshot.reasons {
+                state.mark(reason, now, &settings);
+            }
+        }
+    }
+
     /// §4.5 with D7.
     fn apply_answer(
         &mut self,
@@ -558,12 +568,7 @@ impl AdmissionPublisher {
                 self.health = Health::Healthy;
                 self.next_global_attempt_at = 0;
                 tracing::info!(target: "nexori::admission", match_id, backend_status, "snapshot not accepted; a newer one follows");
-                let Some(state) = self.states.get_mut(&match_id) else {
-                    return;
-                };
-                for reason in &snapshot.reasons {
-                    state.mark(reason, now, &settings);
-                }
+                self.redirty(&match_id, &snapshot, now);
             }
             StateVerdict::PermanentFailure => {
                 self.stats.permanent_failures += 1;
@@ -578,12 +583,7 @@ impl AdmissionPublisher {
                 self.health = Health::AuthFailed;
                 self.next_global_attempt_at = now + AUTH_BACKOFF_MS;
                 tracing::warn!(target: "nexori::admission", status, "backend refused the server token");
-                let Some(state) = self.states.get_mut(&match_id) else {
-                    return;
-                };
-                for reason in &snapshot.reasons {
-                    state.mark(reason, now, &settings);
-                }
+                self.redirty(&match_id, &snapshot, now);
             }
             StateVerdict::Retryable => {
                 self.stats.retryable += 1;
