@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod ids;
+pub mod live;
 pub mod reporting;
 pub mod runtime;
 pub mod scenario;

@@ -31,13 +31,12 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
-use crate::arena_host::{ArenaHost, HostClock};
+use crate::arena_host::ArenaHost;
 use crate::bridge::{self, BridgeMessage};
-use crate::clock::{SharedClock, SystemClock};
 use crate::config::HostConfig;
-use crate::reporting::{self, IdGenerator};
+use crate::live::LiveHost;
+use crate::reporting;
 use crate::shared::lock;
-use crate::wasm::engine::EngineSettings;
 
 /// How often the mods directory is checked for new or changed mods.
 const MOD_SCAN_INTERVAL: Duration = Duration::from_secs(2);
@@ -90,31 +89,14 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
     let listen: std::net::SocketAddr = config.bridge.listen.parse()?;
     let data_dir = PathBuf::from(&config.data_dir);
-    std::fs::create_dir_all(&data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create dataDir {}: {e}", data_dir.display()))?;
-    let clock: SharedClock = Arc::new(SystemClock);
-    let reporting = reporting::setup(
-        &config,
-        clock,
-        IdGenerator::Random,
-        Some(&data_dir.join("outbox.sqlite")),
-        false,
-    )?;
-    let outbox = reporting.outbox.clone();
-    let sender = reporting.sender.clone();
-    let mut host = ArenaHost::new(
-        config.clone(),
-        HostClock::System,
-        reporting.reporter,
-        false,
-        &EngineSettings::default(),
-    )?;
-    host.set_admission_publisher(reporting.publisher);
-    host.set_compile_cache(data_dir.join("compiled"));
     let mods_dir = PathBuf::from(&config.mods_dir);
-    for (file, error) in host.load_mods_dir(&mods_dir)? {
+    let (live, failures) = LiveHost::start(&config, &data_dir, &mods_dir)?;
+    for (file, error) in failures {
         tracing::error!(target: "nexori::mods", file, "not loaded: {error}");
     }
+    let mut live = live;
+    let (outbox, sender) = (live.outbox.clone(), live.sender.clone());
+    let host = &mut live.host;
     tracing::info!(target: "nexori::serve", mods = host.mods().count(), "mods loaded from {}", mods_dir.display());
 
     let (inbound_tx, inbound_rx) = channel::<Inbound>();
@@ -223,26 +205,15 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     shutting_down.store(true, Ordering::SeqCst);
     host.flush_admission();
     let deadline = Instant::now() + Duration::from_millis(config.shutdown_timeout_ms.max(0) as u64);
-    while Instant::now() < deadline {
-        let now = host.now();
-        host.advance_to(now);
-        route_commands(&host, &hub);
-        let pending = outbox
-            .as_ref()
-            .and_then(|o| o.depth().ok())
-            .map_or(0, |(p, ..)| p);
-        if pending == 0 && sender.as_ref().is_none_or(|s| s.in_flight() == 0) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let pending = outbox
-        .as_ref()
-        .and_then(|o| o.depth().ok())
-        .map_or(0, |(p, ..)| p);
+    let pending = live
+        .drain(deadline, |host| {
+            route_commands(host, &hub);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|never| match never {});
     tracing::info!(target: "nexori::serve", pending, "stopped; pending results stay in the outbox");
     let _ = stop_tx.send(());
-    drop(host);
+    drop(live);
     runtime.shutdown_timeout(Duration::from_secs(2));
     Ok(())
 }

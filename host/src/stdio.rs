@@ -9,19 +9,16 @@
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::arena_host::{ArenaHost, HostClock};
+use crate::arena_host::ArenaHost;
 use crate::bridge;
-use crate::clock::{SharedClock, SystemClock};
 use crate::config::HostConfig;
-use crate::reporting::{self, IdGenerator};
+use crate::live::LiveHost;
 use crate::shared::lock;
-use crate::wasm::engine::EngineSettings;
 
 /// Options of `nexori stdio`.
 #[derive(Debug, Clone)]
@@ -42,26 +39,12 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<HostConfig> {
 
 /// Runs until stdin closes.
 pub fn run(options: StdioOptions) -> anyhow::Result<()> {
-    let clock: SharedClock = Arc::new(SystemClock);
-    let outbox_path = options.data_dir.join("outbox.sqlite");
-    let reporting = reporting::setup(
-        &options.config,
-        clock,
-        IdGenerator::Random,
-        Some(&outbox_path),
-        false,
-    )?;
-    let mut host = ArenaHost::new(
-        options.config.clone(),
-        HostClock::System,
-        reporting.reporter,
-        false,
-        &EngineSettings::default(),
-    )?;
-    host.set_admission_publisher(reporting.publisher);
-    for (file, error) in host.load_mods_dir(&options.mods)? {
+    let (live, failures) = LiveHost::start(&options.config, &options.data_dir, &options.mods)?;
+    if let Some((file, error)) = failures.into_iter().next() {
         anyhow::bail!("mod {file} failed to load: {error}");
     }
+    let mut live = live;
+    let host = &mut live.host;
 
     let (tx, rx) = channel::<String>();
     std::thread::spawn(move || {
@@ -109,20 +92,9 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
     }
 
     // End of input: keep delivering until nothing is pending, or the drain time is up.
-    let deadline = Instant::now() + options.drain;
-    if let (Some(sender), Some(outbox)) = (&reporting.sender, &reporting.outbox) {
-        while Instant::now() < deadline {
-            let now = host.now();
-            host.advance_to(now);
-            write_commands(&host, &stdout)?;
-            let pending = outbox.depth().map(|(pending, ..)| pending).unwrap_or(0);
-            if pending == 0 && sender.in_flight() == 0 {
-                break;
-            }
-            sender.wake();
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+    live.drain(Instant::now() + options.drain, |host| {
+        write_commands(host, &stdout)
+    })?;
     Ok(())
 }
 

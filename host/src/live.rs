@@ -1,0 +1,95 @@
+//! The host on real time, as `nexori serve` and `nexori stdio` run it: durable reporting in the
+//! data directory, mods compiled through the on-disk cache, and the drain that lets pending
+//! results go out before the process ends.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::arena_host::{ArenaHost, HostClock};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::HostConfig;
+use crate::reporting::outbox::Outbox;
+use crate::reporting::sender::ResultSender;
+use crate::reporting::{self, IdGenerator};
+use crate::wasm::engine::EngineSettings;
+use crate::wasm::loader::LoadError;
+
+/// A host on the system clock with its reporting.
+pub struct LiveHost {
+    pub host: ArenaHost,
+    pub outbox: Option<Arc<Outbox>>,
+    pub sender: Option<Arc<ResultSender>>,
+}
+
+impl LiveHost {
+    /// Sets up reporting (outbox at `data_dir/outbox.sqlite`), the compile cache
+    /// (`data_dir/compiled`) and loads `mods_dir`; the mods that failed are returned.
+    pub fn start(
+        config: &HostConfig,
+        data_dir: &Path,
+        mods_dir: &Path,
+    ) -> anyhow::Result<(Self, Vec<(String, LoadError)>)> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the data directory {}: {e}",
+                data_dir.display()
+            )
+        })?;
+        let clock: SharedClock = Arc::new(SystemClock);
+        let reporting = reporting::setup(
+            config,
+            clock,
+            IdGenerator::Random,
+            Some(&data_dir.join("outbox.sqlite")),
+            false,
+        )?;
+        let mut host = ArenaHost::new(
+            config.clone(),
+            HostClock::System,
+            reporting.reporter,
+            false,
+            &EngineSettings::default(),
+        )?;
+        host.set_admission_publisher(reporting.publisher);
+        host.set_compile_cache(data_dir.join("compiled"));
+        let failures = host.load_mods_dir(mods_dir)?;
+        let live = Self {
+            host,
+            outbox: reporting.outbox,
+            sender: reporting.sender,
+        };
+        Ok((live, failures))
+    }
+
+    /// Results stored but not yet acknowledged or failed.
+    pub fn pending_results(&self) -> i64 {
+        self.outbox
+            .as_ref()
+            .and_then(|o| o.depth().ok())
+            .map_or(0, |(pending, ..)| pending)
+    }
+
+    /// Keeps time moving until no result is pending or in flight, or until `deadline`;
+    /// `deliver` sends each round's commands to the game. Returns the results still pending.
+    pub fn drain<E>(
+        &mut self,
+        deadline: Instant,
+        mut deliver: impl FnMut(&ArenaHost) -> Result<(), E>,
+    ) -> Result<i64, E> {
+        while Instant::now() < deadline {
+            let now = self.host.now();
+            self.host.advance_to(now);
+            deliver(&self.host)?;
+            let in_flight = self.sender.as_ref().map_or(0, |s| s.in_flight());
+            if self.pending_results() == 0 && in_flight == 0 {
+                break;
+            }
+            if let Some(sender) = &self.sender {
+                sender.wake();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(self.pending_results())
+    }
+}
