@@ -70,12 +70,7 @@ pub fn run(mods: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
                 writeln!(out, "\nPOST /nexori/results ({backend_report_status}):")?;
                 writeln!(out, "{}", serde_json::to_string_pretty(body)?)?;
                 if let Some(id) = body["resultId"].as_str().filter(|id| !id.is_empty()) {
-                    let stored: Value = runtime.block_on(async {
-                        reqwest::get(format!("{base_url}/api/results/{id}"))
-                            .await?
-                            .json::<Value>()
-                            .await
-                    })?;
+                    let stored = get_json(&runtime, &format!("{base_url}/api/results/{id}"))?;
                     writeln!(
                         out,
                         "backend stored result {id}: matchRole {}, received at {}",
@@ -85,12 +80,7 @@ pub fn run(mods: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
             }
         }
     }
-    let stats: Value = runtime.block_on(async {
-        reqwest::get(format!("{base_url}/api/stats"))
-            .await?
-            .json::<Value>()
-            .await
-    })?;
+    let stats = get_json(&runtime, &format!("{base_url}/api/stats"))?;
     writeln!(
         out,
         "\nReference backend totals: {}",
@@ -98,4 +88,9 @@ pub fn run(mods: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     runtime.block_on(handle.shutdown());
     Ok(())
+}
+
+/// What the reference backend's read API answers at `url`.
+fn get_json(runtime: &tokio::runtime::Runtime, url: &str) -> reqwest::Result<Value> {
+    runtime.block_on(async { reqwest::get(url).await?.json::<Value>().await })
 }
