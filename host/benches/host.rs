@@ -106,13 +106,13 @@ fn custom_data_document() -> String {
         players.insert(
             format!("{i:08x}-0000-4000-8000-000000000000"),
             json!({"playerName": format!("Player {i}"), "progressSeconds": i as f64 * 0.37,
-                   "kills": i % 7, "notes": format!("{i} ").repeat(180)}),
+                   "kills": i % 7, "notes": format!("{i} ").repeat(250)}),
         );
     }
     let doc = json!({"mode": "mid_capture", "capturePointId": "mid", "players": players});
     let text = doc.to_string();
     assert!(
-        text.len() > 20_000 && text.len() <= 32_768,
+        text.len() > 31_000 && text.len() <= 32_768,
         "{}",
         text.len()
     );

@@ -102,6 +102,9 @@ fn json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|n| Value::from(n)),
         "[a-z<>&'=]{0,12}".prop_map(Value::String),
         "x{1020,1030}".prop_map(Value::String),
+        "[a-z\"\\\\\n\t\u{1}\u{7f}é\u{e000}😀]{0,12}".prop_map(Value::String),
+        any::<f64>().prop_map(Value::from),
+        (-1e6..1e6f64).prop_map(Value::from),
     ];
     leaf.prop_recursive(10, 400, 12, |inner| {
         prop_oneof![
@@ -117,8 +120,86 @@ fn object() -> impl Strategy<Value = Value> {
         .prop_map(|members| Value::Object(members.into_iter().collect()))
 }
 
+/// The host's path for a document that gets an AFK block: the full parser, then the walk. It never
+/// validates while parsing, so it is what `parse`'s one-pass validation must agree with.
+fn full_path(text: &str) -> Result<String, String> {
+    custom_data::parse_raw(Some(text))
+        .and_then(|object| custom_data::from_value(Value::Object(object)))
+        .map(|cd| cd.canonical_json().to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn parsed(text: &str) -> Result<String, String> {
+    custom_data::parse(Some(text))
+        .map(|cd| cd.canonical_json().to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// JSON text as people and serializers write it: compact or pretty, sometimes with every
+/// non-ASCII character escaped, sometimes with a member repeated.
+fn document_text() -> impl Strategy<Value = String> {
+    (
+        object(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        key(),
+        json(),
+    )
+        .prop_map(|(value, pretty, ascii, repeat, repeated, extra)| {
+            let mut text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                value.to_string()
+            };
+            if ascii {
+                text = text
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii() {
+                            c.to_string()
+                        } else {
+                            c.encode_utf16(&mut [0; 2])
+                                .iter()
+                                .map(|unit| format!("\\u{unit:04x}"))
+                                .collect()
+                        }
+                    })
+                    .collect();
+            }
+            if let Some(close) = text.rfind('}') {
+                if repeat && text.len() > 2 {
+                    let member = format!(",{}:{}", Value::from(repeated.clone()), extra);
+                    text.insert_str(close, &member);
+                    text.insert_str(close, &format!(",{}:{}", Value::from(repeated), 1));
+                }
+            }
+            text
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn validating_while_parsing_agrees_with_the_full_parser(text in document_text()) {
+        prop_assert_eq!(parsed(&text), full_path(&text));
+    }
+
+    #[test]
+    fn validating_while_parsing_agrees_on_numbers(
+        number in "-?(0|[1-9][0-9]{0,21})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?"
+    ) {
+        let text = format!(r#"{{"n": {number}, "a": [{number}]}}"#);
+        prop_assert_eq!(parsed(&text), full_path(&text));
+    }
+
+    #[test]
+    fn validating_while_parsing_agrees_on_token_soup(
+        text in "\\{[\\[\\]{}\":,a-z0-9.eE+\\\\ -]{0,60}\\}"
+    ) {
+        prop_assert_eq!(parsed(&text), full_path(&text));
+    }
 
     #[test]
     fn validator_agrees_with_the_reference(value in prop_oneof![object(), json()]) {

@@ -489,6 +489,16 @@ impl Arena {
 
     /// §1.1: adds `nexoriAfk` to a submission's customData when the match saw an AFK transition
     /// and the mod did not send that key itself.
+    /// Whether a result submitted now gets a `nexoriAfk` block (§1.1), which means its
+    /// customData must be enriched before it is validated. Forgets the report offered to an
+    /// earlier submission either way.
+    pub(crate) fn offers_afk_report(&mut self, match_id: &str) -> bool {
+        self.matches.get_mut(match_id).is_some_and(|m| {
+            m.afk.offered_report = None;
+            !m.afk.rows.is_empty()
+        })
+    }
+
     pub(crate) fn enrich_with_afk_report(
         &mut self,
         match_id: &str,

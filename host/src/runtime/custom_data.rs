@@ -25,6 +25,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::ser::{CompactFormatter, Formatter};
 use serde_json::{Map, Number, Value};
 
+mod fast;
+
 /// Largest canonical text, in UTF-8 bytes, that is accepted (strictly larger fails).
 pub const MAX_BYTES: usize = 32_768;
 /// Deepest element allowed; the root object is depth 1 and every member value or array element is
@@ -74,13 +76,13 @@ pub enum CustomDataError {
     TooLarge,
 }
 
-/// A validated `customData` object in canonical form, together with its canonical JSON text.
+/// A validated `customData` object in canonical form, held as its canonical JSON text.
 ///
-/// Holding both means the text that was measured against [`MAX_BYTES`] is exactly the text that is
-/// later hashed and sent, and neither has to be recomputed.
+/// Only the text is kept: it is what was measured against [`MAX_BYTES`] and what is hashed, stored
+/// and sent, and the common path ([`parse`] validating while it parses) never builds an object.
+/// [`CustomData::to_object`] reads the text back when a caller needs the object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomData {
-    object: Map<String, Value>,
     json: String,
 }
 
@@ -88,15 +90,16 @@ impl CustomData {
     /// The `{}` that stands in for absent (`None` or `null`) customData.
     pub fn empty() -> Self {
         Self {
-            object: Map::new(),
             json: String::from("{}"),
         }
     }
 
     /// The canonical object: keys trimmed and in canonical order, members with `null` values
-    /// removed.
-    pub fn object(&self) -> &Map<String, Value> {
-        &self.object
+    /// removed. Read back from the canonical text; serde_json's `float_roundtrip` feature (on in
+    /// this workspace) makes writing it out again give that same text.
+    pub fn to_object(&self) -> Map<String, Value> {
+        // The text was written by this module from a valid document, so it parses.
+        serde_json::from_str(&self.json).unwrap_or_default()
     }
 
     /// The canonical JSON text (D8): what was measured against [`MAX_BYTES`], and what is stored,
@@ -111,12 +114,12 @@ impl CustomData {
     /// "does the mod's customData already contain `nexoriAfk`" test of §1.1 is about the exact keys
     /// the mod sent, so make it on the [`parse_raw`] result instead.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.object.contains_key(key)
+        self.to_object().contains_key(key)
     }
 
     /// The canonical object as a JSON value, for callers that need to own it.
     pub fn into_value(self) -> Value {
-        Value::Object(self.object)
+        Value::Object(self.to_object())
     }
 }
 
@@ -134,7 +137,14 @@ impl Default for CustomData {
 /// a document is certainly deeper than [`MAX_DEPTH`], and reporting that is more useful than a
 /// parser error. (It is reported even where the walk would have met another violation first, or
 /// found a non-object root, since the parser stops before the walk can run.)
+///
+/// Valid documents are validated while they are parsed, in one pass that writes the canonical text
+/// directly (the `fast` module); anything that pass does not vouch for goes through the full
+/// parser and walk below, which give the exact error.
 pub fn parse(text: Option<&str>) -> Result<CustomData, CustomDataError> {
+    if let Some(json) = text.and_then(|text| fast::canonical(text.as_bytes())) {
+        return Ok(CustomData { json });
+    }
     let hint = text.map_or(0, str::len);
     let object = parse_raw(text)?;
     validate_and_canonicalize(Value::Object(object), hint)
@@ -143,6 +153,9 @@ pub fn parse(text: Option<&str>) -> Result<CustomData, CustomDataError> {
 /// Like [`parse`], for guest text that arrives as bytes: text that is not UTF-8 is
 /// [`CustomDataError::NotJson`].
 pub fn parse_bytes(bytes: Option<&[u8]>) -> Result<CustomData, CustomDataError> {
+    if let Some(Ok(text)) = bytes.map(std::str::from_utf8) {
+        return parse(Some(text));
+    }
     let hint = bytes.map_or(0, <[u8]>::len);
     let object = parse_raw_bytes(bytes)?;
     validate_and_canonicalize(Value::Object(object), hint)
@@ -252,8 +265,14 @@ pub fn java_trim(s: &str) -> &str {
 /// Every UTF-8 sequence is one code unit, except 4-byte sequences (characters above U+FFFF), which
 /// are two.
 pub fn utf16_len(s: &str) -> usize {
-    s.bytes()
-        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+    utf16_len_bytes(s.as_bytes())
+}
+
+/// [`utf16_len`] of UTF-8 bytes.
+fn utf16_len_bytes(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
         .sum()
 }
 
@@ -443,8 +462,8 @@ fn validate_and_canonicalize(value: Value, hint: usize) -> Result<CustomData, Cu
     if out.len() > MAX_BYTES {
         return Err(CustomDataError::TooLarge);
     }
+    drop_iteratively(Value::Object(members));
     Ok(CustomData {
-        object: members,
         json: into_string(out),
     })
 }
@@ -564,7 +583,11 @@ fn drop_iteratively(value: Value) {
 /// byte is either a lead byte in both strings (the preceding characters are equal) or a
 /// continuation byte in both (same lead byte, so same class).
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    utf16_cmp_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`utf16_cmp`] of UTF-8 bytes.
+fn utf16_cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
     match a.iter().zip(b).find(|(x, y)| x != y) {
         None => a.len().cmp(&b.len()),
         Some((&x, &y)) => {
@@ -943,7 +966,7 @@ mod tests {
             CustomData::default(),
         ] {
             assert_eq!(data.canonical_json(), "{}");
-            assert!(data.object().is_empty());
+            assert!(data.to_object().is_empty());
             assert_eq!(data, CustomData::empty());
         }
         assert!(parse_raw(Some("null")).unwrap().is_empty());
@@ -1487,7 +1510,7 @@ mod tests {
         let data = ok(r#"{" z-key ":1,"a":2}"#);
         assert!(data.contains_key("z-key"));
         assert!(!data.contains_key(" z-key "));
-        assert_eq!(data.object().keys().collect::<Vec<_>>(), ["a", "z-key"]);
+        assert_eq!(data.to_object().keys().collect::<Vec<_>>(), ["a", "z-key"]);
         assert_eq!(data.clone().into_value(), json!({ "a": 2, "z-key": 1 }));
         assert_eq!(
             serde_json::to_string(&data.into_value()).unwrap(),
@@ -1613,7 +1636,7 @@ mod tests {
             let data = ok(text);
             // The text is the serialisation of the stored object...
             assert_eq!(
-                serde_json::to_string(data.object()).unwrap(),
+                serde_json::to_string(&data.to_object()).unwrap(),
                 data.canonical_json()
             );
             // ...and what canonical_json makes of the original value.

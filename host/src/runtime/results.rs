@@ -101,10 +101,7 @@ impl AcceptedResult {
                     .collect(),
             ),
         );
-        body.insert(
-            "customData".into(),
-            self.custom_data.object().clone().into(),
-        );
+        body.insert("customData".into(), self.custom_data.to_object().into());
         body.insert("endedAtEpochMs".into(), self.ended_at_epoch_ms.into());
         Value::Object(body)
     }
@@ -264,20 +261,22 @@ impl Arena {
                 return Submission::Rejected(SubmitResult::rejected(S::MatchMissing, message));
             }
         };
-        // customData is parsed first so that AFK enrichment (§1.1) sees the mod's object and
-        // its limits count the `nexoriAfk` block.
-        let parsed = match custom_data::parse_raw(custom_data) {
-            Ok(object) => Value::Object(object),
-            Err(e) => {
-                return Submission::Rejected(SubmitResult::rejected(
-                    S::InvalidResult,
-                    e.to_string(),
-                ));
-            }
+        // With AFK rows to report, customData is parsed raw first so that enrichment (§1.1) sees
+        // the mod's exact keys and the `nexoriAfk` block counts towards every limit; otherwise it
+        // is validated while it is parsed.
+        let parsed = if self.offers_afk_report(&id) {
+            custom_data::parse_raw(custom_data).and_then(|object| {
+                custom_data::from_value(self.enrich_with_afk_report(
+                    &id,
+                    Value::Object(object),
+                    now,
+                ))
+            })
+        } else {
+            custom_data::parse(custom_data)
         };
-        let enriched = self.enrich_with_afk_report(&id, parsed, now);
         let m = self.matches.get(&id).expect("present");
-        let custom_data = match custom_data::from_value(enriched) {
+        let custom_data = match parsed {
             Ok(cd) => cd,
             Err(e) => {
                 return Submission::Rejected(SubmitResult::rejected(

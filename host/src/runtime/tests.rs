@@ -858,7 +858,7 @@ fn afk_detection_runs_on_the_clock() {
     else {
         panic!()
     };
-    let report = &result.custom_data.object()["nexoriAfk"];
+    let report = &result.custom_data.to_object()["nexoriAfk"];
     assert_eq!(report["schemaVersion"], 1);
     assert_eq!(report["players"][0][0], p(1).to_string());
     assert_eq!(report["players"][0][2], false);
