@@ -17,6 +17,7 @@ use wasmtime::component::Linker;
 
 use crate::bridge::BridgeMessage;
 use crate::clock::{SharedClock, VirtualClock};
+use crate::commands::GameServerCommand;
 use crate::config::HostConfig;
 use crate::reporting::ResultReporter;
 use crate::reporting::admission::AdmissionPublisher;
@@ -322,6 +323,15 @@ impl ArenaHost {
             b.nexori_minigame_game_events()
                 .call_on_game_event(s, &event)
         });
+    }
+
+    /// Ends a turn: commits the results it accepted (one fsync for all of them) and hands over
+    /// the commands it issued, oldest first. Commands only leave the host through here, so
+    /// nothing the game server sees can follow from a result that is not durable.
+    pub fn take_commands(&mut self) -> Vec<(i64, GameServerCommand)> {
+        let mut shared = lock(&self.shared);
+        shared.commit_results();
+        shared.outbox.drain(..).collect()
     }
 
     /// The earliest instant at which the runtime or a mod timer has work.

@@ -75,12 +75,12 @@ impl LiveHost {
     pub fn drain<E>(
         &mut self,
         deadline: Instant,
-        mut deliver: impl FnMut(&ArenaHost) -> Result<(), E>,
+        mut deliver: impl FnMut(&mut ArenaHost) -> Result<(), E>,
     ) -> Result<i64, E> {
         while Instant::now() < deadline {
             let now = self.host.now();
             self.host.advance_to(now);
-            deliver(&self.host)?;
+            deliver(&mut self.host)?;
             let in_flight = self.sender.as_ref().map_or(0, |s| s.in_flight());
             if self.pending_results() == 0 && in_flight == 0 {
                 break;

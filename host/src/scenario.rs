@@ -238,7 +238,7 @@ pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) -> Vec<(i64, usize, 
             .map_err(|e| e.to_string())
             .and_then(|m| host.apply(m));
         // The trace has the commands; nobody reads the bridge outbox in a simulation.
-        lock(host.shared()).outbox.clear();
+        host.take_commands();
         if let Err(error) = result {
             let mut shared = lock(host.shared());
             let at = shared.now();

@@ -40,6 +40,9 @@ use crate::shared::lock;
 
 /// How often the mods directory is checked for new or changed mods.
 const MOD_SCAN_INTERVAL: Duration = Duration::from_secs(2);
+/// Most bridge messages handled in one turn (between two commits and command flushes), so a
+/// flood of messages cannot hold back time-driven work for long.
+const MAX_MESSAGES_PER_TURN: usize = 256;
 
 /// Queued commands kept for a disconnected game server.
 const MAX_QUEUED_PER_SERVER: usize = 10_000;
@@ -140,38 +143,57 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     let mut last_scan = Instant::now();
     let mut processed: u64 = 0;
     let mut refused: u64 = 0;
-    loop {
+    let mut stop = false;
+    while !stop {
         let now = host.now();
         let wait = host
             .next_deadline()
             .map_or(50, |at| (at - now).clamp(0, 50)) as u64;
-        match inbound_rx.recv_timeout(Duration::from_millis(wait)) {
-            Ok(Inbound::Message { server, text }) => {
-                processed += 1;
-                let parsed = serde_json::from_str::<Value>(&text)
-                    .map_err(|e| format!("not valid JSON: {e}"))
-                    .and_then(|v| bridge::parse(&v).map_err(|e| e.to_string()));
-                let result = parsed.and_then(|message| {
-                    if let BridgeMessage::MatchCreate(spec) = &message {
-                        if shutting_down.load(Ordering::SeqCst) {
-                            return Err(
-                                "the host is shutting down and accepts no new matches".to_string()
-                            );
+        let mut next = match inbound_rx.recv_timeout(Duration::from_millis(wait)) {
+            Ok(inbound) => Some(inbound),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => {
+                stop = true;
+                None
+            }
+        };
+        // Whatever arrived while the last turn ran joins this one, so that all the results it
+        // accepts share one commit (group commit; see reporting::outbox).
+        let mut in_turn = 0;
+        while let Some(inbound) = next.take() {
+            match inbound {
+                Inbound::Message { server, text } => {
+                    processed += 1;
+                    let parsed = serde_json::from_str::<Value>(&text)
+                        .map_err(|e| format!("not valid JSON: {e}"))
+                        .and_then(|v| bridge::parse(&v).map_err(|e| e.to_string()));
+                    let result = parsed.and_then(|message| {
+                        if let BridgeMessage::MatchCreate(spec) = &message {
+                            if shutting_down.load(Ordering::SeqCst) {
+                                return Err("the host is shutting down and accepts no new matches"
+                                    .to_string());
+                            }
+                            if let Some(id) = crate::ids::normalize_match_id(&spec.match_id) {
+                                lock_hub(&hub).owners.insert(id, server.clone());
+                            }
                         }
-                        if let Some(id) = crate::ids::normalize_match_id(&spec.match_id) {
-                            lock_hub(&hub).owners.insert(id, server.clone());
-                        }
+                        host.apply(message)
+                    });
+                    if let Err(error) = result {
+                        refused += 1;
+                        let reply = json!({"type": "error", "error": error, "message": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))});
+                        lock_hub(&hub).deliver(&server, reply.to_string());
                     }
-                    host.apply(message)
-                });
-                if let Err(error) = result {
-                    refused += 1;
-                    let reply = json!({"type": "error", "error": error, "message": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))});
-                    lock_hub(&hub).deliver(&server, reply.to_string());
+                }
+                Inbound::Shutdown => {
+                    stop = true;
+                    break;
                 }
             }
-            Ok(Inbound::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {}
+            in_turn += 1;
+            if in_turn < MAX_MESSAGES_PER_TURN {
+                next = inbound_rx.try_recv().ok();
+            }
         }
         // Mods reload without a restart: changed or new files are loaded and checked.
         if last_scan.elapsed() >= MOD_SCAN_INTERVAL {
@@ -189,7 +211,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         }
         let now = host.now();
         host.advance_to(now);
-        route_commands(&host, &hub);
+        route_commands(host, &hub);
         *metrics.lock().unwrap_or_else(|p| p.into_inner()) = render_metrics(
             &host,
             outbox.as_deref(),
@@ -223,8 +245,8 @@ fn lock_hub(hub: &Mutex<Hub>) -> std::sync::MutexGuard<'_, Hub> {
 }
 
 /// Sends the host's commands to the game server that owns each match.
-fn route_commands(host: &ArenaHost, hub: &Mutex<Hub>) {
-    let commands: Vec<_> = lock(host.shared()).outbox.drain(..).collect();
+fn route_commands(host: &mut ArenaHost, hub: &Mutex<Hub>) {
+    let commands = host.take_commands();
     if commands.is_empty() {
         return;
     }

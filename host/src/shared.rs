@@ -127,6 +127,11 @@ impl Shared {
         }
     }
 
+    /// Makes the results accepted this turn durable (group commit).
+    pub fn commit_results(&mut self) {
+        self.reporter.commit();
+    }
+
     /// Hands an accepted result to reporting and records its body in the trace.
     pub fn report(&mut self, result: &AcceptedResult) -> EnqueueOutcome {
         let at = self.now();

@@ -18,7 +18,6 @@ use crate::arena_host::ArenaHost;
 use crate::bridge;
 use crate::config::HostConfig;
 use crate::live::LiveHost;
-use crate::shared::lock;
 
 /// Options of `nexori stdio`.
 #[derive(Debug, Clone)]
@@ -88,7 +87,7 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
         }
         let now = host.now();
         host.advance_to(now);
-        write_commands(&host, &stdout)?;
+        write_commands(host, &stdout)?;
     }
 
     // End of input: keep delivering until nothing is pending, or the drain time is up.
@@ -98,8 +97,8 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_commands(host: &ArenaHost, stdout: &std::io::Stdout) -> std::io::Result<()> {
-    let commands: Vec<_> = lock(host.shared()).outbox.drain(..).collect();
+fn write_commands(host: &mut ArenaHost, stdout: &std::io::Stdout) -> std::io::Result<()> {
+    let commands = host.take_commands();
     if commands.is_empty() {
         return Ok(());
     }

@@ -9,7 +9,7 @@ use nexori_host::clock::{Clock, VirtualClock};
 use nexori_host::config::HostConfig;
 use nexori_host::reporting::outbox::{Outbox, OutboxRecord, RecordStatus};
 use nexori_host::reporting::sender::{DurableReporter, ResultSender, SenderSettings};
-use nexori_host::reporting::{BackendReportStatus, IdGenerator, ResultReporter};
+use nexori_host::reporting::{BackendReportStatus, EnqueueOutcome, IdGenerator, ResultReporter};
 use nexori_host::runtime::custom_data;
 use nexori_host::runtime::results::{AcceptedResult, ResultPlayer, payload_hash};
 use serde_json::{Value, json};
@@ -105,6 +105,14 @@ fn rig(base_url: &str) -> Rig {
 }
 
 impl Rig {
+    /// What the host does with an accepted result in one turn: enqueue, then the end-of-turn
+    /// commit.
+    fn enqueue(&mut self, result: &AcceptedResult, now: i64) -> EnqueueOutcome {
+        let outcome = self.reporter.enqueue(result, now);
+        self.reporter.commit();
+        outcome
+    }
+
     fn record(&self, id: &str) -> OutboxRecord {
         self.outbox.get(id).unwrap().unwrap()
     }
@@ -139,7 +147,7 @@ fn a_result_is_delivered_once_the_backend_comes_up() {
     let addr = probe.addr();
     rt.block_on(probe.shutdown());
     let mut rig = rig(&format!("http://{addr}"));
-    let queued = rig.reporter.enqueue(&result(1, true), T0);
+    let queued = rig.enqueue(&result(1, true), T0);
     assert_eq!(queued.status, BackendReportStatus::Queued);
     assert_eq!(queued.message, "Result queued.");
     // Stored before enqueue returned.
@@ -206,7 +214,7 @@ fn auth_failures_back_off_thirty_seconds_and_permanent_failures_never_retry() {
                 .with(FaultKind::Unauthorized, 1.0),
         )
         .unwrap();
-    let auth = rig.reporter.enqueue(&result(1, true), T0);
+    let auth = rig.enqueue(&result(1, true), T0);
     let r = rig.wait_for(&auth.result_id, |r| {
         r.attempt_count == 1 && r.last_status_code == 401
     });
@@ -218,7 +226,7 @@ fn auth_failures_back_off_thirty_seconds_and_permanent_failures_never_retry() {
     rig.wait_for(&auth.result_id, |r| r.status == RecordStatus::Acknowledged);
 
     // The backend's schema check refuses a result without a WIN: 422, never retried.
-    let bad = rig.reporter.enqueue(&result(2, false), T0 + 30_000);
+    let bad = rig.enqueue(&result(2, false), T0 + 30_000);
     let r = rig.wait_for(&bad.result_id, |r| {
         r.status == RecordStatus::FailedPermanent
     });
@@ -250,7 +258,7 @@ fn rate_limits_server_errors_and_timeouts_are_retried() {
         plan.timeout_hold_ms = Some(2_000);
         backend.set_faults(plan).unwrap();
         let start = rig.clock.now_epoch_ms();
-        let queued = rig.reporter.enqueue(&result(n, true), start);
+        let queued = rig.enqueue(&result(n, true), start);
         let r = rig.wait_for(&queued.result_id, |r| {
             r.attempt_count == 1 && r.updated_at_epoch_ms > 0 && r.next_attempt_at_epoch_ms > 0
         });
@@ -284,8 +292,8 @@ fn the_same_match_is_not_queued_twice() {
     let rt = runtime();
     let backend = start_backend(&rt, "127.0.0.1:0");
     let mut rig = rig(&backend.base_url());
-    let first = rig.reporter.enqueue(&result(1, true), T0);
-    let again = rig.reporter.enqueue(&result(1, true), T0);
+    let first = rig.enqueue(&result(1, true), T0);
+    let again = rig.enqueue(&result(1, true), T0);
     assert_eq!(
         (again.status, again.message.as_str()),
         (
@@ -297,13 +305,58 @@ fn the_same_match_is_not_queued_twice() {
     let mut different = result(1, true);
     different.reason = "other".into();
     different.payload_hash = payload_hash(&different);
-    let conflict = rig.reporter.enqueue(&different, T0);
+    let conflict = rig.enqueue(&different, T0);
     assert_eq!(conflict.status, BackendReportStatus::DuplicateConflict);
     assert_eq!(
         conflict.message,
         "Result conflicts with an existing local or external match result."
     );
     assert_eq!(rig.outbox.list(None).unwrap().len(), 1);
+}
+
+/// Group commit: results accepted in one turn reach the store together at the turn's commit, and
+/// the duplicate check already sees the uncommitted ones.
+#[test]
+fn a_turn_commits_its_results_together() {
+    let rt = runtime();
+    let backend = start_backend(&rt, "127.0.0.1:0");
+    let mut rig = rig(&backend.base_url());
+    let first = rig.reporter.enqueue(&result(1, true), T0);
+    let second = rig.reporter.enqueue(&result(2, true), T0);
+    assert_eq!(
+        (first.status, second.status),
+        (BackendReportStatus::Queued, BackendReportStatus::Queued)
+    );
+    let again = rig.reporter.enqueue(&result(1, true), T0);
+    assert_eq!(
+        (again.status, again.result_id.as_str()),
+        (
+            BackendReportStatus::AlreadySubmitted,
+            first.result_id.as_str()
+        )
+    );
+    assert_eq!(
+        rig.outbox.list(None).unwrap().len(),
+        0,
+        "nothing before the commit"
+    );
+    assert_eq!(rig.outbox.enqueued_total().unwrap(), 0);
+    rig.reporter.commit();
+    let stored: Vec<String> = rig
+        .outbox
+        .list(None)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.result_id)
+        .collect();
+    assert_eq!(stored, [first.result_id, second.result_id]);
+    assert_eq!(rig.outbox.enqueued_total().unwrap(), 2);
+    rig.reporter.commit();
+    assert_eq!(
+        rig.outbox.list(None).unwrap().len(),
+        2,
+        "a commit writes once"
+    );
 }
 
 /// A backfill arrival's reservation reaches the backend in an accepted snapshot, exactly once,

@@ -32,6 +32,10 @@ pub struct EnqueueOutcome {
 /// Accepts results for delivery to `POST /nexori/results`.
 pub trait ResultReporter: Send {
     fn enqueue(&mut self, result: &AcceptedResult, now: i64) -> EnqueueOutcome;
+
+    /// Makes the results enqueued since the last commit durable (group commit, see
+    /// [`outbox`]). The host calls it at the end of every turn, before the turn's commands leave.
+    fn commit(&mut self) {}
 }
 
 /// Makes ids. Simulations use a seeded sequence so that traces are reproducible.

@@ -1,7 +1,20 @@
 //! The durable result outbox (Decision D9): every accepted result is in SQLite, committed with
-//! `synchronous=FULL` in WAL mode, before `submitFinalMatchResult` answers `QUEUED`. A SIGKILL at
-//! any point loses nothing: a restarted host finds the record `PENDING` and sends it again with
-//! the same `resultId`, and the backend's idempotency turns a repeat into `DUPLICATE`.
+//! `synchronous=FULL` in WAL mode, before anything that follows from it leaves the host. A
+//! SIGKILL at any point loses nothing anyone has seen: a restarted host finds the record `PENDING`
+//! and sends it again with the same `resultId`, and the backend's idempotency turns a repeat into
+//! `DUPLICATE`.
+//!
+//! **Group commit.** `submitFinalMatchResult` answers `QUEUED` inside the mod's callback, but the
+//! host only lets a turn's effects out (game commands, the sender's requests) after
+//! [`Outbox::insert_pending`] has committed every result that turn accepted, in one transaction
+//! and one fsync. A crash before that commit loses the result together with the match itself (a
+//! match's state lives in memory) and with everything the turn would have told the game server, so
+//! nobody outside has seen it; a crash after it loses nothing. Under load a turn carries many
+//! results, and the fsync, which bounds the rate at one result per commit, is shared.
+//!
+//! Acknowledgements and retry bookkeeping are committed with `synchronous=NORMAL`: WAL keeps them
+//! consistent, and a power cut that rolls one back only means the result is sent again and the
+//! backend answers `DUPLICATE`.
 //!
 //! Record states (§3.2): `PENDING` → `ACKNOWLEDGED` | `FAILED_PERMANENT`. An operator can put
 //! failed records back to `PENDING` (`nexori outbox retry`). At most
@@ -16,6 +29,54 @@ use serde_json::Value;
 
 use super::{BackendReportStatus, duplicate_status};
 use crate::runtime::results::AcceptedResult;
+
+/// A result accepted but not yet committed: what [`Outbox::insert_pending`] writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    pub result_id: String,
+    pub local_match_id: String,
+    pub external_match_id: String,
+    pub payload_hash: String,
+    pub created_at: i64,
+    /// The body text as it will be sent.
+    pub body: String,
+}
+
+impl NewRecord {
+    pub fn new(result: &AcceptedResult, result_id: &str, body: &Value, now: i64) -> Self {
+        Self {
+            result_id: result_id.to_string(),
+            local_match_id: result.local_match_id.clone(),
+            external_match_id: result.external_match_id.clone(),
+            payload_hash: result.payload_hash.clone(),
+            created_at: now,
+            body: body.to_string(),
+        }
+    }
+
+    /// The `(resultId, localMatchId, externalMatchId, payloadHash)` view the duplicate check reads.
+    pub fn view(&self) -> (&str, &str, &str, &str) {
+        (
+            &self.result_id,
+            &self.local_match_id,
+            &self.external_match_id,
+            &self.payload_hash,
+        )
+    }
+}
+
+/// Stored records that share a local or external match id with a result.
+#[derive(Debug, Clone, Default)]
+pub struct Existing(Vec<(String, String, String, String)>);
+
+impl Existing {
+    /// The `(resultId, localMatchId, externalMatchId, payloadHash)` views, oldest first.
+    pub fn views(&self) -> impl Iterator<Item = (&str, &str, &str, &str)> + Clone {
+        self.0
+            .iter()
+            .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()))
+    }
+}
 
 /// Acknowledged records kept for duplicate detection and inspection.
 pub const KEEP_ACKNOWLEDGED: i64 = 256;
@@ -177,7 +238,9 @@ impl Outbox {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores a new result unless one for the same local or external match exists (§3.1).
+    /// Stores a new result unless one for the same local or external match exists (§3.1), in a
+    /// transaction of its own. The host batches instead: [`Outbox::existing`] when a result is
+    /// accepted, [`Outbox::insert_pending`] once per turn.
     pub fn put_pending(
         &self,
         result: &AcceptedResult,
@@ -185,45 +248,68 @@ impl Outbox {
         body: &Value,
         now: i64,
     ) -> Result<PutOutcome, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let existing: Vec<(String, String, String, String)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT result_id, local_match_id, external_match_id, payload_hash FROM results
-                 WHERE (local_match_id <> '' AND local_match_id = ?1) OR (external_match_id <> '' AND external_match_id = ?2)
-                 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map(
-                params![result.local_match_id, result.external_match_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let views = existing
-            .iter()
-            .map(|(a, b, c, d)| (a.as_str(), b.as_str(), c.as_str(), d.as_str()));
-        if let Some((status, message, existing_id)) = duplicate_status(views, result) {
+        let existing = self.existing(result)?;
+        if let Some((status, message, existing_id)) = duplicate_status(existing.views(), result) {
             return Ok(PutOutcome {
                 status,
                 message,
                 result_id: existing_id,
             });
         }
-        tx.execute(
-            "INSERT INTO results (result_id, local_match_id, external_match_id, payload_hash, status, created_at, updated_at, body)
-             VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?5, ?6)",
-            params![result_id, result.local_match_id, result.external_match_id, result.payload_hash, now, body.to_string()],
-        )?;
-        tx.execute(
-            "UPDATE counters SET value = value + 1 WHERE name = 'enqueued'",
-            [],
-        )?;
-        tx.commit()?;
+        self.insert_pending(&[NewRecord::new(result, result_id, body, now)])?;
         Ok(PutOutcome {
             status: BackendReportStatus::Queued,
             message: "Result queued.",
             result_id: result_id.to_string(),
         })
+    }
+
+    /// The stored records for the same local or external match as `result`, oldest first: what
+    /// §3.1's duplicate check compares it with.
+    pub fn existing(&self, result: &AcceptedResult) -> Result<Existing, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT result_id, local_match_id, external_match_id, payload_hash FROM results
+             WHERE (local_match_id <> '' AND local_match_id = ?1) OR (external_match_id <> '' AND external_match_id = ?2)
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(
+            params![result.local_match_id, result.external_match_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        Ok(Existing(rows.collect::<Result<_, _>>()?))
+    }
+
+    /// Makes new `PENDING` records durable: one transaction, one fsync, however many records.
+    /// Callers have already run the duplicate check against the store and against each other.
+    pub fn insert_pending(&self, records: &[NewRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO results (result_id, local_match_id, external_match_id, payload_hash, status, created_at, updated_at, body)
+                 VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?5, ?6)",
+            )?;
+            for r in records {
+                insert.execute(params![
+                    r.result_id,
+                    r.local_match_id,
+                    r.external_match_id,
+                    r.payload_hash,
+                    r.created_at,
+                    r.body
+                ])?;
+            }
+        }
+        tx.execute(
+            "UPDATE counters SET value = value + ?1 WHERE name = 'enqueued'",
+            params![records.len() as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Pending records due at `now`, earliest first (ties in store order), at most `limit`,
@@ -265,11 +351,26 @@ impl Outbox {
 
     /// Counts an attempt before it is sent (§3.3), so a crash mid-request still shows it.
     pub fn mark_attempt(&self, result_id: &str, now: i64) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE results SET attempt_count = attempt_count + 1, updated_at = ?2 WHERE result_id = ?1",
-            params![result_id, now],
-        )?;
+        self.bookkeeping(|conn| {
+            conn.execute(
+                "UPDATE results SET attempt_count = attempt_count + 1, updated_at = ?2 WHERE result_id = ?1",
+                params![result_id, now],
+            )
+        })?;
         Ok(())
+    }
+
+    /// Runs delivery bookkeeping without an fsync of its own (see the module docs); the next
+    /// `FULL` commit makes it durable too.
+    fn bookkeeping<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, StoreError> {
+        let conn = self.conn();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = f(&conn);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(result?)
     }
 
     pub fn acknowledge(
@@ -279,19 +380,20 @@ impl Outbox {
         status_code: u16,
         backend_status: &str,
     ) -> Result<(), StoreError> {
-        let conn = self.conn();
-        conn.execute(
-            "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2, next_attempt_at = 0,
-                 last_status_code = ?3, last_backend_status = ?4, last_error_class = '', last_error_message = ''
-             WHERE result_id = ?1",
-            params![result_id, now, status_code, backend_status],
-        )?;
-        conn.execute(
-            "DELETE FROM results WHERE status = 'ACKNOWLEDGED' AND seq NOT IN (
-                 SELECT seq FROM results WHERE status = 'ACKNOWLEDGED'
-                 ORDER BY acknowledged_at DESC, updated_at DESC, seq DESC LIMIT ?1)",
-            params![KEEP_ACKNOWLEDGED],
-        )?;
+        self.bookkeeping(|conn| {
+            conn.execute(
+                "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2, next_attempt_at = 0,
+                     last_status_code = ?3, last_backend_status = ?4, last_error_class = '', last_error_message = ''
+                 WHERE result_id = ?1",
+                params![result_id, now, status_code, backend_status],
+            )?;
+            conn.execute(
+                "DELETE FROM results WHERE status = 'ACKNOWLEDGED' AND seq NOT IN (
+                     SELECT seq FROM results WHERE status = 'ACKNOWLEDGED'
+                     ORDER BY acknowledged_at DESC, updated_at DESC, seq DESC LIMIT ?1)",
+                params![KEEP_ACKNOWLEDGED],
+            )
+        })?;
         Ok(())
     }
 
@@ -303,11 +405,13 @@ impl Outbox {
         class: &str,
         message: &str,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
-                 last_status_code = ?3, last_error_class = ?4, last_error_message = ?5 WHERE result_id = ?1",
-            params![result_id, now, status_code, class, message],
-        )?;
+        self.bookkeeping(|conn| {
+            conn.execute(
+                "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
+                     last_status_code = ?3, last_error_class = ?4, last_error_message = ?5 WHERE result_id = ?1",
+                params![result_id, now, status_code, class, message],
+            )
+        })?;
         Ok(())
     }
 
@@ -320,11 +424,13 @@ impl Outbox {
         class: &str,
         message: &str,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4, last_error_class = ?5,
-                 last_error_message = ?6 WHERE result_id = ?1 AND status = 'PENDING'",
-            params![result_id, now, next, status_code, class, message],
-        )?;
+        self.bookkeeping(|conn| {
+            conn.execute(
+                "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4, last_error_class = ?5,
+                     last_error_message = ?6 WHERE result_id = ?1 AND status = 'PENDING'",
+                params![result_id, now, next, status_code, class, message],
+            )
+        })?;
         Ok(())
     }
 

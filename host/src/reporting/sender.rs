@@ -15,9 +15,9 @@ use serde_json::Value;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use super::outbox::{Outbox, OutboxRecord};
+use super::outbox::{NewRecord, Outbox, OutboxRecord};
 use super::policy::{Health, ResultVerdict, result_verdict};
-use super::{EnqueueOutcome, IdGenerator, ResultReporter, precheck};
+use super::{EnqueueOutcome, IdGenerator, ResultReporter, duplicate_status, precheck};
 use crate::clock::SharedClock;
 use crate::config::HostConfig;
 use crate::runtime::results::AcceptedResult;
@@ -399,6 +399,8 @@ pub struct DurableReporter {
     ids: IdGenerator,
     outbox: Arc<Outbox>,
     sender: Option<Arc<ResultSender>>,
+    /// Accepted this turn, committed by [`ResultReporter::commit`].
+    uncommitted: Vec<NewRecord>,
 }
 
 impl DurableReporter {
@@ -413,6 +415,7 @@ impl DurableReporter {
             ids,
             outbox,
             sender,
+            uncommitted: Vec::new(),
         }
     }
 }
@@ -428,34 +431,59 @@ impl ResultReporter for DurableReporter {
                 body: result.body("", &server_id, now),
             };
         }
-        let result_id = self.ids.next_uuid();
-        let body = result.body(&result_id, &server_id, now);
-        match self.outbox.put_pending(result, &result_id, &body, now) {
-            Ok(put) => {
-                if let Some(sender) = &self.sender {
-                    sender.wake();
-                }
-                let body = if put.result_id == result_id {
-                    body
-                } else {
-                    result.body(&put.result_id, &server_id, now)
-                };
-                EnqueueOutcome {
-                    status: put.status,
-                    message: put.message.to_string(),
-                    result_id: put.result_id,
-                    body,
-                }
-            }
+        let stored = match self.outbox.existing(result) {
+            Ok(stored) => stored,
             Err(e) => {
                 tracing::error!(target: "nexori::reporting", "cannot store a result: {e}");
-                EnqueueOutcome {
+                return EnqueueOutcome {
                     status: super::BackendReportStatus::StoreFailed,
                     message: "Failed to persist backend result.".to_string(),
                     result_id: String::new(),
                     body: result.body("", &server_id, now),
+                };
+            }
+        };
+        let earlier = stored
+            .views()
+            .chain(self.uncommitted.iter().map(NewRecord::view));
+        if let Some((status, message, result_id)) = duplicate_status(earlier, result) {
+            return EnqueueOutcome {
+                status,
+                message: message.to_string(),
+                body: result.body(&result_id, &server_id, now),
+                result_id,
+            };
+        }
+        let result_id = self.ids.next_uuid();
+        let body = result.body(&result_id, &server_id, now);
+        self.uncommitted
+            .push(NewRecord::new(result, &result_id, &body, now));
+        EnqueueOutcome {
+            status: super::BackendReportStatus::Queued,
+            message: "Result queued.".to_string(),
+            result_id,
+            body,
+        }
+    }
+
+    fn commit(&mut self) {
+        if self.uncommitted.is_empty() {
+            return;
+        }
+        match self.outbox.insert_pending(&self.uncommitted) {
+            Ok(()) => {
+                self.uncommitted.clear();
+                if let Some(sender) = &self.sender {
+                    sender.wake();
                 }
             }
+            // Kept and committed again next turn; the host keeps serving meanwhile, and the
+            // error says why nothing is being delivered.
+            Err(e) => tracing::error!(
+                target: "nexori::reporting",
+                results = self.uncommitted.len(),
+                "cannot commit accepted results (retrying next turn): {e}"
+            ),
         }
     }
 }
