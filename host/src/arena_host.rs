@@ -325,6 +325,21 @@ impl ArenaHost {
         });
     }
 
+    /// Delivers a match-level lifecycle callback for `match_id` with a snapshot taken now, along
+    /// the path the runtime's own callbacks take (routing by rulesEngineId, snapshot, trace,
+    /// guest call). The benchmarks measure that path with it.
+    #[doc(hidden)]
+    pub fn deliver_match_callback(&mut self, match_id: &str, callback: Callback, reason: &str) {
+        {
+            let mut shared = lock(&self.shared);
+            let now = shared.now();
+            shared
+                .arena
+                .emit_match_callback(match_id, callback, reason, now);
+        }
+        self.pump();
+    }
+
     /// Ends a turn: commits the results it accepted (one fsync for all of them) and hands over
     /// the commands it issued, oldest first. Commands only leave the host through here, so
     /// nothing the game server sees can follow from a result that is not durable.

@@ -119,8 +119,9 @@
 //!
 //! # Durability
 //!
-//! Everything above is in SQLite ([`store`] documents the schema) in WAL mode with
-//! `synchronous=FULL`; each request is one transaction, committed before the answer is sent. Restarting
+//! Everything above is in SQLite ([`store`] documents the schema) in WAL mode; each request is one
+//! transaction, durable (fsync'd) before the answer is sent, with the transactions of concurrent
+//! requests sharing one fsync ([`durability`], group commit). Restarting
 //! with the same database file keeps results, snapshots, the ledger and the registry, so a re-sent
 //! `resultId` or `stateUpdateId` is still answered `DUPLICATE`. `":memory:"` gives a throw-away database.
 //! What is *not* durable: fault counts and the per-status answer counters (`answers` in the stats).
@@ -145,6 +146,7 @@
 //! `reservations` {active, expired, released, consumed}; `faults` ([`FaultCounts`]); `answers`
 //! {results: {status code: n}, state: {...}} since start.
 
+mod durability;
 pub mod faults;
 pub mod hash;
 pub mod html;
@@ -289,6 +291,7 @@ pub async fn start(config: BackendConfig) -> anyhow::Result<BackendHandle> {
     let app = Arc::new(App {
         token: config.token.trim().to_owned(),
         store: Arc::new(Mutex::new(store)),
+        durability: Arc::new(durability::Durability::default()),
         faults: FaultInjector::new(config.faults),
         shutdown: shutdown_rx.clone(),
         answers: Mutex::new(BTreeMap::new()),
@@ -353,6 +356,7 @@ async fn wait_for_stop_signal() -> anyhow::Result<()> {
 struct App {
     token: String,
     store: Arc<Mutex<Store>>,
+    durability: Arc<durability::Durability>,
     faults: FaultInjector,
     shutdown: watch::Receiver<bool>,
     answers: Mutex<BTreeMap<(&'static str, u16), u64>>,
@@ -442,18 +446,28 @@ impl IntoResponse for ApiError {
 }
 
 impl App {
-    /// Runs `f` on the store in the blocking pool (one request at a time).
+    /// Runs `f` on the store in the blocking pool (one request at a time), and returns once what
+    /// it committed is durable (group commit, see [`durability`]).
     async fn with_store<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     {
         let store = self.store.clone();
+        let durability = self.durability.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = store
-                .lock()
-                .map_err(|_| ApiError::internal("store lock poisoned"))?;
-            f(&mut guard)
+            let lock = || {
+                store
+                    .lock()
+                    .map_err(|_| ApiError::internal("store lock poisoned"))
+            };
+            let (answer, ticket) = {
+                let mut guard = lock()?;
+                let answer = f(&mut guard);
+                (answer, durability.committed())
+            };
+            durability.wait(ticket, || lock()?.sync().map_err(ApiError::internal))?;
+            answer
         })
         .await
         .map_err(ApiError::internal)?

@@ -1,5 +1,6 @@
-//! The backend's durable state in SQLite (WAL, `synchronous=FULL`: an answer is sent only after the
-//! transaction that it reports on has committed).
+//! The backend's durable state in SQLite (WAL; an answer is sent only after the transaction that it
+//! reports on is durable: requests commit to the log and [`Store::sync`] fsyncs it for all of them,
+//! see `durability`).
 //!
 //! ```sql
 //! meta(key TEXT PRIMARY KEY, value TEXT)                      -- schema_version = 1
@@ -202,7 +203,9 @@ impl Store {
                 );
             }
         }
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Requests commit to the log without an fsync; `sync` makes them durable together
+        // before any of them is answered (see `durability`).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
         conn.execute_batch(SCHEMA)
             .context("creating the backend schema")?;
@@ -221,6 +224,20 @@ impl Store {
     }
 
     // ---------------------------------------------------------------- results
+
+    /// Makes every transaction committed so far durable: one `synchronous=FULL` commit, whose fsync of
+    /// the write-ahead log covers the transactions written before it.
+    pub(crate) fn sync(&mut self) -> rusqlite::Result<()> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let synced = self.conn.execute_batch(
+            "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'schema_version'; COMMIT;",
+        );
+        if synced.is_err() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        synced
+    }
 
     /// Records a result; ACCEPTED for a new `resultId`, DUPLICATE (counted, body kept as first seen)
     /// otherwise.

@@ -169,6 +169,7 @@ CREATE TABLE IF NOT EXISTS results (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS results_due ON results(status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS results_pending_age ON results(status, created_at);
 CREATE INDEX IF NOT EXISTS results_local ON results(local_match_id);
 CREATE INDEX IF NOT EXISTS results_external ON results(external_match_id);
 CREATE TABLE IF NOT EXISTS counters (
@@ -475,17 +476,24 @@ impl Outbox {
     }
 
     /// Counts by status and the creation time of the oldest pending record, for operators.
+    ///
+    /// `nexori serve` renders this every turn, so it reads indexes only (`results_due` for the
+    /// counts, `results_pending_age` for the age), never the rows with their bodies.
     pub fn depth(&self) -> Result<(i64, i64, i64, Option<i64>), StoreError> {
         let conn = self.conn();
-        Ok(conn.query_row(
-            "SELECT
-                 COALESCE(SUM(status = 'PENDING'), 0), COALESCE(SUM(status = 'ACKNOWLEDGED'), 0),
-                 COALESCE(SUM(status = 'FAILED_PERMANENT'), 0),
-                 MIN(CASE WHEN status = 'PENDING' THEN created_at END)
-             FROM results",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?)
+        let count = |status: &str| -> rusqlite::Result<i64> {
+            conn.prepare_cached("SELECT COUNT(*) FROM results WHERE status = ?1")?
+                .query_row([status], |r| r.get(0))
+        };
+        let oldest = conn
+            .prepare_cached("SELECT MIN(created_at) FROM results WHERE status = 'PENDING'")?
+            .query_row([], |r| r.get(0))?;
+        Ok((
+            count("PENDING")?,
+            count("ACKNOWLEDGED")?,
+            count("FAILED_PERMANENT")?,
+            oldest,
+        ))
     }
 
     /// How many results were ever queued here (acknowledged records are pruned; this is not).
