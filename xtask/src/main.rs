@@ -43,7 +43,12 @@ fn main() -> Result<()> {
         }
         "test" => {
             build_mods()?;
-            run(cargo().args(["test", "--workspace"]).args(rest))
+            run(cargo().args(["test", "--workspace"]).args(rest))?;
+            // A one-batch smoke run of every benchmark (no figures asserted): they keep working.
+            if rest.is_empty() {
+                run(cargo().args(["test", "-p", "nexori-host", "--bench", "host"]))?;
+            }
+            Ok(())
         }
         _ => {
             eprintln!("usage: cargo xtask <build-mods | demo | test [cargo test args]>");
