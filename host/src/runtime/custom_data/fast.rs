@@ -134,27 +134,7 @@ impl Parser<'_> {
         self.out.push(b'{');
         let body = self.out.len();
         let first = self.members.len();
-        self.whitespace();
-        if self.peek()? == b'}' {
-            self.pos += 1;
-        } else {
-            loop {
-                self.member(depth)?;
-                self.whitespace();
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b'}' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-                if self.out.len() > MAX_BYTES {
-                    return None;
-                }
-                self.out.push(b',');
-            }
-        }
+        self.items(b'}', |parser, _| parser.member(depth))?;
         self.order_members(first, body)?;
         self.members.truncate(first);
         self.out.push(b'}');
@@ -243,33 +223,45 @@ impl Parser<'_> {
     fn array(&mut self, depth: usize) -> Option<()> {
         self.pos += 1;
         self.out.push(b'[');
-        self.whitespace();
-        if self.peek()? == b']' {
-            self.pos += 1;
-        } else {
-            let mut length = 0;
-            loop {
-                length += 1;
-                if length > MAX_ARRAY_LENGTH {
-                    return None;
-                }
-                self.value(depth + 1)?;
-                self.whitespace();
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b']' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
-                if self.out.len() > MAX_BYTES {
-                    return None;
-                }
-                self.out.push(b',');
+        self.items(b']', |parser, index| {
+            if index >= MAX_ARRAY_LENGTH {
+                return None;
             }
-        }
+            parser.value(depth + 1).map(|_| ())
+        })?;
         self.out.push(b']');
+        Some(())
+    }
+
+    /// The comma-separated items of a container whose opening bracket was just read, up to and
+    /// including `close`; `item` reads the item at each index and writes its text, and the commas
+    /// between them are written here.
+    fn items(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        self.whitespace();
+        if self.peek()? == close {
+            self.pos += 1;
+            return Some(());
+        }
+        for index in 0.. {
+            item(self, index)?;
+            self.whitespace();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                byte if byte == close => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+            if self.out.len() > MAX_BYTES {
+                return None;
+            }
+            self.out.push(b',');
+        }
         Some(())
     }
 
