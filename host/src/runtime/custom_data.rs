@@ -500,7 +500,7 @@ impl Walk {
             if name.is_empty() {
                 return Err(CustomDataError::BlankPropertyName);
             }
-            if utf16_len_exceeds(name, MAX_PROPERTY_NAME_LENGTH) {
+            if utf16_len_exceeds(name.as_bytes(), MAX_PROPERTY_NAME_LENGTH) {
                 return Err(CustomDataError::PropertyNameTooLong);
             }
             self.properties += 1;
@@ -539,7 +539,7 @@ impl Walk {
 /// The string-value check of the walk.
 #[inline]
 fn check_string(s: &str) -> Result<(), CustomDataError> {
-    if utf16_len_exceeds(s, MAX_STRING_LENGTH) {
+    if utf16_len_exceeds(s.as_bytes(), MAX_STRING_LENGTH) {
         Err(CustomDataError::StringTooLong)
     } else {
         Ok(())
@@ -548,14 +548,14 @@ fn check_string(s: &str) -> Result<(), CustomDataError> {
 
 /// Whether `s` is longer than `limit` UTF-16 code units, in constant time when the UTF-8 length
 /// settles it: a string has at most as many code units as bytes, and at least a third as many.
-fn utf16_len_exceeds(s: &str, limit: usize) -> bool {
-    let bytes = s.len();
+fn utf16_len_exceeds(utf8: &[u8], limit: usize) -> bool {
+    let bytes = utf8.len();
     if bytes <= limit {
         false
     } else if bytes / 3 > limit {
         true
     } else {
-        utf16_len(s) > limit
+        utf16_len_bytes(utf8) > limit
     }
 }
 
@@ -1760,7 +1760,7 @@ mod tests {
             assert_eq!(utf16_len(s), s.encode_utf16().count(), "{s}");
             for limit in [0, 1, 2, 3, 5, 64, 150, 300] {
                 assert_eq!(
-                    utf16_len_exceeds(s, limit),
+                    utf16_len_exceeds(s.as_bytes(), limit),
                     s.encode_utf16().count() > limit,
                     "{s} {limit}"
                 );

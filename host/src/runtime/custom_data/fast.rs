@@ -20,7 +20,7 @@ use serde_json::ser::{CompactFormatter, Formatter};
 
 use super::{
     MAX_ARRAY_LENGTH, MAX_BYTES, MAX_DEPTH, MAX_PROPERTIES, MAX_PROPERTY_NAME_LENGTH,
-    MAX_STRING_LENGTH, utf16_cmp_bytes, utf16_len_bytes, write_number, write_str,
+    MAX_STRING_LENGTH, utf16_cmp_bytes, utf16_len_exceeds, write_number, write_str,
 };
 
 /// The canonical text of `text` if it is a valid customData object that this pass handles;
@@ -448,12 +448,6 @@ fn exact_float(token: &[u8]) -> Option<f64> {
         None => return None,
     };
     Some(if negative { -value } else { value })
-}
-
-/// Whether UTF-8 bytes are longer than `limit` UTF-16 code units; a string has at most as many
-/// code units as bytes, so short strings are not counted at all.
-fn utf16_len_exceeds(bytes: &[u8], limit: usize) -> bool {
-    bytes.len() > limit && utf16_len_bytes(bytes) > limit
 }
 
 /// Java's `String.trim()` on UTF-8 bytes: every byte of a multi-byte character is above 0x20, so
