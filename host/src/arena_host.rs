@@ -301,7 +301,7 @@ impl ArenaHost {
                             match_id: m.match_id.clone(),
                             kind,
                             player: player.map(|p| p.hyphenated().to_string()),
-                            data: data.map(|d| d.to_string()),
+                            data,
                             at_epoch_ms: now,
                         };
                         drop(shared);
@@ -584,12 +584,12 @@ impl ArenaHost {
             let mut shared = lock(&self.shared);
             shared.trace.add(
                 "nexori_instantiation_microseconds_sum",
-                String::new(),
+                format_args!(""),
                 micros,
             );
             shared
                 .trace
-                .count("nexori_instantiation_microseconds_count", String::new());
+                .count("nexori_instantiation_microseconds_count", format_args!(""));
         }
         match result {
             Ok(instance) => {

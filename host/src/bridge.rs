@@ -27,7 +27,9 @@ pub enum BridgeMessage {
         match_id: String,
         kind: String,
         player: Option<Uuid>,
-        data: Option<Value>,
+        /// `data` as compact JSON text: the host never looks inside it and the mod receives
+        /// text, so it is written once, here, rather than on every delivery.
+        data: Option<String>,
     },
     MatchEnd {
         match_id: String,
@@ -239,7 +241,7 @@ pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
             match_id: f.required_string("matchId")?,
             kind: f.required_string("kind")?,
             player: f.uuid("player")?,
-            data: f.get("data").cloned(),
+            data: f.get("data").map(Value::to_string),
         },
         "match.end" => BridgeMessage::MatchEnd {
             match_id: f.required_string("matchId")?,

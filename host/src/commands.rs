@@ -1,8 +1,11 @@
 //! Commands from the host to the game server (bridge-protocol.md, "Commands from the host to
 //! the game server"). The same values go out over the bridge and into the simulation trace.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// One command for the game server. Serialises as the bridge message, tagged by `type`.
@@ -47,8 +50,57 @@ pub enum GameServerCommand {
         player: Option<Uuid>,
         name: String,
         #[serde(skip_serializing_if = "Option::is_none")]
-        data: Option<Value>,
+        data: Option<CommandData>,
     },
+}
+
+/// The `data` of a mod's game command: JSON text checked once and passed on as written.
+///
+/// Mods send a command on many ticks (HUD updates, respawns). The host only has to prove the
+/// text is one JSON value and keep the bridge's one-message-per-line framing, so it validates
+/// without building a tree and copies the text out unchanged.
+#[derive(Clone)]
+pub struct CommandData(Box<RawValue>);
+
+impl CommandData {
+    /// Checks `text` is one JSON value. Text with line breaks (necessarily whitespace between
+    /// tokens: JSON strings cannot hold a raw one) is written compactly so it fits on a line.
+    pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        let raw: Box<RawValue> = serde_json::from_str(text)?;
+        if !raw.get().contains(['\n', '\r']) {
+            return Ok(Self(raw));
+        }
+        let value: Value = serde_json::from_str(raw.get())?;
+        Ok(Self(serde_json::value::to_raw_value(&value)?))
+    }
+
+    /// The JSON text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value, parsed (tests and tools; the host itself never needs it).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.text()).expect("validated when the command was sent")
+    }
+}
+
+impl PartialEq for CommandData {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl fmt::Debug for CommandData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+impl Serialize for CommandData {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 impl GameServerCommand {
@@ -70,6 +122,44 @@ impl GameServerCommand {
             | Self::AfkHud { match_id, .. }
             | Self::Message { match_id, .. }
             | Self::Game { match_id, .. } => match_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_data_passes_compact_text_through_unchanged() {
+        let text = r#"{"title":"MID CONTROL","rows":["1. P1 5%"],"x":62.50}"#;
+        let data = CommandData::parse(text).unwrap();
+        assert_eq!(data.text(), text);
+        let command = GameServerCommand::Game {
+            match_id: "m1".into(),
+            player: None,
+            name: "hud.update".into(),
+            data: Some(data),
+        };
+        assert_eq!(
+            serde_json::to_string(&command).unwrap(),
+            format!(
+                r#"{{"type":"game.command","matchId":"m1","name":"hud.update","data":{text}}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn command_data_with_line_breaks_is_written_on_one_line() {
+        let data = CommandData::parse("{\n  \"text\": \"a\\nb\",\r\n  \"n\": 1\n}").unwrap();
+        assert_eq!(data.text(), r#"{"text":"a\nb","n":1}"#);
+        assert_eq!(data.to_value(), serde_json::json!({"text": "a\nb", "n": 1}));
+    }
+
+    #[test]
+    fn command_data_that_is_not_one_json_value_is_refused() {
+        for bad in ["", "{", "{} {}", "nope", "[1,]"] {
+            assert!(CommandData::parse(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -113,10 +113,7 @@ impl Shared {
 
     pub fn send_command(&mut self, command: GameServerCommand) {
         let at = self.now();
-        self.trace.push(TraceEntry::Command {
-            at,
-            command: command.clone(),
-        });
+        self.trace.push_command(at, &command);
         self.outbox.push_back((at, command));
     }
 

@@ -1,5 +1,7 @@
 //! The simulation trace (bridge-protocol.md, "The trace"): what happened, in order.
 
+use std::fmt;
+
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -91,6 +93,8 @@ pub struct Trace {
     enabled: bool,
     entries: Vec<TraceEntry>,
     counters: std::collections::BTreeMap<(&'static str, String), u64>,
+    /// Label text of the counter being bumped (see [`Trace::add`]).
+    scratch: String,
 }
 
 impl Trace {
@@ -109,26 +113,43 @@ impl Trace {
         match &entry {
             TraceEntry::Callback { callback, .. } => self.count(
                 "nexori_callbacks_total",
-                format!("{{callback=\"{callback}\"}}"),
+                format_args!("{{callback=\"{callback}\"}}"),
             ),
-            TraceEntry::Fault { mod_name, .. } => {
-                self.count("nexori_faults_total", format!("{{mod=\"{mod_name}\"}}"))
-            }
+            TraceEntry::Fault { mod_name, .. } => self.count(
+                "nexori_faults_total",
+                format_args!("{{mod=\"{mod_name}\"}}"),
+            ),
             TraceEntry::Result {
                 backend_report_status,
                 ..
             } => self.count(
                 "nexori_results_total",
-                format!("{{backend_report_status=\"{backend_report_status}\"}}"),
+                format_args!("{{backend_report_status=\"{backend_report_status}\"}}"),
             ),
-            TraceEntry::Command { command, .. } => self.count(
-                "nexori_game_commands_total",
-                format!("{{type=\"{}\"}}", command.kind()),
-            ),
+            TraceEntry::Command { command, .. } => self.count_command(command),
             _ => {}
         }
         if self.enabled {
             self.entries.push(entry);
+        }
+    }
+
+    fn count_command(&mut self, command: &GameServerCommand) {
+        self.count(
+            "nexori_game_commands_total",
+            format_args!("{{type=\"{}\"}}", command.kind()),
+        );
+    }
+
+    /// Records a command sent to the game server. Commands are the most frequent entry (HUD
+    /// updates, respawns), so the command is only copied when the trace keeps entries.
+    pub fn push_command(&mut self, at: i64, command: &GameServerCommand) {
+        self.count_command(command);
+        if self.enabled {
+            self.entries.push(TraceEntry::Command {
+                at,
+                command: command.clone(),
+            });
         }
     }
 
@@ -141,13 +162,28 @@ impl Trace {
     }
 
     /// Adds one to a counter; `labels` is Prometheus label syntax (`{a="b"}`) or empty.
-    pub fn count(&mut self, metric: &'static str, labels: String) {
-        *self.counters.entry((metric, labels)).or_default() += 1;
+    pub fn count(&mut self, metric: &'static str, labels: fmt::Arguments<'_>) {
+        self.add(metric, labels, 1);
     }
 
     /// Adds `value` to a counter (sums, e.g. of durations).
-    pub fn add(&mut self, metric: &'static str, labels: String, value: u64) {
-        *self.counters.entry((metric, labels)).or_default() += value;
+    ///
+    /// Counters are bumped on every game command and API call, so the labels are written into
+    /// a reused buffer and only an unseen counter allocates its key.
+    pub fn add(&mut self, metric: &'static str, labels: fmt::Arguments<'_>, value: u64) {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        fmt::write(&mut text, labels).expect("writing to a String cannot fail");
+        let key = (metric, text);
+        match self.counters.get_mut(&key) {
+            Some(counter) => {
+                *counter += value;
+                self.scratch = key.1;
+            }
+            None => {
+                self.counters.insert(key, value);
+            }
+        }
     }
 
     /// Every counter as `(metric, labels, value)`, sorted.

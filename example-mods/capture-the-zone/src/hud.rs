@@ -106,12 +106,13 @@ pub fn percent(progress: f64, seconds_to_win: f64) -> i64 {
     (progress / seconds_to_win * 100.0 + 0.5).floor() as i64
 }
 
-/// Standing order: progress (highest first), then name, case-insensitive.
-fn standing(a: &Row<'_>, b: &Row<'_>) -> Ordering {
+/// Standing order: progress (highest first), then name, case-insensitive (`lower` is the
+/// lowercased name, computed once per row rather than once per comparison).
+fn standing((a, a_lower): &(&Row<'_>, String), (b, b_lower): &(&Row<'_>, String)) -> Ordering {
     b.progress
         .partial_cmp(&a.progress)
         .unwrap_or(Ordering::Equal)
-        .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+        .then_with(|| a_lower.cmp(b_lower))
 }
 
 impl HudView {
@@ -138,8 +139,13 @@ impl HudView {
             accent = ACCENT_RESPAWN;
         }
 
-        let mut ranked: Vec<&Row<'_>> = input.players.iter().collect();
-        ranked.sort_by(|a, b| standing(a, b));
+        let mut keyed: Vec<(&Row<'_>, String)> = input
+            .players
+            .iter()
+            .map(|row| (row, row.name.to_lowercase()))
+            .collect();
+        keyed.sort_by(standing);
+        let ranked: Vec<&Row<'_>> = keyed.into_iter().map(|(row, _)| row).collect();
         let rank_of = |uuid: &str| ranked.iter().position(|row| row.uuid == uuid).unwrap_or(0) + 1;
         let mut shown: Vec<&Row<'_>> = input
             .players

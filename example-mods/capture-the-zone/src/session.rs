@@ -189,6 +189,10 @@ pub fn canonical(uuid: &str) -> String {
 
 /// Java's `equalsIgnoreCase`, close enough for world names.
 fn eq_ignore_case(a: &str, b: &str) -> bool {
+    // Every tick compares world names: ASCII names (all of them in practice) take the fast way.
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     a.chars()
         .flat_map(char::to_lowercase)
         .eq(b.chars().flat_map(char::to_lowercase))
@@ -310,6 +314,15 @@ impl Session {
         self.players.iter().position(|player| player.uuid == uuid)
     }
 
+    /// [`Self::index_of`] for a UUID as the game wrote it: the same as `index_of(&canonical(token))`
+    /// (tracked UUIDs are canonical already), without allocating on every tick.
+    fn index_of_token(&self, token: &str) -> Option<usize> {
+        let token = token.trim();
+        self.players
+            .iter()
+            .position(|player| player.uuid.eq_ignore_ascii_case(token))
+    }
+
     // ------------------------------------------------------------------------ lifecycle
 
     /// Refreshes the match-level fields from a lifecycle snapshot.
@@ -425,8 +438,7 @@ impl Session {
         if self.resolved || self.rules_engine_id != config.rules_engine_id {
             return false;
         }
-        let uuid = canonical(uuid);
-        let Some(index) = self.index_of(&uuid) else {
+        let Some(index) = self.index_of_token(uuid) else {
             return false;
         };
         if let Some(world) = &tick.world_name
@@ -441,7 +453,9 @@ impl Session {
 
         let player = &mut self.players[index];
         player.alive = tick.alive;
-        player.world = tick.world_name.clone();
+        if player.world != tick.world_name {
+            player.world.clone_from(&tick.world_name);
+        }
         if let Some(position) = tick.position() {
             player.position = Some(position);
         }
@@ -491,6 +505,9 @@ impl Session {
             self.players[index]
                 .respawn
                 .on_tick(tick.alive, now, config.respawn_delay_per_death_ms);
+        if !effect.new_death && !effect.force_respawn {
+            return;
+        }
         let victim = self.players[index].uuid.clone();
         if effect.new_death {
             let data =
@@ -616,6 +633,13 @@ impl Session {
         if !config.hud_enabled {
             return;
         }
+        // Checked before building: the view is only worth building once the interval allows
+        // sending it, and building it on every tick was most of a tick's cost.
+        if let Some(sent) = &self.players[index].hud
+            && now - sent.sent_at < config.hud_update_interval_ms
+        {
+            return;
+        }
         let view = {
             let rows: Vec<Row<'_>> = self
                 .players
@@ -639,10 +663,12 @@ impl Session {
                 now,
             })
         };
-        match &self.players[index].hud {
-            Some(sent) if sent.view == view => return,
-            Some(sent) if now - sent.sent_at < config.hud_update_interval_ms => return,
-            _ => {}
+        if self.players[index]
+            .hud
+            .as_ref()
+            .is_some_and(|sent| sent.view == view)
+        {
+            return;
         }
         self.command(&self.players[index].uuid, CMD_HUD_UPDATE, Some(&view));
         self.players[index].hud = Some(SentHud { view, sent_at: now });

@@ -15,7 +15,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::convert;
 use super::registrations::{ListenerKind, ListenerRegistration, Registration};
 use super::since_v1_0_0::{api, host, types as wit};
-use crate::commands::GameServerCommand;
+use crate::commands::{CommandData, GameServerCommand};
 use crate::config::ModLimits;
 use crate::ids::{java_trim, parse_uuid};
 use crate::runtime::afk::SetPlayerAfk;
@@ -259,7 +259,7 @@ fn push_api(
 ) {
     shared.trace.count(
         "nexori_api_calls_total",
-        format!("{{method=\"{method}\",status=\"{status}\"}}"),
+        format_args!("{{method=\"{method}\",status=\"{status}\"}}"),
     );
     shared.trace.push_with(|| TraceEntry::Api {
         at,
@@ -628,7 +628,7 @@ impl api::Host for InstanceState {
             };
             shared.trace.count(
                 "nexori_api_calls_total",
-                format!(
+                format_args!(
                     "{{method=\"submitFinalMatchResult\",status=\"{}\"}}",
                     answer.match_status.as_str()
                 ),
@@ -751,7 +751,7 @@ impl host::Host for InstanceState {
                 return Ok(Err(format!("game command player {text:?} is not a UUID")));
             }
         };
-        let data = match command.data.as_deref().map(serde_json::from_str::<Value>) {
+        let data = match command.data.as_deref().map(CommandData::parse) {
             None => None,
             Some(Ok(value)) => Some(value),
             Some(Err(e)) => return Ok(Err(format!("game command data is not valid JSON: {e}"))),
