@@ -641,7 +641,41 @@ fn bench_memory(mode: Mode) {
     );
 }
 
+/// `-- --profile-host` / `-- --profile-native`: feeds the `player.tick` stream through the
+/// host (or the native mod) for 10 s with nothing timed, for `perf record` (see BENCHMARKS.md).
+fn profile_loop(native: bool) {
+    let native_ticks = Native::ticks();
+    let mut host = host();
+    let (start, mut round) = (Instant::now(), 0);
+    for group in 1.. {
+        if start.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        if native {
+            let mut native = Native::started();
+            for round in 0..1_000 {
+                native.round(round, &native_ticks);
+            }
+        } else {
+            let match_id = format!("p{group}");
+            start_match(&mut host, &match_id, group);
+            let ticks = tick_messages(&match_id, group);
+            for _ in 0..1_000 {
+                host_round(&mut host, round, &ticks);
+                round += 1;
+            }
+            host.apply(message(json!({"type": "match.end", "matchId": match_id})))
+                .unwrap();
+        }
+    }
+}
+
 fn main() {
+    for (flag, native) in [("--profile-host", false), ("--profile-native", true)] {
+        if std::env::args().any(|a| a == flag) {
+            return profile_loop(native);
+        }
+    }
     // `cargo test` builds benches and runs them without --bench: a quick smoke run only.
     let mode = Mode {
         smoke: !std::env::args().any(|a| a == "--bench"),

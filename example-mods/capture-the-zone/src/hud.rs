@@ -106,9 +106,9 @@ pub fn percent(progress: f64, seconds_to_win: f64) -> i64 {
     (progress / seconds_to_win * 100.0 + 0.5).floor() as i64
 }
 
-/// Standing order: progress (highest first), then name, case-insensitive (`lower` is the
-/// lowercased name, computed once per row rather than once per comparison).
-fn standing((a, a_lower): &(&Row<'_>, String), (b, b_lower): &(&Row<'_>, String)) -> Ordering {
+/// Standing order: progress (highest first), then name, case-insensitive (`*_lower` are the
+/// lowercased names, computed once per row rather than once per comparison).
+fn standing(a: &Row<'_>, a_lower: &str, b: &Row<'_>, b_lower: &str) -> Ordering {
     b.progress
         .partial_cmp(&a.progress)
         .unwrap_or(Ordering::Equal)
@@ -139,26 +139,33 @@ impl HudView {
             accent = ACCENT_RESPAWN;
         }
 
-        let mut keyed: Vec<(&Row<'_>, String)> = input
-            .players
+        // Ranks by position in `players` (UUIDs are unique there), so no UUID is compared
+        // more than once per build.
+        let players = input.players;
+        let mut order: Vec<(usize, String)> = players
             .iter()
-            .map(|row| (row, row.name.to_lowercase()))
+            .map(|row| row.name.to_lowercase())
+            .enumerate()
             .collect();
-        keyed.sort_by(standing);
-        let ranked: Vec<&Row<'_>> = keyed.into_iter().map(|(row, _)| row).collect();
-        let rank_of = |uuid: &str| ranked.iter().position(|row| row.uuid == uuid).unwrap_or(0) + 1;
-        let mut shown: Vec<&Row<'_>> = input
-            .players
-            .iter()
-            .filter(|row| row.uuid == input.viewer)
-            .collect();
-        shown.extend(ranked.iter().filter(|row| row.uuid != input.viewer));
+        order.sort_by(|(a, a_lower), (b, b_lower)| {
+            standing(&players[*a], a_lower, &players[*b], b_lower)
+        });
+        let mut rank = vec![0; players.len()];
+        for (place, (index, _)) in order.iter().enumerate() {
+            rank[*index] = place + 1;
+        }
+        let viewer = players.iter().position(|row| row.uuid == input.viewer);
+        let others = order
+            .into_iter()
+            .map(|(index, _)| index)
+            .filter(|index| Some(*index) != viewer);
+        let shown = viewer.into_iter().chain(others);
         let rows = shown
-            .iter()
-            .map(|row| {
+            .map(|index| {
+                let row = &players[index];
                 format!(
                     "{}. {} {}%",
-                    rank_of(row.uuid),
+                    rank[index],
                     row.name,
                     percent(row.progress, input.seconds_to_win)
                 )

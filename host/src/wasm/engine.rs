@@ -5,6 +5,9 @@
 //!   number of live instances is bounded by configuration rather than by luck.
 //! - **`concurrency_support(false)`**: mods are synchronous; the store skips the bookkeeping of
 //!   component-model async.
+//! - **Profiling**: with `NEXORI_WASM_PERFMAP` set, wasmtime writes `/tmp/perf-<pid>.map`, so
+//!   `perf report` names mod functions (`wasm[0]::function[N]`, or the Rust names when the mod
+//!   keeps its name section) instead of anonymous JIT addresses.
 //! - **Epoch interruption**: a background thread bumps the engine's epoch every
 //!   [`EPOCH_TICK`]; each guest call gets a deadline in ticks, so a mod that loops forever is
 //!   trapped within its callback budget, whatever it does.
@@ -14,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 /// How often the epoch advances: the resolution of callback deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -59,6 +64,9 @@ pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         .concurrency_support(false)
         .epoch_interruption(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if std::env::var_os("NEXORI_WASM_PERFMAP").is_some() {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     Engine::new(&config)
 }
 
