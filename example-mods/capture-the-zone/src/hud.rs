@@ -1,8 +1,8 @@
 //! The HUD (spec §1.11): what one viewer sees while the match is live.
 //!
-//! The session sends it as a `hud.update` game command on the viewer's own tick, and only when
-//! its content changed and at most once per `hudUpdateIntervalMs`, so a live match never costs
-//! a command per tick per player.
+//! The session looks at it on the viewer's own tick, at most once per `hudUpdateIntervalMs`, and
+//! sends it as a `hud.update` game command only when its content changed since the last one
+//! sent, so a live match never costs a command, or a rebuilt view, per tick per player.
 
 use std::cmp::Ordering;
 

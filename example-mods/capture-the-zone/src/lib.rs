@@ -82,8 +82,8 @@ pub struct Config {
     pub return_delay_seconds: i32,
     /// Port addition: send the HUD at all.
     pub hud_enabled: bool,
-    /// Port addition: at most one `hud.update` per player per this many ms (and only when it
-    /// changed).
+    /// Port addition: each player's HUD is looked at once per this many ms and a `hud.update`
+    /// sent only when it changed (so at most one per interval).
     pub hud_update_interval_ms: i64,
     /// Debug log throttle of the per-advance zone report; 0 disables it.
     pub debug_log_throttle_ms: i64,

@@ -100,8 +100,10 @@ impl PlayerTick {
 
 #[derive(Debug, Clone, PartialEq)]
 struct SentHud {
+    /// The view last sent.
     view: HudView,
-    sent_at: i64,
+    /// When the view was last built and compared (sent or not).
+    checked_at: i64,
 }
 
 /// One tracked player.
@@ -633,10 +635,10 @@ impl Session {
         if !config.hud_enabled {
             return;
         }
-        // Checked before building: the view is only worth building once the interval allows
-        // sending it, and building it on every tick was most of a tick's cost.
+        // The view is built and compared at most once per interval: building it is most of a
+        // tick's cost, and rebuilding it every tick while it did not change cost as much.
         if let Some(sent) = &self.players[index].hud
-            && now - sent.sent_at < config.hud_update_interval_ms
+            && now - sent.checked_at < config.hud_update_interval_ms
         {
             return;
         }
@@ -663,15 +665,17 @@ impl Session {
                 now,
             })
         };
-        if self.players[index]
-            .hud
-            .as_ref()
-            .is_some_and(|sent| sent.view == view)
+        if let Some(sent) = &mut self.players[index].hud
+            && sent.view == view
         {
+            sent.checked_at = now;
             return;
         }
         self.command(&self.players[index].uuid, CMD_HUD_UPDATE, Some(&view));
-        self.players[index].hud = Some(SentHud { view, sent_at: now });
+        self.players[index].hud = Some(SentHud {
+            view,
+            checked_at: now,
+        });
     }
 
     // ------------------------------------------------------------------------ resolution
