@@ -17,8 +17,9 @@
 //! backend answers `DUPLICATE`.
 //!
 //! Record states (§3.2): `PENDING` → `ACKNOWLEDGED` | `FAILED_PERMANENT`. An operator can put
-//! failed records back to `PENDING` (`nexori outbox retry`). At most
-//! [`KEEP_ACKNOWLEDGED`] acknowledged records are kept; pending and failed ones never expire.
+//! failed records back to `PENDING` (`nexori outbox retry`). The latest [`KEEP_ACKNOWLEDGED`]
+//! acknowledged records are kept (older ones are pruned every [`PRUNE_EVERY`] acknowledgements
+//! and when the outbox is opened); pending and failed ones never expire.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -81,6 +82,45 @@ impl Existing {
 /// Acknowledged records kept for duplicate detection and inspection.
 pub const KEEP_ACKNOWLEDGED: i64 = 256;
 
+/// Acknowledgements between two prunes of old acknowledged records (so up to
+/// `KEEP_ACKNOWLEDGED + PRUNE_EVERY` can be on disk for a while).
+pub const PRUNE_EVERY: usize = 64;
+
+/// The backend's answer to one attempt, as the outbox records it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// 2xx with `ACCEPTED` or `DUPLICATE`: done.
+    Acknowledged { backend_status: String },
+    /// Rejected for good; only an operator puts it back in line.
+    FailedPermanent { class: String, message: String },
+    /// Sent again at `next_attempt_at`.
+    Retry {
+        next_attempt_at: i64,
+        class: String,
+        message: String,
+    },
+}
+
+/// One answer for [`Outbox::record_answers`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerRecord {
+    pub result_id: String,
+    /// When the answer arrived.
+    pub at: i64,
+    /// HTTP status (0 when the request never got one).
+    pub status_code: u16,
+    pub answer: Answer,
+}
+
+fn prune_acknowledged(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM results WHERE status = 'ACKNOWLEDGED' AND seq NOT IN (
+             SELECT seq FROM results WHERE status = 'ACKNOWLEDGED'
+             ORDER BY acknowledged_at DESC, updated_at DESC, seq DESC LIMIT ?1)",
+    )?
+    .execute(params![KEEP_ACKNOWLEDGED])
+}
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 #[error("outbox: {0}")]
@@ -135,6 +175,14 @@ pub struct OutboxRecord {
     pub body: Value,
 }
 
+/// A record due to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueRecord {
+    pub result_id: String,
+    /// The body text as stored; the sender sets `sentAtEpochMs` on each attempt.
+    pub body: String,
+}
+
 /// What storing a result decided (§3.1 step 4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutOutcome {
@@ -147,6 +195,8 @@ pub struct PutOutcome {
 /// every statement here is short.
 pub struct Outbox {
     conn: Mutex<Connection>,
+    /// Acknowledgements recorded since the last prune (see [`Outbox::record_answers`]).
+    acknowledged_since_prune: Mutex<usize>,
 }
 
 const SCHEMA: &str = "
@@ -230,8 +280,10 @@ impl Outbox {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
+        prune_acknowledged(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            acknowledged_since_prune: Mutex::new(0),
         })
     }
 
@@ -314,19 +366,24 @@ impl Outbox {
     }
 
     /// Pending records due at `now`, earliest first (ties in store order), at most `limit`,
-    /// skipping those already in flight.
+    /// skipping those already in flight: what the sender needs to send them, the body as stored.
     pub fn due(
         &self,
         now: i64,
         limit: usize,
         in_flight: &[String],
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
+    ) -> Result<Vec<DueRecord>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM results WHERE status = 'PENDING' AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, seq LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![now, (limit + in_flight.len()) as i64], record)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT result_id, body FROM results WHERE status = 'PENDING' AND next_attempt_at <= ?1
+             ORDER BY next_attempt_at, seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, (limit + in_flight.len()) as i64], |r| {
+            Ok(DueRecord {
+                result_id: r.get(0)?,
+                body: r.get(1)?,
+            })
+        })?;
         let mut out = Vec::with_capacity(limit);
         for r in rows {
             let r = r?;
@@ -350,89 +407,102 @@ impl Outbox {
         )?)
     }
 
-    /// Counts an attempt before it is sent (§3.3), so a crash mid-request still shows it.
-    pub fn mark_attempt(&self, result_id: &str, now: i64) -> Result<(), StoreError> {
-        self.bookkeeping(|conn| {
-            conn.execute(
+    /// Counts an attempt for each record about to be sent, in one transaction.
+    pub fn mark_attempts(&self, result_ids: &[&str], now: i64) -> Result<(), StoreError> {
+        self.bookkeeping(|tx| {
+            let mut update = tx.prepare_cached(
                 "UPDATE results SET attempt_count = attempt_count + 1, updated_at = ?2 WHERE result_id = ?1",
-                params![result_id, now],
-            )
+            )?;
+            for result_id in result_ids {
+                update.execute(params![result_id, now])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies the backend's answers that arrived together, in one transaction. Acknowledged
+    /// records beyond [`KEEP_ACKNOWLEDGED`] are pruned once [`PRUNE_EVERY`] more have been
+    /// acknowledged: pruning sorts every acknowledged record, too much work for each answer.
+    pub fn record_answers(&self, answers: &[AnswerRecord]) -> Result<(), StoreError> {
+        let acknowledged = answers
+            .iter()
+            .filter(|a| matches!(a.answer, Answer::Acknowledged { .. }))
+            .count();
+        let mut since_prune = self
+            .acknowledged_since_prune
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let prune = *since_prune + acknowledged >= PRUNE_EVERY;
+        self.bookkeeping(|tx| {
+            for a in answers {
+                match &a.answer {
+                    Answer::Acknowledged { backend_status } => tx
+                        .prepare_cached(
+                            "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2,
+                                 next_attempt_at = 0, last_status_code = ?3, last_backend_status = ?4,
+                                 last_error_class = '', last_error_message = ''
+                             WHERE result_id = ?1",
+                        )?
+                        .execute(params![a.result_id, a.at, a.status_code, backend_status])?,
+                    Answer::FailedPermanent { class, message } => tx
+                        .prepare_cached(
+                            "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
+                                 last_status_code = ?3, last_error_class = ?4, last_error_message = ?5
+                             WHERE result_id = ?1",
+                        )?
+                        .execute(params![a.result_id, a.at, a.status_code, class, message])?,
+                    Answer::Retry {
+                        next_attempt_at,
+                        class,
+                        message,
+                    } => tx
+                        .prepare_cached(
+                            "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4,
+                                 last_error_class = ?5, last_error_message = ?6
+                             WHERE result_id = ?1 AND status = 'PENDING'",
+                        )?
+                        .execute(params![
+                            a.result_id,
+                            a.at,
+                            next_attempt_at,
+                            a.status_code,
+                            class,
+                            message
+                        ])?,
+                };
+            }
+            if prune {
+                prune_acknowledged(tx)?;
+            }
+            Ok(())
         })?;
+        *since_prune = if prune {
+            0
+        } else {
+            *since_prune + acknowledged
+        };
         Ok(())
     }
 
-    /// Runs delivery bookkeeping without an fsync of its own (see the module docs); the next
-    /// `FULL` commit makes it durable too.
+    /// Runs delivery bookkeeping in one transaction without an fsync of its own (see the
+    /// module docs); the next `FULL` commit makes it durable too.
     fn bookkeeping<R>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<R>,
     ) -> Result<R, StoreError> {
-        let conn = self.conn();
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let result = f(&conn);
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        let mut conn = self.conn();
+        let synchronous = |conn: &Connection, level: &str| {
+            conn.prepare_cached(&format!("PRAGMA synchronous = {level}"))?
+                .execute([])
+        };
+        synchronous(&conn, "NORMAL")?;
+        let result = conn.transaction().and_then(|tx| {
+            let r = f(&tx)?;
+            tx.commit()?;
+            Ok(r)
+        });
+        synchronous(&conn, "FULL")?;
         Ok(result?)
-    }
-
-    pub fn acknowledge(
-        &self,
-        result_id: &str,
-        now: i64,
-        status_code: u16,
-        backend_status: &str,
-    ) -> Result<(), StoreError> {
-        self.bookkeeping(|conn| {
-            conn.execute(
-                "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2, next_attempt_at = 0,
-                     last_status_code = ?3, last_backend_status = ?4, last_error_class = '', last_error_message = ''
-                 WHERE result_id = ?1",
-                params![result_id, now, status_code, backend_status],
-            )?;
-            conn.execute(
-                "DELETE FROM results WHERE status = 'ACKNOWLEDGED' AND seq NOT IN (
-                     SELECT seq FROM results WHERE status = 'ACKNOWLEDGED'
-                     ORDER BY acknowledged_at DESC, updated_at DESC, seq DESC LIMIT ?1)",
-                params![KEEP_ACKNOWLEDGED],
-            )
-        })?;
-        Ok(())
-    }
-
-    pub fn fail_permanently(
-        &self,
-        result_id: &str,
-        now: i64,
-        status_code: u16,
-        class: &str,
-        message: &str,
-    ) -> Result<(), StoreError> {
-        self.bookkeeping(|conn| {
-            conn.execute(
-                "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
-                     last_status_code = ?3, last_error_class = ?4, last_error_message = ?5 WHERE result_id = ?1",
-                params![result_id, now, status_code, class, message],
-            )
-        })?;
-        Ok(())
-    }
-
-    pub fn retry_at(
-        &self,
-        result_id: &str,
-        now: i64,
-        next: i64,
-        status_code: u16,
-        class: &str,
-        message: &str,
-    ) -> Result<(), StoreError> {
-        self.bookkeeping(|conn| {
-            conn.execute(
-                "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4, last_error_class = ?5,
-                     last_error_message = ?6 WHERE result_id = ?1 AND status = 'PENDING'",
-                params![result_id, now, next, status_code, class, message],
-            )
-        })?;
-        Ok(())
     }
 
     /// Every record, oldest first, optionally of one status.
@@ -530,5 +600,138 @@ impl Outbox {
             params![match_id, sequence],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: usize) -> NewRecord {
+        NewRecord {
+            result_id: format!("r{n:04}"),
+            local_match_id: format!("m{n}"),
+            external_match_id: format!("x{n}"),
+            payload_hash: "h".into(),
+            created_at: n as i64,
+            body: format!(r#"{{"resultId":"r{n:04}","sentAtEpochMs":0}}"#),
+        }
+    }
+
+    fn filled(outbox: &Outbox, n: usize) {
+        outbox
+            .insert_pending(&(0..n).map(record).collect::<Vec<_>>())
+            .unwrap();
+    }
+
+    fn acknowledged(result_id: &str, at: i64) -> AnswerRecord {
+        AnswerRecord {
+            result_id: result_id.into(),
+            at,
+            status_code: 200,
+            answer: Answer::Acknowledged {
+                backend_status: "ACCEPTED".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn answers_that_arrive_together_are_recorded_together() {
+        let outbox = Outbox::in_memory().unwrap();
+        filled(&outbox, 3);
+        outbox
+            .mark_attempts(&["r0000", "r0001", "r0002"], 5)
+            .unwrap();
+        outbox
+            .record_answers(&[
+                acknowledged("r0000", 7),
+                AnswerRecord {
+                    result_id: "r0001".into(),
+                    at: 7,
+                    status_code: 422,
+                    answer: Answer::FailedPermanent {
+                        class: "VALIDATION".into(),
+                        message: "bad".into(),
+                    },
+                },
+                AnswerRecord {
+                    result_id: "r0002".into(),
+                    at: 7,
+                    status_code: 503,
+                    answer: Answer::Retry {
+                        next_attempt_at: 5_007,
+                        class: "SERVER".into(),
+                        message: "later".into(),
+                    },
+                },
+            ])
+            .unwrap();
+        let get = |id: &str| outbox.get(id).unwrap().unwrap();
+        let ok = get("r0000");
+        assert_eq!(
+            (ok.status, ok.attempt_count, ok.acknowledged_at_epoch_ms),
+            (RecordStatus::Acknowledged, 1, 7)
+        );
+        assert_eq!(ok.last_backend_status, "ACCEPTED");
+        let failed = get("r0001");
+        assert_eq!(
+            (
+                failed.status,
+                failed.last_status_code,
+                failed.last_error_class.as_str()
+            ),
+            (RecordStatus::FailedPermanent, 422, "VALIDATION")
+        );
+        let retry = get("r0002");
+        assert_eq!(
+            (
+                retry.status,
+                retry.next_attempt_at_epoch_ms,
+                retry.last_error_message.as_str()
+            ),
+            (RecordStatus::Pending, 5_007, "later")
+        );
+        let due: Vec<String> = outbox
+            .due(5_007, 8, &[])
+            .unwrap()
+            .into_iter()
+            .map(|r| r.result_id)
+            .collect();
+        assert_eq!(due, ["r0002"]);
+    }
+
+    #[test]
+    fn old_acknowledged_records_are_pruned_in_batches_keeping_the_latest() {
+        let dir = std::env::temp_dir().join(format!("nexori-prune-{}", std::process::id()));
+        let path = dir.join("outbox.sqlite");
+        let _ = std::fs::remove_dir_all(&dir);
+        let total = KEEP_ACKNOWLEDGED as usize + 3 * PRUNE_EVERY;
+        {
+            let outbox = Outbox::open(&path).unwrap();
+            filled(&outbox, total);
+            let mut most = 0;
+            for n in 0..total {
+                outbox
+                    .record_answers(&[acknowledged(&format!("r{n:04}"), n as i64)])
+                    .unwrap();
+                let kept = outbox.list(Some(RecordStatus::Acknowledged)).unwrap().len();
+                assert!(kept <= KEEP_ACKNOWLEDGED as usize + PRUNE_EVERY, "{kept}");
+                most = most.max(kept);
+            }
+            assert_eq!(most, KEEP_ACKNOWLEDGED as usize + PRUNE_EVERY - 1);
+        }
+        // Opening prunes down to exactly the latest KEEP_ACKNOWLEDGED.
+        let outbox = Outbox::open(&path).unwrap();
+        let kept: Vec<String> = outbox
+            .list(Some(RecordStatus::Acknowledged))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.result_id)
+            .collect();
+        let latest: Vec<String> = (total - KEEP_ACKNOWLEDGED as usize..total)
+            .map(|n| format!("r{n:04}"))
+            .collect();
+        assert_eq!(kept, latest);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

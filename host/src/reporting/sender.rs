@@ -10,12 +10,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use super::outbox::{NewRecord, Outbox, OutboxRecord};
+use super::outbox::{Answer, AnswerRecord, DueRecord, NewRecord, Outbox};
 use super::policy::{Health, ResultVerdict, result_verdict};
 use super::{EnqueueOutcome, IdGenerator, ResultReporter, duplicate_status, precheck};
 use crate::clock::SharedClock;
@@ -77,7 +78,7 @@ impl SenderSettings {
             server_id: config.server_id.clone(),
             request_timeout: Duration::from_millis(config.request_timeout_ms.max(1) as u64),
             retry_interval_ms: config.result_retry_interval_ms,
-            max_in_flight: 8,
+            max_in_flight: 32,
         }
     }
 }
@@ -223,11 +224,7 @@ async fn run(inner: Arc<Inner>) {
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
             match inner.outbox.due(now, free, &in_flight) {
-                Ok(records) => {
-                    for record in records {
-                        start_attempt(&inner, &client, &mut requests, record, now);
-                    }
-                }
+                Ok(records) => start_attempts(&inner, &client, &mut requests, records, now),
                 Err(e) => {
                     tracing::error!(target: "nexori::reporting", "cannot read the outbox: {e}")
                 }
@@ -238,9 +235,12 @@ async fn run(inner: Arc<Inner>) {
         let idle = Duration::from_millis(100);
         tokio::select! {
             Some(done) = requests.join_next(), if !requests.is_empty() => {
-                if let Ok(attempt) = done {
-                    apply(&inner, attempt);
+                // Every answer already in is recorded with this one, in one transaction.
+                let mut answers: Vec<Attempt> = done.into_iter().collect();
+                while let Some(done) = requests.try_join_next() {
+                    answers.extend(done);
                 }
+                apply(&inner, answers);
             }
             _ = inner.wake.notified() => {}
             _ = tokio::time::sleep(idle) => {}
@@ -248,28 +248,43 @@ async fn run(inner: Arc<Inner>) {
     }
 }
 
-fn start_attempt(
+fn start_attempts(
     inner: &Arc<Inner>,
     client: &reqwest::Client,
     requests: &mut JoinSet<Attempt>,
-    record: OutboxRecord,
+    records: Vec<DueRecord>,
     now: i64,
 ) {
-    if let Err(e) = inner.outbox.mark_attempt(&record.result_id, now) {
-        tracing::error!(target: "nexori::reporting", "cannot count an attempt: {e}");
+    if records.is_empty() {
         return;
     }
-    inner.stats.attempts.fetch_add(1, Ordering::Relaxed);
+    let ids: Vec<&str> = records.iter().map(|r| r.result_id.as_str()).collect();
+    if let Err(e) = inner.outbox.mark_attempts(&ids, now) {
+        tracing::error!(target: "nexori::reporting", "cannot count attempts: {e}");
+        return;
+    }
+    inner
+        .stats
+        .attempts
+        .fetch_add(records.len() as u64, Ordering::Relaxed);
     inner
         .in_flight
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .push(record.result_id.clone());
-    let mut body = record.body;
-    // sentAtEpochMs is the time of this attempt (§2.4).
-    if let Value::Object(map) = &mut body {
-        map.insert("sentAtEpochMs".into(), now.into());
+        .extend(records.iter().map(|r| r.result_id.clone()));
+    for record in records {
+        start_attempt(inner, client, requests, record, now);
     }
+}
+
+fn start_attempt(
+    inner: &Arc<Inner>,
+    client: &reqwest::Client,
+    requests: &mut JoinSet<Attempt>,
+    record: DueRecord,
+    now: i64,
+) {
+    let body = with_sent_at(&record.body, now);
     let request = client
         .post(&inner.settings.results_url)
         .bearer_auth(&inner.settings.server_token)
@@ -277,7 +292,7 @@ fn start_attempt(
         .header("X-Nexori-Server-Id", &inner.settings.server_id)
         .header("X-Nexori-Result-Id", &record.result_id)
         .header("X-Nexori-Sent-At-Epoch-Ms", now.to_string())
-        .body(body.to_string());
+        .body(body);
     let result_id = record.result_id;
     requests.spawn(async move {
         let started = std::time::Instant::now();
@@ -304,17 +319,47 @@ fn start_attempt(
     });
 }
 
-fn apply(inner: &Arc<Inner>, attempt: Attempt) {
+/// Records the answers that arrived together: health and counters, then the outbox, in one
+/// transaction.
+fn apply(inner: &Arc<Inner>, attempts: Vec<Attempt>) {
+    if attempts.is_empty() {
+        return;
+    }
     inner
         .in_flight
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .retain(|id| id != &attempt.result_id);
+        .retain(|id| !attempts.iter().any(|a| &a.result_id == id));
+    let now = inner.clock.now_epoch_ms();
+    let answers: Vec<AnswerRecord> = attempts
+        .into_iter()
+        .map(|attempt| AnswerRecord {
+            answer: judge(inner, &attempt, now),
+            at: now,
+            status_code: attempt.status,
+            result_id: attempt.result_id,
+        })
+        .collect();
+    if let Err(e) = inner.outbox.record_answers(&answers) {
+        tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}");
+    }
+    // Counted once the outbox says so, so a reader of the counters finds the records updated.
+    for answer in &answers {
+        let counter = match answer.answer {
+            Answer::Acknowledged { .. } => &inner.stats.acknowledged,
+            Answer::FailedPermanent { .. } => &inner.stats.failed_permanent,
+            Answer::Retry { .. } => &inner.stats.retries,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// What one answer means for its record, with the health and counters it moves.
+fn judge(inner: &Inner, attempt: &Attempt, now: i64) -> Answer {
     inner
         .stats
         .latency_micros_sum
         .fetch_add(attempt.elapsed.as_micros() as u64, Ordering::Relaxed);
-    let now = inner.clock.now_epoch_ms();
     let verdict = result_verdict(
         attempt.status,
         &attempt.body,
@@ -324,20 +369,16 @@ fn apply(inner: &Arc<Inner>, attempt: Attempt) {
     let mut health = inner.health.lock().unwrap_or_else(|p| p.into_inner());
     health.last_status_code = attempt.status;
     health.last_attempt_at_epoch_ms = now;
-    let outcome = match &verdict {
+    match verdict {
         ResultVerdict::Acknowledged { backend_status } => {
-            inner.stats.acknowledged.fetch_add(1, Ordering::Relaxed);
             *health = ReportingHealth {
                 last_status_code: attempt.status,
                 last_attempt_at_epoch_ms: now,
                 ..Default::default()
             };
-            inner
-                .outbox
-                .acknowledge(&attempt.result_id, now, attempt.status, backend_status)
+            Answer::Acknowledged { backend_status }
         }
         ResultVerdict::FailedPermanent { error_class } => {
-            inner.stats.failed_permanent.fetch_add(1, Ordering::Relaxed);
             health.status = Health::FailedPermanent;
             health.last_error_class = error_class.clone();
             health.last_message = truncate(&attempt.body);
@@ -348,44 +389,49 @@ fn apply(inner: &Arc<Inner>, attempt: Attempt) {
                 status = attempt.status,
                 "backend rejected a result permanently; `nexori outbox retry` resends it"
             );
-            inner.outbox.fail_permanently(
-                &attempt.result_id,
-                now,
-                attempt.status,
-                error_class,
-                &truncate(&attempt.body),
-            )
+            Answer::FailedPermanent {
+                class: error_class,
+                message: truncate(&attempt.body),
+            }
         }
         ResultVerdict::Retry {
             backoff_ms,
             health: h,
             error_class,
         } => {
-            inner.stats.retries.fetch_add(1, Ordering::Relaxed);
             let message = if attempt.error.is_empty() {
                 truncate(&attempt.body)
             } else {
                 attempt.error.clone()
             };
-            health.status = *h;
+            health.status = h;
             health.last_error_class = error_class.clone();
             health.last_message = message.clone();
             health.next_attempt_at_epoch_ms = now + backoff_ms;
             if matches!(h, Health::AuthFailed | Health::AuthForbidden) {
                 tracing::warn!(target: "nexori::reporting", status = attempt.status, "backend refused the server token");
             }
-            inner.outbox.retry_at(
-                &attempt.result_id,
-                now,
-                now + backoff_ms,
-                attempt.status,
-                error_class,
-                &message,
-            )
+            Answer::Retry {
+                next_attempt_at: now + backoff_ms,
+                class: error_class,
+                message,
+            }
         }
-    };
-    if let Err(e) = outcome {
-        tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}");
+    }
+}
+
+/// The stored body with `sentAtEpochMs` set to the time of this attempt (§2.4). Only the top
+/// level is parsed: `customData` and the player lists are copied through as text.
+fn with_sent_at(body: &str, now: i64) -> String {
+    match serde_json::from_str::<IndexMap<String, &RawValue>>(body) {
+        Ok(mut fields) => {
+            let sent_at = RawValue::from_string(now.to_string()).expect("an integer is JSON");
+            fields.insert("sentAtEpochMs".to_string(), &sent_at);
+            serde_json::to_string(&fields).expect("serialising JSON text cannot fail")
+        }
+        // Not an object (a record written by hand?): sent as stored, and the backend's answer
+        // says what is wrong with it.
+        Err(_) => body.to_string(),
     }
 }
 
@@ -485,5 +531,26 @@ impl ResultReporter for DurableReporter {
                 "cannot commit accepted results (retrying next turn): {e}"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_attempt_sets_sent_at_in_place_and_copies_the_rest() {
+        let stored = r#"{"resultId":"r1","sentAtEpochMs":1,"customData":{"sentAtEpochMs":"mine","x":[1.50,{"y":null}]},"endedAtEpochMs":2}"#;
+        assert_eq!(
+            with_sent_at(stored, 1_760_000_000_123),
+            r#"{"resultId":"r1","sentAtEpochMs":1760000000123,"customData":{"sentAtEpochMs":"mine","x":[1.50,{"y":null}]},"endedAtEpochMs":2}"#
+        );
+        // A body without the field gets it at the end; a body that is not an object is sent as
+        // it is, for the backend to refuse with a reason.
+        assert_eq!(
+            with_sent_at(r#"{"a":1}"#, 5),
+            r#"{"a":1,"sentAtEpochMs":5}"#
+        );
+        assert_eq!(with_sent_at("[1]", 5), "[1]");
     }
 }
