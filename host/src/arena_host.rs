@@ -318,8 +318,7 @@ impl ArenaHost {
     }
 
     fn deliver_game_event(&mut self, event: wit::GameEvent) {
-        let match_id = event.match_id.clone();
-        self.call_match(&match_id, None, |b, s| {
+        self.call_match(&event.match_id, None, |b, s| {
             b.nexori_minigame_game_events()
                 .call_on_game_event(s, &event)
         });

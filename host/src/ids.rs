@@ -1,5 +1,7 @@
 //! Identifiers as Nexori spells them: player UUIDs (Decision D11) and match ids (Decision D1).
 
+use std::borrow::Cow;
+
 use uuid::Uuid;
 
 pub use crate::runtime::custom_data::{java_trim, utf16_len};
@@ -22,11 +24,22 @@ pub fn uuid_text(uuid: &Uuid) -> String {
 
 /// A match id as stored and looked up (D1): trimmed and lowercased. `None` when blank.
 pub fn normalize_match_id(text: &str) -> Option<String> {
+    match_key(text).map(Cow::into_owned)
+}
+
+/// [`normalize_match_id`] for a lookup: borrows when the id is already normalized, as every id
+/// the host hands out is, so looking a match up on each game event allocates nothing.
+pub fn match_key(text: &str) -> Option<Cow<'_, str>> {
     let trimmed = java_trim(text);
     if trimmed.is_empty() {
         None
+    } else if trimmed
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        Some(Cow::Borrowed(trimmed))
     } else {
-        Some(trimmed.to_lowercase())
+        Some(Cow::Owned(trimmed.to_lowercase()))
     }
 }
 

@@ -106,13 +106,78 @@ pub fn percent(progress: f64, seconds_to_win: f64) -> i64 {
     (progress / seconds_to_win * 100.0 + 0.5).floor() as i64
 }
 
-/// Standing order: progress (highest first), then name, case-insensitive (`*_lower` are the
-/// lowercased names, computed once per row rather than once per comparison).
-fn standing(a: &Row<'_>, a_lower: &str, b: &Row<'_>, b_lower: &str) -> Ordering {
+/// A name as the standings compare it: case-insensitively. Only a non-ASCII name is folded
+/// into a new string; ASCII names (nearly all) are compared byte by byte, lowercased on the fly.
+enum NameKey<'a> {
+    Ascii(&'a str),
+    Folded(String),
+}
+
+impl<'a> NameKey<'a> {
+    fn new(name: &'a str) -> Self {
+        if name.is_ascii() {
+            NameKey::Ascii(name)
+        } else {
+            NameKey::Folded(name.to_lowercase())
+        }
+    }
+
+    fn folded(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            NameKey::Ascii(name) => name.to_ascii_lowercase().into(),
+            NameKey::Folded(folded) => folded.as_str().into(),
+        }
+    }
+
+    /// The order of the lowercased names (`str::to_lowercase`, compared as strings).
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (NameKey::Ascii(a), NameKey::Ascii(b)) => a
+                .bytes()
+                .map(|c| c.to_ascii_lowercase())
+                .cmp(b.bytes().map(|c| c.to_ascii_lowercase())),
+            _ => self.folded().cmp(&other.folded()),
+        }
+    }
+}
+
+/// Standing order: progress (highest first), then name, case-insensitive.
+fn standing(a: &Row<'_>, a_key: &NameKey<'_>, b: &Row<'_>, b_key: &NameKey<'_>) -> Ordering {
     b.progress
         .partial_cmp(&a.progress)
         .unwrap_or(Ordering::Equal)
-        .then_with(|| a_lower.cmp(b_lower))
+        .then_with(|| a_key.cmp(b_key))
+}
+
+/// Appends a non-negative integer in decimal. Rows are written on every HUD refresh of every
+/// player, and `format!` spends most of that time in its formatting machinery.
+fn push_decimal(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+}
+
+/// `<rank>. <name> <P>%`.
+fn row_text(rank: usize, name: &str, percent: i64) -> String {
+    let mut row = String::with_capacity(name.len() + 12);
+    push_decimal(&mut row, rank as u64);
+    row.push_str(". ");
+    row.push_str(name);
+    row.push(' ');
+    if percent < 0 {
+        row.push('-');
+    }
+    push_decimal(&mut row, percent.unsigned_abs());
+    row.push('%');
+    row
 }
 
 impl HudView {
@@ -142,14 +207,12 @@ impl HudView {
         // Ranks by position in `players` (UUIDs are unique there), so no UUID is compared
         // more than once per build.
         let players = input.players;
-        let mut order: Vec<(usize, String)> = players
+        let mut order: Vec<(usize, NameKey<'_>)> = players
             .iter()
-            .map(|row| row.name.to_lowercase())
+            .map(|row| NameKey::new(row.name))
             .enumerate()
             .collect();
-        order.sort_by(|(a, a_lower), (b, b_lower)| {
-            standing(&players[*a], a_lower, &players[*b], b_lower)
-        });
+        order.sort_by(|(a, a_key), (b, b_key)| standing(&players[*a], a_key, &players[*b], b_key));
         let mut rank = vec![0; players.len()];
         for (place, (index, _)) in order.iter().enumerate() {
             rank[*index] = place + 1;
@@ -163,11 +226,10 @@ impl HudView {
         let rows = shown
             .map(|index| {
                 let row = &players[index];
-                format!(
-                    "{}. {} {}%",
+                row_text(
                     rank[index],
                     row.name,
-                    percent(row.progress, input.seconds_to_win)
+                    percent(row.progress, input.seconds_to_win),
                 )
             })
             .collect();
@@ -191,5 +253,41 @@ impl HudView {
             respawn: format!("Respawn: {}", tenths(input.penalty_ms)),
             kill_bonus,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_keys_order_like_the_lowercased_names() {
+        let names = [
+            "alice", "Alice", "ALICE", "bob", "Bob", "Émile", "émile", "Zoë", "zoe", "a", "", "Ω",
+            "ω", "_x", "[y", "Straße", "STRASSE",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(
+                    NameKey::new(a).cmp(&NameKey::new(b)),
+                    a.to_lowercase().cmp(&b.to_lowercase()),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn rows_read_like_the_format_string() {
+        for (rank, name, percent) in [(1, "Alice", 0), (16, "Ünal", 100), (3, "", 7), (2, "b", -1)]
+        {
+            assert_eq!(
+                row_text(rank, name, percent),
+                format!("{rank}. {name} {percent}%")
+            );
+        }
+        let mut text = String::new();
+        push_decimal(&mut text, u64::MAX);
+        assert_eq!(text, u64::MAX.to_string());
     }
 }

@@ -191,7 +191,10 @@ pub fn canonical(uuid: &str) -> String {
 
 /// Java's `equalsIgnoreCase`, close enough for world names.
 fn eq_ignore_case(a: &str, b: &str) -> bool {
-    // Every tick compares world names: ASCII names (all of them in practice) take the fast way.
+    // Every tick compares world names, nearly always equal as written: take the fast ways.
+    if a == b {
+        return true;
+    }
     if a.is_ascii() && b.is_ascii() {
         return a.eq_ignore_ascii_case(b);
     }

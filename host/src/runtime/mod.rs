@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use uuid::Uuid;
 
 use crate::commands::GameServerCommand;
-use crate::ids::normalize_match_id;
+use crate::ids::{match_key, normalize_match_id};
 pub use match_state::Match;
 pub use model::*;
 
@@ -234,14 +234,16 @@ impl Arena {
     /// The live match with this (raw) id, looked up trimmed and lowercased (D1).
     pub fn get(&self, match_id: &str) -> Option<&Match> {
         self.matches
-            .get(&normalize_match_id(match_id)?)
+            .get(match_key(match_id)?.as_ref())
             .filter(|m| self.visible(m))
     }
 
     /// A live or recently closed match, for final snapshots.
     pub fn get_any(&self, match_id: &str) -> Option<&Match> {
-        let id = normalize_match_id(match_id)?;
-        self.matches.get(&id).or_else(|| self.closed.get(&id))
+        let id = match_key(match_id)?;
+        self.matches
+            .get(id.as_ref())
+            .or_else(|| self.closed.get(id.as_ref()))
     }
 
     /// Ids of live matches, sorted.
