@@ -323,9 +323,13 @@ impl Session {
     /// (tracked UUIDs are canonical already), without allocating on every tick.
     fn index_of_token(&self, token: &str) -> Option<usize> {
         let token = token.trim();
-        self.players
-            .iter()
-            .position(|player| player.uuid.eq_ignore_ascii_case(token))
+        // The host always writes UUIDs lowercase: an exact match (which fails at the first
+        // differing byte) nearly always finds the player.
+        self.index_of(token).or_else(|| {
+            self.players
+                .iter()
+                .position(|player| player.uuid.eq_ignore_ascii_case(token))
+        })
     }
 
     // ------------------------------------------------------------------------ lifecycle
