@@ -228,14 +228,22 @@ impl Store {
     /// Makes every transaction committed so far durable: one `synchronous=FULL` commit, whose fsync of
     /// the write-ahead log covers the transactions written before it.
     pub(crate) fn sync(&mut self) -> rusqlite::Result<()> {
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        let synced = self.conn.execute_batch(
-            "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE key = 'schema_version'; COMMIT;",
-        );
+        // Cached statements: this runs for every group of requests, and the results path for
+        // every request, so none of them is parsed again.
+        let run = |conn: &Connection, sql: &str| conn.prepare_cached(sql)?.execute([]).map(drop);
+        run(&self.conn, "PRAGMA synchronous = FULL")?;
+        let synced = (|| {
+            run(&self.conn, "BEGIN IMMEDIATE")?;
+            run(
+                &self.conn,
+                "UPDATE meta SET value = value WHERE key = 'schema_version'",
+            )?;
+            run(&self.conn, "COMMIT")
+        })();
         if synced.is_err() && !self.conn.is_autocommit() {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        run(&self.conn, "PRAGMA synchronous = NORMAL")?;
         synced
     }
 
@@ -250,25 +258,22 @@ impl Store {
     ) -> rusqlite::Result<Answer> {
         let tx = self.conn.transaction()?;
         let existing: Option<String> = tx
-            .query_row(
-                "SELECT fingerprint FROM results WHERE result_id = ?1",
-                [&report.result_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT fingerprint FROM results WHERE result_id = ?1")?
+            .query_row([&report.result_id], |r| r.get(0))
             .optional()?;
         if let Some(stored) = existing {
             let mismatch = i64::from(stored != fingerprint);
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE results SET duplicate_count = duplicate_count + 1,
                     duplicate_mismatch_count = duplicate_mismatch_count + ?2, last_duplicate_at_epoch_ms = ?3
                  WHERE result_id = ?1",
-                params![report.result_id, mismatch, now],
-            )?;
+            )?
+            .execute(params![report.result_id, mismatch, now])?;
             tx.commit()?;
             return Ok(Answer::Duplicate);
         }
         let earlier: Vec<(String, String)> = {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT result_id, fingerprint FROM results WHERE external_match_id = ?1 ORDER BY seq",
             )?;
             stmt.query_map([&report.external_match_id], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -281,26 +286,26 @@ impl Store {
                 None => ("REPEAT", Some(earlier[0].0.clone())),
             },
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO results (result_id, server_id, local_match_id, external_match_id, rules_engine_id, reason,
                 match_role, related_result_id, fingerprint, sent_at_epoch_ms, ended_at_epoch_ms, received_at_epoch_ms, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                report.result_id,
-                report.server_id,
-                report.local_match_id,
-                report.external_match_id,
-                report.rules_engine_id,
-                report.reason,
-                role,
-                related,
-                fingerprint,
-                report.sent_at_epoch_ms,
-                report.ended_at_epoch_ms,
-                now,
-                body
-            ],
-        )?;
+        )?
+        .execute(params![
+            report.result_id,
+            report.server_id,
+            report.local_match_id,
+            report.external_match_id,
+            report.rules_engine_id,
+            report.reason,
+            role,
+            related,
+            fingerprint,
+            report.sent_at_epoch_ms,
+            report.ended_at_epoch_ms,
+            now,
+            body
+        ])?;
         tx.commit()?;
         Ok(Answer::Accepted)
     }

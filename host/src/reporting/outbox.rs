@@ -112,6 +112,75 @@ pub struct AnswerRecord {
     pub answer: Answer,
 }
 
+fn record_answer(conn: &Connection, a: &AnswerRecord) -> rusqlite::Result<usize> {
+    match &a.answer {
+        Answer::Acknowledged { backend_status } => conn
+            .prepare_cached(
+                "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2,
+                     next_attempt_at = 0, last_status_code = ?3, last_backend_status = ?4,
+                     last_error_class = '', last_error_message = ''
+                 WHERE result_id = ?1",
+            )?
+            .execute(params![a.result_id, a.at, a.status_code, backend_status]),
+        Answer::FailedPermanent { class, message } => conn
+            .prepare_cached(
+                "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
+                     last_status_code = ?3, last_error_class = ?4, last_error_message = ?5
+                 WHERE result_id = ?1",
+            )?
+            .execute(params![a.result_id, a.at, a.status_code, class, message]),
+        Answer::Retry {
+            next_attempt_at,
+            class,
+            message,
+        } => conn
+            .prepare_cached(
+                "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4,
+                     last_error_class = ?5, last_error_message = ?6
+                 WHERE result_id = ?1 AND status = 'PENDING'",
+            )?
+            .execute(params![
+                a.result_id,
+                a.at,
+                next_attempt_at,
+                a.status_code,
+                class,
+                message
+            ]),
+    }
+}
+
+fn select_due(
+    conn: &Connection,
+    now: i64,
+    limit: usize,
+    in_flight: &[String],
+) -> rusqlite::Result<Vec<DueRecord>> {
+    // Ids first: the records in flight come back too and are skipped, and reading their bodies
+    // on every round of the sender was wasted work.
+    let chosen: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT seq, result_id FROM results WHERE status = 'PENDING' AND next_attempt_at <= ?1
+             ORDER BY next_attempt_at, seq LIMIT ?2",
+        )?
+        .query_map(params![now, (limit + in_flight.len()) as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .filter(|r| r.as_ref().map_or(true, |(_, id)| !in_flight.contains(id)))
+        .take(limit)
+        .collect::<Result<_, _>>()?;
+    let mut body = conn.prepare_cached("SELECT body FROM results WHERE seq = ?1")?;
+    chosen
+        .into_iter()
+        .map(|(seq, result_id)| {
+            Ok(DueRecord {
+                result_id,
+                body: body.query_row([seq], |r| r.get(0))?,
+            })
+        })
+        .collect()
+}
+
 fn prune_acknowledged(conn: &Connection) -> rusqlite::Result<usize> {
     conn.prepare_cached(
         "DELETE FROM results WHERE status = 'ACKNOWLEDGED' AND seq NOT IN (
@@ -365,38 +434,6 @@ impl Outbox {
         Ok(())
     }
 
-    /// Pending records due at `now`, earliest first (ties in store order), at most `limit`,
-    /// skipping those already in flight: what the sender needs to send them, the body as stored.
-    pub fn due(
-        &self,
-        now: i64,
-        limit: usize,
-        in_flight: &[String],
-    ) -> Result<Vec<DueRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT result_id, body FROM results WHERE status = 'PENDING' AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now, (limit + in_flight.len()) as i64], |r| {
-            Ok(DueRecord {
-                result_id: r.get(0)?,
-                body: r.get(1)?,
-            })
-        })?;
-        let mut out = Vec::with_capacity(limit);
-        for r in rows {
-            let r = r?;
-            if !in_flight.contains(&r.result_id) {
-                out.push(r);
-                if out.len() == limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
-    }
-
     /// The earliest time a pending record is due.
     pub fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
         let conn = self.conn();
@@ -407,23 +444,20 @@ impl Outbox {
         )?)
     }
 
-    /// Counts an attempt for each record about to be sent, in one transaction.
-    pub fn mark_attempts(&self, result_ids: &[&str], now: i64) -> Result<(), StoreError> {
-        self.bookkeeping(|tx| {
-            let mut update = tx.prepare_cached(
-                "UPDATE results SET attempt_count = attempt_count + 1, updated_at = ?2 WHERE result_id = ?1",
-            )?;
-            for result_id in result_ids {
-                update.execute(params![result_id, now])?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Applies the backend's answers that arrived together, in one transaction. Acknowledged
-    /// records beyond [`KEEP_ACKNOWLEDGED`] are pruned once [`PRUNE_EVERY`] more have been
-    /// acknowledged: pruning sorts every acknowledged record, too much work for each answer.
-    pub fn record_answers(&self, answers: &[AnswerRecord]) -> Result<(), StoreError> {
+    /// One round of the sender, in one transaction: records the backend's answers that arrived
+    /// together, then takes the pending records due at `now` (earliest first, ties in store
+    /// order, at most `limit`, skipping those in flight) and counts an attempt for each. What
+    /// it returns is what the sender sends next, bodies as stored.
+    ///
+    /// Acknowledged records beyond [`KEEP_ACKNOWLEDGED`] are pruned once [`PRUNE_EVERY`] more
+    /// have been acknowledged: pruning sorts every acknowledged record, too much for each answer.
+    pub fn delivery_round(
+        &self,
+        answers: &[AnswerRecord],
+        now: i64,
+        limit: usize,
+        in_flight: &[String],
+    ) -> Result<Vec<DueRecord>, StoreError> {
         let acknowledged = answers
             .iter()
             .filter(|a| matches!(a.answer, Answer::Acknowledged { .. }))
@@ -433,55 +467,36 @@ impl Outbox {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         let prune = *since_prune + acknowledged >= PRUNE_EVERY;
-        self.bookkeeping(|tx| {
-            for a in answers {
-                match &a.answer {
-                    Answer::Acknowledged { backend_status } => tx
-                        .prepare_cached(
-                            "UPDATE results SET status = 'ACKNOWLEDGED', acknowledged_at = ?2, updated_at = ?2,
-                                 next_attempt_at = 0, last_status_code = ?3, last_backend_status = ?4,
-                                 last_error_class = '', last_error_message = ''
-                             WHERE result_id = ?1",
-                        )?
-                        .execute(params![a.result_id, a.at, a.status_code, backend_status])?,
-                    Answer::FailedPermanent { class, message } => tx
-                        .prepare_cached(
-                            "UPDATE results SET status = 'FAILED_PERMANENT', updated_at = ?2, next_attempt_at = 0,
-                                 last_status_code = ?3, last_error_class = ?4, last_error_message = ?5
-                             WHERE result_id = ?1",
-                        )?
-                        .execute(params![a.result_id, a.at, a.status_code, class, message])?,
-                    Answer::Retry {
-                        next_attempt_at,
-                        class,
-                        message,
-                    } => tx
-                        .prepare_cached(
-                            "UPDATE results SET updated_at = ?2, next_attempt_at = ?3, last_status_code = ?4,
-                                 last_error_class = ?5, last_error_message = ?6
-                             WHERE result_id = ?1 AND status = 'PENDING'",
-                        )?
-                        .execute(params![
-                            a.result_id,
-                            a.at,
-                            next_attempt_at,
-                            a.status_code,
-                            class,
-                            message
-                        ])?,
-                };
+        let due = self.bookkeeping(|tx| {
+            for answer in answers {
+                record_answer(tx, answer)?;
             }
             if prune {
                 prune_acknowledged(tx)?;
             }
-            Ok(())
+            if limit == 0 {
+                return Ok(Vec::new());
+            }
+            let due = select_due(tx, now, limit, in_flight)?;
+            let mut count = tx.prepare_cached(
+                "UPDATE results SET attempt_count = attempt_count + 1, updated_at = ?2 WHERE result_id = ?1",
+            )?;
+            for record in &due {
+                count.execute(params![record.result_id, now])?;
+            }
+            Ok(due)
         })?;
         *since_prune = if prune {
             0
         } else {
             *since_prune + acknowledged
         };
-        Ok(())
+        Ok(due)
+    }
+
+    /// Records answers without taking anything due (see [`Outbox::delivery_round`]).
+    pub fn record_answers(&self, answers: &[AnswerRecord]) -> Result<(), StoreError> {
+        self.delivery_round(answers, 0, 0, &[]).map(drop)
     }
 
     /// Runs delivery bookkeeping in one transaction without an fsync of its own (see the
@@ -636,36 +651,50 @@ mod tests {
     }
 
     #[test]
-    fn answers_that_arrive_together_are_recorded_together() {
+    fn a_round_records_answers_then_takes_what_is_due() {
         let outbox = Outbox::in_memory().unwrap();
-        filled(&outbox, 3);
-        outbox
-            .mark_attempts(&["r0000", "r0001", "r0002"], 5)
+        filled(&outbox, 4);
+        let ids =
+            |due: Vec<DueRecord>| -> Vec<String> { due.into_iter().map(|r| r.result_id).collect() };
+        // r0001 is in flight already: skipped.
+        let first = outbox
+            .delivery_round(&[], 5, 3, &["r0001".to_string()])
             .unwrap();
-        outbox
-            .record_answers(&[
-                acknowledged("r0000", 7),
-                AnswerRecord {
-                    result_id: "r0001".into(),
-                    at: 7,
-                    status_code: 422,
-                    answer: Answer::FailedPermanent {
-                        class: "VALIDATION".into(),
-                        message: "bad".into(),
-                    },
+        assert_eq!(
+            first.iter().map(|r| r.body.as_str()).collect::<Vec<_>>(),
+            [
+                r#"{"resultId":"r0000","sentAtEpochMs":0}"#,
+                r#"{"resultId":"r0002","sentAtEpochMs":0}"#,
+                r#"{"resultId":"r0003","sentAtEpochMs":0}"#,
+            ]
+        );
+        let answers = [
+            acknowledged("r0000", 7),
+            AnswerRecord {
+                result_id: "r0002".into(),
+                at: 7,
+                status_code: 422,
+                answer: Answer::FailedPermanent {
+                    class: "VALIDATION".into(),
+                    message: "bad".into(),
                 },
-                AnswerRecord {
-                    result_id: "r0002".into(),
-                    at: 7,
-                    status_code: 503,
-                    answer: Answer::Retry {
-                        next_attempt_at: 5_007,
-                        class: "SERVER".into(),
-                        message: "later".into(),
-                    },
+            },
+            AnswerRecord {
+                result_id: "r0003".into(),
+                at: 7,
+                status_code: 503,
+                answer: Answer::Retry {
+                    next_attempt_at: 5_007,
+                    class: "SERVER".into(),
+                    message: "later".into(),
                 },
-            ])
-            .unwrap();
+            },
+        ];
+        // At 7 only r0001 is due; the retried r0003 waits for 5 007.
+        assert_eq!(
+            ids(outbox.delivery_round(&answers, 7, 8, &[]).unwrap()),
+            ["r0001"]
+        );
         let get = |id: &str| outbox.get(id).unwrap().unwrap();
         let ok = get("r0000");
         assert_eq!(
@@ -673,7 +702,7 @@ mod tests {
             (RecordStatus::Acknowledged, 1, 7)
         );
         assert_eq!(ok.last_backend_status, "ACCEPTED");
-        let failed = get("r0001");
+        let failed = get("r0002");
         assert_eq!(
             (
                 failed.status,
@@ -682,22 +711,24 @@ mod tests {
             ),
             (RecordStatus::FailedPermanent, 422, "VALIDATION")
         );
-        let retry = get("r0002");
+        let retry = get("r0003");
         assert_eq!(
             (
                 retry.status,
-                retry.next_attempt_at_epoch_ms,
-                retry.last_error_message.as_str()
+                retry.attempt_count,
+                retry.next_attempt_at_epoch_ms
             ),
-            (RecordStatus::Pending, 5_007, "later")
+            (RecordStatus::Pending, 1, 5_007)
         );
-        let due: Vec<String> = outbox
-            .due(5_007, 8, &[])
-            .unwrap()
-            .into_iter()
-            .map(|r| r.result_id)
-            .collect();
-        assert_eq!(due, ["r0002"]);
+        assert_eq!(retry.last_error_message, "later");
+        assert_eq!(get("r0001").attempt_count, 1);
+        assert_eq!(
+            ids(outbox
+                .delivery_round(&[], 5_007, 8, &["r0001".to_string()])
+                .unwrap()),
+            ["r0003"]
+        );
+        assert_eq!(get("r0003").attempt_count, 2);
     }
 
     #[test]

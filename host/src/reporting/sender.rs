@@ -214,33 +214,42 @@ async fn run(inner: Arc<Inner>) {
         }
     };
     let mut requests: JoinSet<Attempt> = JoinSet::new();
+    // Answers judged but not yet in the outbox: the next round records them together with
+    // the attempts it starts, in one transaction.
+    let mut answers: Vec<AnswerRecord> = Vec::new();
     while !inner.stop.load(Ordering::SeqCst) {
         let now = inner.clock.now_epoch_ms();
         let free = inner.settings.max_in_flight.saturating_sub(requests.len());
-        if free > 0 {
+        if free > 0 || !answers.is_empty() {
             let in_flight = inner
                 .in_flight
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
-            match inner.outbox.due(now, free, &in_flight) {
-                Ok(records) => start_attempts(&inner, &client, &mut requests, records, now),
+            match inner.outbox.delivery_round(&answers, now, free, &in_flight) {
+                Ok(records) => {
+                    count_answers(&inner, &answers);
+                    start_attempts(&inner, &client, &mut requests, records, now);
+                }
+                // The answers are lost for the outbox: their records stay PENDING and go out
+                // again, and the backend answers DUPLICATE.
                 Err(e) => {
-                    tracing::error!(target: "nexori::reporting", "cannot read the outbox: {e}")
+                    tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}")
                 }
             }
+            answers.clear();
         }
         // Sleep until an answer, a wake-up, or the next due record (polled, since the clock
         // may be virtual).
         let idle = Duration::from_millis(100);
         tokio::select! {
             Some(done) = requests.join_next(), if !requests.is_empty() => {
-                // Every answer already in is recorded with this one, in one transaction.
-                let mut answers: Vec<Attempt> = done.into_iter().collect();
+                // Every answer already in goes into the same round.
+                let mut attempts: Vec<Attempt> = done.into_iter().collect();
                 while let Some(done) = requests.try_join_next() {
-                    answers.extend(done);
+                    attempts.extend(done);
                 }
-                apply(&inner, answers);
+                answers = judge_all(&inner, attempts);
             }
             _ = inner.wake.notified() => {}
             _ = tokio::time::sleep(idle) => {}
@@ -255,14 +264,6 @@ fn start_attempts(
     records: Vec<DueRecord>,
     now: i64,
 ) {
-    if records.is_empty() {
-        return;
-    }
-    let ids: Vec<&str> = records.iter().map(|r| r.result_id.as_str()).collect();
-    if let Err(e) = inner.outbox.mark_attempts(&ids, now) {
-        tracing::error!(target: "nexori::reporting", "cannot count attempts: {e}");
-        return;
-    }
     inner
         .stats
         .attempts
@@ -319,19 +320,16 @@ fn start_attempt(
     });
 }
 
-/// Records the answers that arrived together: health and counters, then the outbox, in one
-/// transaction.
-fn apply(inner: &Arc<Inner>, attempts: Vec<Attempt>) {
-    if attempts.is_empty() {
-        return;
-    }
+/// What the answers that arrived together mean: health and latency now, the records in the
+/// next round.
+fn judge_all(inner: &Arc<Inner>, attempts: Vec<Attempt>) -> Vec<AnswerRecord> {
     inner
         .in_flight
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .retain(|id| !attempts.iter().any(|a| &a.result_id == id));
     let now = inner.clock.now_epoch_ms();
-    let answers: Vec<AnswerRecord> = attempts
+    attempts
         .into_iter()
         .map(|attempt| AnswerRecord {
             answer: judge(inner, &attempt, now),
@@ -339,12 +337,12 @@ fn apply(inner: &Arc<Inner>, attempts: Vec<Attempt>) {
             status_code: attempt.status,
             result_id: attempt.result_id,
         })
-        .collect();
-    if let Err(e) = inner.outbox.record_answers(&answers) {
-        tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}");
-    }
-    // Counted once the outbox says so, so a reader of the counters finds the records updated.
-    for answer in &answers {
+        .collect()
+}
+
+/// Counted once the outbox has them, so a reader of the counters finds the records updated.
+fn count_answers(inner: &Inner, answers: &[AnswerRecord]) {
+    for answer in answers {
         let counter = match answer.answer {
             Answer::Acknowledged { .. } => &inner.stats.acknowledged,
             Answer::FailedPermanent { .. } => &inner.stats.failed_permanent,
