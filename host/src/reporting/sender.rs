@@ -255,6 +255,14 @@ async fn run(inner: Arc<Inner>) {
             _ = tokio::time::sleep(idle) => {}
         }
     }
+    // Answers that came in after the last round: recorded, so a restart does not send their
+    // results again.
+    if !answers.is_empty() {
+        match inner.outbox.record_answers(&answers) {
+            Ok(()) => count_answers(&inner, &answers),
+            Err(e) => tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}"),
+        }
+    }
 }
 
 fn start_attempts(
