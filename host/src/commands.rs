@@ -65,9 +65,11 @@ pub struct CommandData(Box<RawValue>);
 impl CommandData {
     /// Checks `text` is one JSON value. Text with line breaks (necessarily whitespace between
     /// tokens: JSON strings cannot hold a raw one) is written compactly so it fits on a line.
+    /// Text with `\u` escapes is parsed in full, because checking a raw value does not decode
+    /// them, and a lone surrogate would make the line unreadable for any strict JSON reader.
     pub fn parse(text: &str) -> Result<Self, serde_json::Error> {
         let raw: Box<RawValue> = serde_json::from_str(text)?;
-        if !raw.get().contains(['\n', '\r']) {
+        if !raw.get().contains(['\n', '\r']) && !raw.get().contains("\\u") {
             return Ok(Self(raw));
         }
         let value: Value = serde_json::from_str(raw.get())?;
@@ -154,6 +156,15 @@ mod tests {
         let data = CommandData::parse("{\n  \"text\": \"a\\nb\",\r\n  \"n\": 1\n}").unwrap();
         assert_eq!(data.text(), r#"{"text":"a\nb","n":1}"#);
         assert_eq!(data.to_value(), serde_json::json!({"text": "a\nb", "n": 1}));
+    }
+
+    #[test]
+    fn command_data_escapes_are_decoded_and_lone_surrogates_refused() {
+        let data = CommandData::parse(r#"{"t":"caf\u00e9 \ud83d\ude00"}"#).unwrap();
+        assert_eq!(data.to_value(), serde_json::json!({"t": "café 😀"}));
+        // serde_json's words: "unexpected end of hex escape" (no low surrogate follows).
+        assert!(CommandData::parse(r#"{"t":"\ud800"}"#).is_err());
+        assert!(CommandData::parse(r#"["\udc00"]"#).is_err());
     }
 
     #[test]

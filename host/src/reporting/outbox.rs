@@ -19,7 +19,7 @@
 //! Record states (§3.2): `PENDING` → `ACKNOWLEDGED` | `FAILED_PERMANENT`. An operator can put
 //! failed records back to `PENDING` (`nexori outbox retry`). The latest [`KEEP_ACKNOWLEDGED`]
 //! acknowledged records are kept (older ones are pruned every [`PRUNE_EVERY`] acknowledgements
-//! and when the outbox is opened); pending and failed ones never expire.
+//! and on the sender's first round); pending and failed ones never expire.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -349,10 +349,10 @@ impl Outbox {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
-        prune_acknowledged(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
-            acknowledged_since_prune: Mutex::new(0),
+            // The sender's first round prunes: opening the outbox (`nexori outbox list`) only reads.
+            acknowledged_since_prune: Mutex::new(PRUNE_EVERY),
         })
     }
 
@@ -511,11 +511,15 @@ impl Outbox {
                 .execute([])
         };
         synchronous(&conn, "NORMAL")?;
-        let result = conn.transaction().and_then(|tx| {
-            let r = f(&tx)?;
-            tx.commit()?;
-            Ok(r)
-        });
+        // IMMEDIATE: the round reads before it writes, and a deferred transaction whose
+        // snapshot another writer (`nexori outbox retry`) overtook fails without waiting.
+        let result = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                let r = f(&tx)?;
+                tx.commit()?;
+                Ok(r)
+            });
         synchronous(&conn, "FULL")?;
         Ok(result?)
     }
@@ -751,8 +755,13 @@ mod tests {
             }
             assert_eq!(most, KEEP_ACKNOWLEDGED as usize + PRUNE_EVERY - 1);
         }
-        // Opening prunes down to exactly the latest KEEP_ACKNOWLEDGED.
+        // Opening only reads; the first round after it prunes down to exactly the latest
+        // KEEP_ACKNOWLEDGED.
         let outbox = Outbox::open(&path).unwrap();
+        let acknowledged = || outbox.list(Some(RecordStatus::Acknowledged)).unwrap().len();
+        assert!(acknowledged() > KEEP_ACKNOWLEDGED as usize);
+        assert!(outbox.delivery_round(&[], 0, 8, &[]).unwrap().is_empty());
+        assert_eq!(acknowledged(), KEEP_ACKNOWLEDGED as usize);
         let kept: Vec<String> = outbox
             .list(Some(RecordStatus::Acknowledged))
             .unwrap()

@@ -229,15 +229,16 @@ async fn run(inner: Arc<Inner>) {
             match inner.outbox.delivery_round(&answers, now, free, &in_flight) {
                 Ok(records) => {
                     count_answers(&inner, &answers);
+                    answers.clear();
                     start_attempts(&inner, &client, &mut requests, records, now);
                 }
-                // The answers are lost for the outbox: their records stay PENDING and go out
-                // again, and the backend answers DUPLICATE.
+                // Nothing was recorded and nothing new sent: the answers wait for the next
+                // round (at most one per request that was in flight), which records them
+                // before it takes anything due.
                 Err(e) => {
                     tracing::error!(target: "nexori::reporting", "cannot update the outbox: {e}")
                 }
             }
-            answers.clear();
         }
         // Sleep until an answer, a wake-up, or the next due record (polled, since the clock
         // may be virtual).
@@ -249,7 +250,7 @@ async fn run(inner: Arc<Inner>) {
                 while let Some(done) = requests.try_join_next() {
                     attempts.extend(done);
                 }
-                answers = judge_all(&inner, attempts);
+                answers.extend(judge_all(&inner, attempts));
             }
             _ = inner.wake.notified() => {}
             _ = tokio::time::sleep(idle) => {}

@@ -3,12 +3,15 @@
 //! - The **pooling allocator** pre-reserves slots for instances, memories and tables, so
 //!   creating a match's instance is a few page-table operations instead of mmap calls, and the
 //!   number of live instances is bounded by configuration rather than by luck.
-//! - **Warm slots stay resident**: when a match ends, the pages its instance dirtied (up to
-//!   [`KEEP_RESIDENT_BYTES`] per memory) are reset in place, found with Linux's `PAGEMAP_SCAN`
-//!   where the kernel has it (6.7+), instead of being handed back to the kernel. The next match
-//!   of the same mod reuses the slot without a page fault per touched page: creating a match's
-//!   instance (store, instantiate, `init`) went from 31 µs to 10 µs. The cost is that memory a
-//!   finished match used stays resident, at most that much per slot.
+//! - **Warm slots stay resident** ([`warm_slots`]): when a match ends, the pages its instance
+//!   dirtied (up to [`KEEP_RESIDENT_BYTES`] per memory) are reset in place, found with Linux's
+//!   `PAGEMAP_SCAN` (kernel 6.7+), instead of being handed back to the kernel. The next match of
+//!   the same mod reuses the slot without a page fault per touched page: creating a match's
+//!   instance (store, instantiate, `init`) went from 28 µs to 9 µs. The cost is that memory a
+//!   finished match used stays resident, at most that much per slot. Only where the scan is
+//!   available and no swap is configured: the scan resets dirty pages that are *present*, so a
+//!   dirty page swapped out would keep the previous match's bytes for the next one, and on
+//!   older kernels the fallback clears the whole 1 MiB on every drop.
 //! - **`concurrency_support(false)`**: mods are synchronous; the store skips the bookkeeping of
 //!   component-model async.
 //! - **Profiling**: with `NEXORI_WASM_PERFMAP` set, wasmtime writes `/tmp/perf-<pid>.map`, so
@@ -66,10 +69,14 @@ pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         .max_memories_per_component(2)
         .total_tables(settings.max_instances * 8)
         .max_tables_per_component(8)
-        .max_memory_size(settings.max_memory_bytes as usize)
-        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
-        .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
-        .pagemap_scan(Enabled::Auto);
+        .max_memory_size(settings.max_memory_bytes as usize);
+    let warm = warm_slots();
+    tracing::debug!(target: "nexori::host", warm, "warm instance slots (keep resident, PAGEMAP_SCAN)");
+    if warm {
+        pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+            .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
+            .pagemap_scan(Enabled::Yes);
+    }
 
     let mut config = Config::new();
     config
@@ -81,6 +88,16 @@ pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         config.profiler(ProfilingStrategy::PerfMap);
     }
     Engine::new(&config)
+}
+
+/// Whether dropped instances keep their dirty pages resident (see the module docs): the kernel
+/// has `PAGEMAP_SCAN`, and `/proc/swaps` lists no swap area (zram included), so no dirty page of
+/// a finished match can be out of memory when its slot is reset. Swap turned on while the host
+/// runs is not noticed: restart the host after `swapon`.
+pub fn warm_slots() -> bool {
+    let no_swap = std::fs::read_to_string("/proc/swaps")
+        .is_ok_and(|swaps| swaps.lines().skip(1).all(|line| line.trim().is_empty()));
+    no_swap && PoolingAllocationConfig::is_pagemap_scan_available()
 }
 
 /// Advances an engine's epoch until dropped.
