@@ -429,6 +429,27 @@ fn bench_game_events(mode: Mode) {
         floor,
         floor.as_secs_f64() / native.as_secs_f64()
     );
+    // The least any event API can cost: a bare call of an export with no string at all
+    // (`timers.on-timer`, which Capture The Zone leaves to the SDK's no-op default).
+    let host = host();
+    let loaded = host.mods().next().unwrap();
+    let store = new_store(
+        host.engine(),
+        loaded.info.clone(),
+        host.shared().clone(),
+        Some(MATCH.into()),
+        RegistrationPolicy::Loaded,
+    );
+    let mut bare = ModInstance::start(&loaded.pre, store).ok().unwrap();
+    let timers = bare.bindings.nexori_minigame_timers();
+    let call = median(mode, 15, 2_000, || {
+        timers.call_on_timer(&mut bare.store, 1).unwrap();
+    });
+    println!(
+        "  the cheapest guest call (on-timer, no strings, bare instance)  {:>9.2?}   = {:.2}x native",
+        call,
+        call.as_secs_f64() / native.as_secs_f64()
+    );
 }
 
 fn bench_whole_match(mode: Mode) {
