@@ -86,6 +86,11 @@ impl Default for LogSettings {
     }
 }
 
+/// Result requests in flight at once unless `resultMaxInFlight` says otherwise.
+pub const DEFAULT_RESULTS_IN_FLIGHT: i64 = 32;
+/// The most `resultMaxInFlight` can ask for.
+pub const MAX_RESULTS_IN_FLIGHT: i64 = 256;
+
 /// The whole host configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -103,6 +108,9 @@ pub struct HostConfig {
     pub request_timeout_ms: i64,
     pub result_reporting_enabled: bool,
     pub result_retry_interval_ms: i64,
+    /// Ours: result requests in flight at once (1 to [`MAX_RESULTS_IN_FLIGHT`]). More lets the
+    /// backend share its fsyncs among them; fewer spares a backend that is slow to recover.
+    pub result_max_in_flight: i64,
     pub match_state_reporting_enabled: bool,
     pub match_state_debounce_ms: i64,
     pub match_state_max_coalesce_window_ms: i64,
@@ -137,6 +145,7 @@ impl Default for HostConfig {
             request_timeout_ms: 3000,
             result_reporting_enabled: false,
             result_retry_interval_ms: 5000,
+            result_max_in_flight: DEFAULT_RESULTS_IN_FLIGHT,
             match_state_reporting_enabled: false,
             match_state_debounce_ms: 1000,
             match_state_max_coalesce_window_ms: 5000,
@@ -237,6 +246,8 @@ impl HostConfig {
         self.sync_interval_ms = positive(self.sync_interval_ms, 1000);
         self.request_timeout_ms = positive(self.request_timeout_ms, 3000);
         self.result_retry_interval_ms = positive(self.result_retry_interval_ms, 5000);
+        self.result_max_in_flight = positive(self.result_max_in_flight, DEFAULT_RESULTS_IN_FLIGHT)
+            .min(MAX_RESULTS_IN_FLIGHT);
         self.match_state_debounce_ms = self.match_state_debounce_ms.max(0);
         let debounce = self.match_state_debounce_ms;
         let mut window = self.match_state_max_coalesce_window_ms;
@@ -288,6 +299,16 @@ impl HostConfig {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn results_in_flight_default_to_32_and_stay_between_1_and_256() {
+        let in_flight = |v: Value| HostConfig::from_json(v).unwrap().result_max_in_flight;
+        assert_eq!(in_flight(json!({})), 32);
+        assert_eq!(in_flight(json!({"resultMaxInFlight": 4})), 4);
+        assert_eq!(in_flight(json!({"resultMaxInFlight": 0})), 32);
+        assert_eq!(in_flight(json!({"resultMaxInFlight": -3})), 32);
+        assert_eq!(in_flight(json!({"resultMaxInFlight": 10_000})), 256);
+    }
 
     #[test]
     fn section_6_normalisation() {

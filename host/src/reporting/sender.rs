@@ -78,7 +78,7 @@ impl SenderSettings {
             server_id: config.server_id.clone(),
             request_timeout: Duration::from_millis(config.request_timeout_ms.max(1) as u64),
             retry_interval_ms: config.result_retry_interval_ms,
-            max_in_flight: 32,
+            max_in_flight: config.result_max_in_flight.max(1) as usize,
         }
     }
 }
