@@ -162,6 +162,20 @@ fn host() -> ArenaHost {
     host_with(&EngineSettings::default())
 }
 
+/// An instance of the host's mod for [`MATCH`], with no host around it: the other side of the
+/// "bare call" comparisons.
+fn bare_instance(host: &ArenaHost) -> ModInstance {
+    let loaded = host.mods().next().unwrap();
+    let store = new_store(
+        host.engine(),
+        loaded.info.clone(),
+        host.shared().clone(),
+        Some(MATCH.into()),
+        RegistrationPolicy::Loaded,
+    );
+    ModInstance::start(&loaded.pre, store).ok().unwrap()
+}
+
 /// Player `n` of group `group` (each concurrent match has a group of its own).
 fn player_in(group: u16, n: u8) -> String {
     format!("{n:08x}-{group:04x}-4000-8000-000000000000")
@@ -364,15 +378,7 @@ fn bench_lifecycle_callback(mode: Mode) {
         )
     };
     assert_eq!(record.expected_player_uuids.len(), usize::from(PLAYERS));
-    let loaded = host.mods().next().unwrap();
-    let store = new_store(
-        host.engine(),
-        loaded.info.clone(),
-        host.shared().clone(),
-        Some(MATCH.into()),
-        RegistrationPolicy::Loaded,
-    );
-    let mut bare = ModInstance::start(&loaded.pre, store).ok().unwrap();
+    let mut bare = bare_instance(&host);
     let lifecycle = bare.bindings.nexori_minigame_lifecycle_listener();
     let bare = median(mode, 15, 200, || {
         lifecycle
@@ -432,15 +438,7 @@ fn bench_game_events(mode: Mode) {
     // The least any event API can cost: a bare call of an export with no string at all
     // (`timers.on-timer`, which Capture The Zone leaves to the SDK's no-op default).
     let host = host();
-    let loaded = host.mods().next().unwrap();
-    let store = new_store(
-        host.engine(),
-        loaded.info.clone(),
-        host.shared().clone(),
-        Some(MATCH.into()),
-        RegistrationPolicy::Loaded,
-    );
-    let mut bare = ModInstance::start(&loaded.pre, store).ok().unwrap();
+    let mut bare = bare_instance(&host);
     let timers = bare.bindings.nexori_minigame_timers();
     let call = median(mode, 15, 2_000, || {
         timers.call_on_timer(&mut bare.store, 1).unwrap();
