@@ -191,6 +191,13 @@ pub trait RulesMod: Sized + 'static {
 
     /// A `game.event` from the game server (deaths, captures, ...); the host does not interpret
     /// it. See [`GameEvent::data_as`].
+    ///
+    /// The host hands the SDK a turn's events for a match in one call (`game-event-batches`)
+    /// and the SDK calls this once per event, in order. After an event during which the mod
+    /// changed its match through the API (anything but the `find_*` lookups), the SDK returns
+    /// the rest of the batch to the host, which delivers it once the runtime has acted on the
+    /// change: `on_match_completed` after a result, for example, comes before the next event,
+    /// as if every event had come alone.
     fn on_game_event(&mut self, event: GameEvent) {
         let _ = event;
     }

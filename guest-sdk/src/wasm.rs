@@ -29,6 +29,7 @@ pub mod wit {
 }
 
 use wit::exports::nexori::minigame as exports;
+use wit::exports::nexori::minigame::game_event_batches as batches;
 use wit::nexori::minigame::{api, host, types as w};
 
 // ---------------------------------------------------------------------------- conversions
@@ -375,19 +376,33 @@ fn keep_registration(result: Result<api::ListenerRegistration, String>) -> Resul
     }))
 }
 
+std::thread_local! {
+    /// Set when the mod calls an `api` function that changes its match (everything but the
+    /// `find-*` lookups): a batch of game events stops after that event, so the runtime acts
+    /// on the change before the mod sees the next one (see `game-event-batches`).
+    static MATCH_CHANGED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+fn changes_match() {
+    MATCH_CHANGED.set(true);
+}
+
 /// The imports of the real host, behind the same trait native hosts implement.
 pub(crate) struct WitHost;
 
 impl NativeHost for WitHost {
     fn register_match_lifecycle_listener(&mut self, rules_engine_id: &str) -> Result<u64, String> {
+        changes_match();
         keep_registration(api::register_match_lifecycle_listener(rules_engine_id))
     }
 
     fn register_afk_activity_listener(&mut self, rules_engine_id: &str) -> Result<u64, String> {
+        changes_match();
         keep_registration(api::register_afk_activity_listener(rules_engine_id))
     }
 
     fn close_listener_registration(&mut self, handle: u64) {
+        changes_match();
         REGISTRATIONS.with_borrow(|table| {
             if let Some(registration) = table.get(handle as usize) {
                 registration.close();
@@ -437,6 +452,7 @@ impl NativeHost for WitHost {
         outcome: Option<Outcome>,
         reason: &str,
     ) -> SetPlayerOutcomeResult {
+        changes_match();
         api::set_player_outcome(match_id, player_uuid, outcome.map(Into::into), reason).into()
     }
 
@@ -448,6 +464,7 @@ impl NativeHost for WitHost {
         reason: &str,
         spectator_model_id: Option<&str>,
     ) -> SetPlayerSpectatorResult {
+        changes_match();
         api::set_player_spectator(match_id, player_uuid, spectator, reason, spectator_model_id)
             .into()
     }
@@ -457,10 +474,12 @@ impl NativeHost for WitHost {
         match_id: &str,
         policy: Option<AfkDetectionPolicy>,
     ) -> SetAfkDetectionPolicyResult {
+        changes_match();
         api::set_match_afk_detection_policy(match_id, policy.map(Into::into)).into()
     }
 
     fn clear_match_afk_detection_policy(&mut self, match_id: &str) -> SetAfkDetectionPolicyResult {
+        changes_match();
         api::clear_match_afk_detection_policy(match_id).into()
     }
 
@@ -470,6 +489,7 @@ impl NativeHost for WitHost {
         player_uuid: &str,
         policy: Option<AfkDetectionPolicy>,
     ) -> SetAfkDetectionPolicyResult {
+        changes_match();
         api::set_player_afk_detection_policy(match_id, player_uuid, policy.map(Into::into)).into()
     }
 
@@ -478,10 +498,12 @@ impl NativeHost for WitHost {
         match_id: &str,
         player_uuid: &str,
     ) -> SetAfkDetectionPolicyResult {
+        changes_match();
         api::clear_player_afk_detection_policy(match_id, player_uuid).into()
     }
 
     fn set_player_afk(&mut self, request: &SetPlayerAfkRequest) -> SetPlayerAfkResult {
+        changes_match();
         api::set_player_afk(&request.into()).into()
     }
 
@@ -492,6 +514,7 @@ impl NativeHost for WitHost {
         delay_seconds: i32,
         reason: &str,
     ) -> ReturnPlayerResult {
+        changes_match();
         api::return_player_to_lobby(match_id, player_uuid, delay_seconds, reason).into()
     }
 
@@ -499,6 +522,7 @@ impl NativeHost for WitHost {
         &mut self,
         request: &SubmitFinalMatchResultRequest,
     ) -> SubmitFinalMatchResultResult {
+        changes_match();
         api::submit_final_match_result(&request.into()).into()
     }
 
@@ -506,6 +530,7 @@ impl NativeHost for WitHost {
         &mut self,
         request: &CloseMatchAdmissionRequest,
     ) -> CloseMatchAdmissionResult {
+        changes_match();
         api::close_match_admission(&request.into()).into()
     }
 
@@ -617,6 +642,38 @@ impl<S: Slot> exports::game_events::Guest for Exports<S> {
                 reason,
                 at_epoch_ms,
             })
+        })
+    }
+}
+
+impl<S: Slot> exports::game_event_batches::Guest for Exports<S> {
+    fn on_game_events(batch: batches::GameEventBatch) -> u32 {
+        let text = batch.text.as_str();
+        // The host's spans are always in range and on character boundaries; an empty string
+        // is the answer to one that is not, rather than a trap.
+        let part = |span: batches::TextSpan| {
+            let start = span.start as usize;
+            text.get(start..start.saturating_add(span.len as usize))
+                .unwrap_or_default()
+                .to_string()
+        };
+        S::with_driver(|driver| {
+            let mut handled = 0;
+            for event in &batch.events {
+                MATCH_CHANGED.set(false);
+                driver.on_game_event(GameEvent {
+                    match_id: batch.match_id.clone(),
+                    kind: part(event.kind),
+                    player: event.player.map(part),
+                    data: event.data.map(part),
+                    at_epoch_ms: event.at_epoch_ms,
+                });
+                handled += 1;
+                if MATCH_CHANGED.get() {
+                    break;
+                }
+            }
+            handled
         })
     }
 }

@@ -244,11 +244,12 @@ fn result_submitted(host: &ArenaHost, match_id: &str) -> bool {
         .is_some_and(|m| m.result_submitted_at > 0)
 }
 
-/// One 20 Hz round through the host: time moves on, then each player's tick arrives.
+/// One 20 Hz round through the host: time moves on, then the players' ticks arrive together,
+/// as one turn (as `nexori serve` takes them from the bridge).
 fn host_round(host: &mut ArenaHost, round: usize, ticks: &[BridgeMessage]) {
     host.advance_to(round_at(round));
-    for tick in ticks {
-        host.apply(tick.clone()).unwrap();
+    for result in host.apply_turn(ticks.iter().cloned()) {
+        result.unwrap();
     }
 }
 
@@ -686,8 +687,8 @@ fn bench_memory(mode: Mode) {
     for n in 0..matches {
         let id = format!("m{n}");
         start_match(&mut host, &id, n as u16 + 1);
-        for tick in tick_messages(&id, n as u16 + 1) {
-            host.apply(tick).unwrap();
+        for result in host.apply_turn(tick_messages(&id, n as u16 + 1)) {
+            result.unwrap();
         }
     }
     let live = lock(host.shared()).arena.match_ids().count();

@@ -15,7 +15,7 @@ use sha2::Digest;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::bridge::BridgeMessage;
+use crate::bridge::{BridgeMessage, GameEventMessage};
 use crate::clock::{SharedClock, VirtualClock};
 use crate::commands::GameServerCommand;
 use crate::config::HostConfig;
@@ -25,13 +25,13 @@ use crate::runtime::model::Callback;
 use crate::runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
 use crate::shared::{Shared, SharedHandle, Timers, lock};
 use crate::trace::{Trace, TraceEntry};
-use crate::wasm::convert;
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::instance::{Fault, ModInstance, new_store};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
 use crate::wasm::registrations::ListenerKind;
-use crate::wasm::since_v1_0_0::types as wit;
+use crate::wasm::since_v1_1_0::types as wit;
 use crate::wasm::state::{InstanceState, RegistrationPolicy};
+use crate::wasm::{convert, game_event_batch};
 
 /// A match's instance and the mod it belongs to.
 struct MatchInstance {
@@ -284,31 +284,12 @@ impl ArenaHost {
                 BridgeMessage::MatchEnd { match_id, reason } => arena
                     .end_match(&match_id, &reason, now)
                     .map_err(|e| e.to_string()),
-                BridgeMessage::GameEvent {
-                    match_id,
-                    kind,
-                    player,
-                    data,
-                } => match arena.get(&match_id) {
-                    None => Err(format!("unknown match {match_id:?}")),
-                    Some(m) if player.is_some_and(|p| !m.has_player(p)) => Err(format!(
-                        "player {} is not part of match {:?}",
-                        player.expect("checked"),
-                        m.match_id
-                    )),
-                    Some(m) => {
-                        let event = wit::GameEvent {
-                            match_id: m.match_id.clone(),
-                            kind,
-                            player: player.map(|p| p.hyphenated().to_string()),
-                            data,
-                            at_epoch_ms: now,
-                        };
-                        drop(shared);
-                        self.deliver_game_event(event);
-                        Ok(())
-                    }
-                },
+                BridgeMessage::GameEvent(event) => {
+                    drop(shared);
+                    let mut results = Vec::with_capacity(1);
+                    self.deliver_game_events(&mut [event], &mut results);
+                    return results.pop().unwrap_or(Ok(()));
+                }
                 BridgeMessage::Wait => Ok(()),
             }
         };
@@ -317,11 +298,137 @@ impl ArenaHost {
         result
     }
 
-    fn deliver_game_event(&mut self, event: wit::GameEvent) {
-        self.call_match(&event.match_id, None, |b, s| {
-            b.nexori_minigame_game_events()
-                .call_on_game_event(s, &event)
-        });
+    /// Applies the messages of one turn, in order, with one result per message: the same as
+    /// [`apply`](Self::apply) on each, except that `game.event`s that follow one another for
+    /// the same match reach a mod built against 1.1.0 in one call (`game-event-batches`).
+    pub fn apply_turn(
+        &mut self,
+        messages: impl IntoIterator<Item = BridgeMessage>,
+    ) -> Vec<Result<(), String>> {
+        let mut results = Vec::new();
+        let mut messages = messages.into_iter().peekable();
+        while let Some(message) = messages.next() {
+            let BridgeMessage::GameEvent(first) = message else {
+                results.push(self.apply(message));
+                continue;
+            };
+            let mut run = vec![first];
+            while let Some(BridgeMessage::GameEvent(next)) = messages.peek()
+                && next.match_id == run[0].match_id
+            {
+                let Some(BridgeMessage::GameEvent(next)) = messages.next() else {
+                    unreachable!("peeked")
+                };
+                run.push(next);
+            }
+            self.deliver_game_events(&mut run, &mut results);
+        }
+        results
+    }
+
+    /// Delivers `game.event`s for one match (`events[..].match_id` are all equal), pushing one
+    /// result per event. Each event is checked against the match as it is when the event's
+    /// turn comes, exactly as if it came alone: the mod stops a batch after an event during
+    /// which it changed the match, and the rest is checked again once the runtime acted on it.
+    fn deliver_game_events(
+        &mut self,
+        events: &mut [GameEventMessage],
+        results: &mut Vec<Result<(), String>>,
+    ) {
+        let mut next = 0;
+        while next < events.len() {
+            let checked = {
+                let shared = lock(&self.shared);
+                let now = shared.now();
+                match shared.arena.get(&events[next].match_id) {
+                    None => Err(format!("unknown match {:?}", events[next].match_id)),
+                    Some(m) => {
+                        let refused = events[next..]
+                            .iter()
+                            .position(|e| e.player.is_some_and(|p| !m.has_player(p)));
+                        match refused {
+                            Some(0) => Err(format!(
+                                "player {} is not part of match {:?}",
+                                events[next].player.expect("checked"),
+                                m.match_id
+                            )),
+                            _ => Ok((
+                                m.match_id.clone(),
+                                next + refused.unwrap_or(events.len() - next),
+                                now,
+                            )),
+                        }
+                    }
+                }
+            };
+            match checked {
+                Err(error) => {
+                    results.push(Err(error));
+                    next += 1;
+                }
+                Ok((match_id, end, now)) => {
+                    let handled = self.call_game_events(&match_id, &mut events[next..end], now);
+                    results.extend((0..handled).map(|_| Ok(())));
+                    next += handled;
+                }
+            }
+            lock(&self.shared).flush_commands();
+            self.pump();
+        }
+    }
+
+    /// Calls the match's instance with the first of `events` (all accepted by the match) and
+    /// returns how many it handled, at least one. Without an instance, or after a fault, the
+    /// events go nowhere, one at a time, as they would alone.
+    fn call_game_events(
+        &mut self,
+        match_id: &str,
+        events: &mut [GameEventMessage],
+        now: i64,
+    ) -> usize {
+        let Some(entry) = self.instances.get(match_id) else {
+            return 1;
+        };
+        let mod_name = entry.mod_name.clone();
+        let batches = entry.instance.bindings.batching.is_some();
+        let batch = batches
+            .then(|| game_event_batch::build(match_id, events, now))
+            .flatten();
+        let handled = match batch {
+            Some((batch, count)) => {
+                let handled = self.call_match_for(match_id, count as u32, |b, s| {
+                    b.batching
+                        .as_ref()
+                        .expect("checked above")
+                        .nexori_minigame_game_event_batches()
+                        .call_on_game_events(s, &batch)
+                });
+                // A mod that answers 0, or more than it got, cannot stall or skip the turn.
+                handled.map_or(1, |n| (n as usize).clamp(1, count))
+            }
+            None => {
+                let event = &mut events[0];
+                let event = wit::GameEvent {
+                    match_id: match_id.to_string(),
+                    kind: std::mem::take(&mut event.kind),
+                    player: event.player.map(|p| p.hyphenated().to_string()),
+                    data: event.data.take(),
+                    at_epoch_ms: now,
+                };
+                self.call_match(match_id, None, |b, s| {
+                    b.nexori_minigame_game_events()
+                        .call_on_game_event(s, &event)
+                });
+                1
+            }
+        };
+        let mut shared = lock(&self.shared);
+        let labels = format_args!("{{mod=\"{mod_name}\"}}");
+        shared.trace.count("nexori_game_event_calls_total", labels);
+        shared
+            .trace
+            .add("nexori_game_events_total", labels, handled as u64);
+        handled
     }
 
     /// Delivers a match-level lifecycle callback for `match_id` with a snapshot taken now, along
@@ -614,15 +721,30 @@ impl ArenaHost {
         match_id: &str,
         expected_mod: Option<&str>,
         f: impl FnOnce(
-            &crate::wasm::since_v1_0_0::RulesMod,
+            &crate::wasm::since_v1_1_0::RulesMod,
+            &mut wasmtime::Store<InstanceState>,
+        ) -> wasmtime::Result<R>,
+    ) -> Option<R> {
+        let entry = self.instances.get(match_id)?;
+        if expected_mod.is_some_and(|m| m != entry.mod_name) {
+            return None;
+        }
+        self.call_match_for(match_id, 1, f)
+    }
+
+    /// [`call_match`](Self::call_match) for a guest call that stands for `callbacks` callbacks
+    /// (see [`ModInstance::call_for`]).
+    fn call_match_for<R>(
+        &mut self,
+        match_id: &str,
+        callbacks: u32,
+        f: impl FnOnce(
+            &crate::wasm::since_v1_1_0::RulesMod,
             &mut wasmtime::Store<InstanceState>,
         ) -> wasmtime::Result<R>,
     ) -> Option<R> {
         let entry = self.instances.get_mut(match_id)?;
-        if expected_mod.is_some_and(|m| m != entry.mod_name) {
-            return None;
-        }
-        match entry.instance.call(f) {
+        match entry.instance.call_for(callbacks, f) {
             Ok(r) => Some(r),
             Err(fault) => {
                 let mod_name = entry.mod_name.clone();
@@ -664,7 +786,7 @@ impl ArenaHost {
 }
 
 fn call_listener(
-    bindings: &crate::wasm::since_v1_0_0::RulesMod,
+    bindings: &crate::wasm::since_v1_1_0::RulesMod,
     store: &mut wasmtime::Store<InstanceState>,
     callback: Callback,
     payload: &CallbackPayload,

@@ -23,20 +23,24 @@ pub enum BridgeMessage {
         player: Uuid,
         reason: String,
     },
-    GameEvent {
-        match_id: String,
-        kind: String,
-        player: Option<Uuid>,
-        /// `data` as compact JSON text: the host never looks inside it and the mod receives
-        /// text, so it is written once, here, rather than on every delivery.
-        data: Option<String>,
-    },
+    GameEvent(GameEventMessage),
     MatchEnd {
         match_id: String,
         reason: String,
     },
     /// Scenario files only: lets time pass.
     Wait,
+}
+
+/// `game.event`: something that happened in a match, for its mod. The host does not interpret it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GameEventMessage {
+    pub match_id: String,
+    pub kind: String,
+    pub player: Option<Uuid>,
+    /// `data` as compact JSON text: the host never looks inside it and the mod receives
+    /// text, so it is written once, here, rather than on every delivery.
+    pub data: Option<String>,
 }
 
 /// Why a message was refused.
@@ -237,12 +241,12 @@ pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
             player: f.required_uuid("player")?,
             reason: f.string("reason")?.unwrap_or_default(),
         },
-        "game.event" => BridgeMessage::GameEvent {
+        "game.event" => BridgeMessage::GameEvent(GameEventMessage {
             match_id: f.required_string("matchId")?,
             kind: f.required_string("kind")?,
             player: f.uuid("player")?,
             data: f.get("data").map(Value::to_string),
-        },
+        }),
         "match.end" => BridgeMessage::MatchEnd {
             match_id: f.required_string("matchId")?,
             reason: f.string("reason")?.unwrap_or_default(),

@@ -8,7 +8,7 @@ use crate::clock::VirtualClock;
 use crate::config::HostConfig;
 use crate::reporting::{IdGenerator, RecordingReporter};
 use crate::wasm::engine::EngineSettings;
-use crate::wasm::loader::WIT_PACKAGE;
+use crate::wasm::loader::{WIT_PACKAGE, target_version};
 
 /// Loads the file the way the host would (compile, link against the `rules-mod` world, run
 /// `init` in a probe instance) and describes it. The error says what is wrong.
@@ -45,7 +45,19 @@ pub fn check_file(path: &Path, config_json: Option<&str>) -> anyhow::Result<Stri
         bytes.len().div_ceil(1024)
     )?;
     writeln!(out, "sha256:     {}", loaded.info.sha256)?;
-    writeln!(out, "world:      {WIT_PACKAGE} rules-mod — ok")?;
+    let version = target_version(loaded.imports.iter())?;
+    writeln!(out, "world:      nexori:minigame@{version} rules-mod — ok")?;
+    if loaded.pre.batches_game_events() {
+        writeln!(
+            out,
+            "events:     a turn's game events in one call (game-event-batches)"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "events:     one call each (built before {WIT_PACKAGE}; rebuild for batches)"
+        )?;
+    }
     let ids: Vec<&str> = loaded.info.scope.iter().map(String::as_str).collect();
     writeln!(out, "registers:  {}", ids.join(", "))?;
     writeln!(out, "imports:")?;

@@ -160,30 +160,32 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         // Whatever arrived while the last turn ran joins this one, so that all the results it
         // accepts share one commit (group commit; see reporting::outbox).
         let mut in_turn = 0;
+        // (server, text) of each message and whether it parsed; those that did, in order.
+        let mut received: Vec<(String, String, Result<(), String>)> = Vec::new();
+        let mut messages: Vec<BridgeMessage> = Vec::new();
         while let Some(inbound) = next.take() {
             match inbound {
                 Inbound::Message { server, text } => {
                     processed += 1;
-                    let parsed = serde_json::from_str::<Value>(&text)
+                    let message = serde_json::from_str::<Value>(&text)
                         .map_err(|e| format!("not valid JSON: {e}"))
-                        .and_then(|v| bridge::parse(&v).map_err(|e| e.to_string()));
-                    let result = parsed.and_then(|message| {
-                        if let BridgeMessage::MatchCreate(spec) = &message {
-                            if shutting_down.load(Ordering::SeqCst) {
-                                return Err("the host is shutting down and accepts no new matches"
-                                    .to_string());
+                        .and_then(|v| bridge::parse(&v).map_err(|e| e.to_string()))
+                        .and_then(|message| {
+                            if let BridgeMessage::MatchCreate(spec) = &message {
+                                if shutting_down.load(Ordering::SeqCst) {
+                                    return Err(
+                                        "the host is shutting down and accepts no new matches"
+                                            .to_string(),
+                                    );
+                                }
+                                if let Some(id) = crate::ids::normalize_match_id(&spec.match_id) {
+                                    lock_hub(&hub).owners.insert(id, server.clone());
+                                }
                             }
-                            if let Some(id) = crate::ids::normalize_match_id(&spec.match_id) {
-                                lock_hub(&hub).owners.insert(id, server.clone());
-                            }
-                        }
-                        host.apply(message)
-                    });
-                    if let Err(error) = result {
-                        refused += 1;
-                        let reply = json!({"type": "error", "error": error, "message": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))});
-                        lock_hub(&hub).deliver(&server, reply.to_string());
-                    }
+                            Ok(message)
+                        });
+                    let parsed = message.map(|message| messages.push(message));
+                    received.push((server, text, parsed));
                 }
                 Inbound::Shutdown => {
                     stop = true;
@@ -193,6 +195,16 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
             in_turn += 1;
             if in_turn < MAX_MESSAGES_PER_TURN {
                 next = inbound_rx.try_recv().ok();
+            }
+        }
+        // One turn: a match's consecutive game events reach its mod in one call.
+        let mut applied = host.apply_turn(messages).into_iter();
+        for (server, text, parsed) in received {
+            let result = parsed.and_then(|()| applied.next().unwrap_or(Ok(())));
+            if let Err(error) = result {
+                refused += 1;
+                let reply = json!({"type": "error", "error": error, "message": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))});
+                lock_hub(&hub).deliver(&server, reply.to_string());
             }
         }
         // Mods reload without a restart: changed or new files are loaded and checked.

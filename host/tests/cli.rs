@@ -1,6 +1,6 @@
 //! The `nexori` binary: exit statuses and messages of `simulate` and `check`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn nexori(args: &[&str]) -> Output {
@@ -160,7 +160,37 @@ fn check_describes_a_mod() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("mod:        last_standing"), "{text}");
     assert!(text.contains("registers:  last_standing"), "{text}");
-    assert!(text.contains("nexori:minigame/api@1.0.0"), "{text}");
+    assert!(text.contains("nexori:minigame/api@1.1.0"), "{text}");
+    assert!(
+        text.contains("world:      nexori:minigame@1.1.0 rules-mod — ok"),
+        "{text}"
+    );
+    assert!(
+        text.contains("events:     a turn's game events in one call"),
+        "{text}"
+    );
+}
+
+/// A mod built against 1.0.0 and shipped as a binary (the `scripted` mod as it was built at
+/// commit 39edfd0) keeps loading after the host moved to 1.1.0.
+#[test]
+fn check_accepts_a_mod_built_against_1_0_0() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/scripted-nexori-minigame-1.0.0.wasm");
+    let out = nexori(&["check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("world:      nexori:minigame@1.0.0 rules-mod — ok"),
+        "{text}"
+    );
+    assert!(text.contains("registers:  scripted"), "{text}");
+    assert!(
+        text.contains(
+            "events:     one call each (built before nexori:minigame@1.1.0; rebuild for batches)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -186,27 +216,27 @@ fn check_names_what_is_wrong() {
         (
             "empty.wasm",
             b"\0asm\x0d\0\x01\0".to_vec(),
-            "does not export `nexori:minigame/mod-init@1.0.0`",
+            "does not export `nexori:minigame/mod-init@1.1.0`",
         ),
         // The same mod, as if built against another version of the contract (same-length edit).
         (
             "future.wasm",
             replace_all(
                 &scripted,
-                b"nexori:minigame/api@1.0.0",
+                b"nexori:minigame/api@1.1.0",
                 b"nexori:minigame/api@9.0.0",
             ),
-            "targets nexori:minigame@9.0.0 (import `nexori:minigame/api@9.0.0`)",
+            "targets nexori:minigame@9.0.0 (`nexori:minigame/api@9.0.0`), but this host implements nexori:minigame@1.1.0 (and serves mods built against 1.0.0)",
         ),
         // The same mod with one export renamed away.
         (
             "noexport.wasm",
             replace_all(
                 &scripted,
-                b"nexori:minigame/timers@1.0.0",
-                b"nexori:minigame/timerz@1.0.0",
+                b"nexori:minigame/timers@1.1.0",
+                b"nexori:minigame/timerz@1.1.0",
             ),
-            "does not export `nexori:minigame/timers@1.0.0`",
+            "does not export `nexori:minigame/timers@1.1.0`",
         ),
     ];
     for (name, bytes, message) in cases {

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use super::since_v1_0_0::types as wit;
+use super::since_v1_1_0::types as wit;
 use crate::runtime::model as rt;
 
 fn uuids(list: &[Uuid]) -> Vec<String> {

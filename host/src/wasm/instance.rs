@@ -26,7 +26,7 @@ use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 use super::engine::deadline_ticks;
 use super::guest_output::GuestOutput;
-use super::since_v1_0_0::{RulesMod, RulesModPre};
+use super::since_v1_1_0::{RulesMod, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
 use crate::clock::SharedClock;
 use crate::shared::{SharedHandle, lock};
@@ -133,6 +133,7 @@ pub fn new_store(
         shared,
         registrations: Vec::new(),
         policy,
+        callbacks_this_call: 1,
         commands_this_call: 0,
         logs_this_call: 0,
     };
@@ -150,10 +151,7 @@ pub struct ModInstance {
 
 impl ModInstance {
     /// Instantiates the mod and runs its `init`.
-    pub fn start(
-        pre: &RulesModPre<InstanceState>,
-        mut store: Store<InstanceState>,
-    ) -> Result<Self, Fault> {
+    pub fn start(pre: &RulesModPre, mut store: Store<InstanceState>) -> Result<Self, Fault> {
         let deadline = store.data().module.limits.callback_deadline_ms;
         store.set_epoch_deadline(deadline_ticks(deadline));
         let bindings = pre
@@ -174,9 +172,28 @@ impl ModInstance {
         &mut self,
         f: impl FnOnce(&RulesMod, &mut Store<InstanceState>) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
-        let deadline = self.store.data().module.limits.callback_deadline_ms;
+        self.call_for(1, f)
+    }
+
+    /// Calls into the guest for `callbacks` callbacks at once (the events of a batch): the
+    /// deadline and the per-callback limits on commands and log lines stretch to all of them,
+    /// so batching never faults a mod that one call per event would not.
+    pub fn call_for<R>(
+        &mut self,
+        callbacks: u32,
+        f: impl FnOnce(&RulesMod, &mut Store<InstanceState>) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        let callbacks = callbacks.max(1);
+        let deadline = self
+            .store
+            .data()
+            .module
+            .limits
+            .callback_deadline_ms
+            .saturating_mul(u64::from(callbacks));
         self.store.set_epoch_deadline(deadline_ticks(deadline));
         let data = self.store.data_mut();
+        data.callbacks_this_call = callbacks;
         data.commands_this_call = 0;
         data.logs_this_call = 0;
         f(&self.bindings, &mut self.store).map_err(|e| Fault::classify(&e, deadline))

@@ -11,22 +11,26 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, HasSelf, Linker};
 
 use super::instance::{ModInstance, new_store};
-use super::since_v1_0_0::{RulesMod, RulesModPre};
+use super::since_v1_1_0::{RulesModBase, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
 use crate::config::ModLimits;
 use crate::runtime::results::hex;
 use crate::shared::SharedHandle;
 
-/// The WIT package every mod targets.
-pub const WIT_PACKAGE: &str = "nexori:minigame@1.0.0";
+/// The WIT package this host implements.
+pub const WIT_PACKAGE: &str = "nexori:minigame@1.1.0";
 
-/// The interfaces a `rules-mod` component must export.
+/// The versions of the package a mod may be built against. 1.1.0 only added to 1.0.0, so a
+/// 1.0.0 mod loads unchanged (it gets one call per game event instead of batches).
+pub const SUPPORTED_VERSIONS: &[&str] = &["1.0.0", "1.1.0"];
+
+/// The interfaces a `rules-mod` component must export, at the version it was built against.
 pub const REQUIRED_EXPORTS: &[&str] = &[
-    "nexori:minigame/mod-init@1.0.0",
-    "nexori:minigame/lifecycle-listener@1.0.0",
-    "nexori:minigame/afk-listener@1.0.0",
-    "nexori:minigame/game-events@1.0.0",
-    "nexori:minigame/timers@1.0.0",
+    "mod-init",
+    "lifecycle-listener",
+    "afk-listener",
+    "game-events",
+    "timers",
 ];
 
 /// Why a mod could not be loaded.
@@ -41,12 +45,10 @@ pub enum LoadError {
     #[error("the component could not be compiled: {0}")]
     Compile(String),
     #[error(
-        "the component targets {0}, but this host implements {WIT_PACKAGE}; rebuild the mod against this host's nexori-sdk"
+        "the component targets {0}, but this host implements {WIT_PACKAGE} (and serves mods built against 1.0.0); rebuild the mod against this host's nexori-sdk"
     )]
     UnknownVersion(String),
-    #[error(
-        "the component does not export `{0}`, which the `rules-mod` world of {WIT_PACKAGE} requires"
-    )]
+    #[error("the component does not export `{0}`, which the `rules-mod` world requires")]
     MissingExport(String),
     #[error("the component does not fit the `rules-mod` world of {WIT_PACKAGE}: {0}")]
     WrongWorld(String),
@@ -67,7 +69,7 @@ pub enum LoadError {
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    RulesMod::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+    RulesModBase::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
     Ok(linker)
 }
 
@@ -88,7 +90,7 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
 pub struct LoadedMod {
     pub info: Arc<ModInfo>,
     pub component: Component,
-    pub pre: RulesModPre<InstanceState>,
+    pub pre: RulesModPre,
     /// The imports the component declares, for `nexori check`.
     pub imports: Vec<String>,
 }
@@ -99,7 +101,7 @@ pub fn prepare(
     linker: &Linker<InstanceState>,
     bytes: &[u8],
     cache: Option<&Path>,
-) -> Result<(Component, RulesModPre<InstanceState>, Vec<String>), LoadError> {
+) -> Result<(Component, RulesModPre, Vec<String>), LoadError> {
     check_header(bytes)?;
     let component = match cache {
         Some(dir) => compile_cached(engine, bytes, dir)?,
@@ -112,25 +114,16 @@ pub fn prepare(
         .collect();
     // Say what is wrong before the linker's generic "not found" for the two usual causes: a mod
     // built against another version of the contract, and a mod missing part of the world.
-    if let Some(other) = imports
-        .iter()
-        .find(|name| name.starts_with("nexori:minigame/") && !name.ends_with("@1.0.0"))
-    {
-        let version = other
-            .rsplit_once('@')
-            .map_or("an unversioned package", |(_, v)| v);
-        return Err(LoadError::UnknownVersion(format!(
-            "nexori:minigame@{version} (import `{other}`)"
-        )));
-    }
     let exports: Vec<String> = component
         .component_type()
         .exports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
+    let version = target_version(imports.iter().chain(&exports))?;
     for required in REQUIRED_EXPORTS {
-        if !exports.iter().any(|e| e == required) {
-            return Err(LoadError::MissingExport(required.to_string()));
+        let name = format!("nexori:minigame/{required}@{version}");
+        if !exports.contains(&name) {
+            return Err(LoadError::MissingExport(name));
         }
     }
     let instance_pre = linker
@@ -139,6 +132,30 @@ pub fn prepare(
     let pre =
         RulesModPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
     Ok((component, pre, imports))
+}
+
+/// The version of `nexori:minigame` a component was built against, from the names it imports
+/// and exports; this host's own when it names none (then an export is missing anyway).
+pub fn target_version<'a>(names: impl Iterator<Item = &'a String>) -> Result<&'a str, LoadError> {
+    let mut target = None;
+    for name in names {
+        let Some(rest) = name.strip_prefix("nexori:minigame/") else {
+            continue;
+        };
+        let version = rest.rsplit_once('@').map_or("", |(_, v)| v);
+        if !SUPPORTED_VERSIONS.contains(&version) {
+            let version = if version.is_empty() {
+                "an unversioned package"
+            } else {
+                version
+            };
+            return Err(LoadError::UnknownVersion(format!(
+                "nexori:minigame@{version} (`{name}`)"
+            )));
+        }
+        target = target.max(Some(version));
+    }
+    Ok(target.unwrap_or(&WIT_PACKAGE["nexori:minigame@".len()..]))
 }
 
 /// The file a compiled component is cached in: keyed by the component's SHA-256 and by

@@ -3,9 +3,10 @@
 
 pub mod convert;
 pub mod engine;
+pub mod game_event_batch;
 pub mod guest_output;
 pub mod instance;
 pub mod loader;
 pub mod registrations;
-pub mod since_v1_0_0;
+pub mod since_v1_1_0;
 pub mod state;

@@ -14,7 +14,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::convert;
 use super::registrations::{ListenerKind, ListenerRegistration, Registration};
-use super::since_v1_0_0::{api, host, types as wit};
+use super::since_v1_1_0::{api, host, types as wit};
 use crate::commands::{CommandData, GameServerCommand};
 use crate::config::ModLimits;
 use crate::ids::{java_trim, parse_uuid};
@@ -56,7 +56,10 @@ pub struct InstanceState {
     pub(crate) shared: SharedHandle,
     pub(crate) registrations: Vec<Registration>,
     pub(crate) policy: RegistrationPolicy,
-    /// Game commands and log lines of the current guest call, for the per-call limits.
+    /// How many callbacks the current guest call stands for (the events of a batch, else 1):
+    /// the per-callback limits below are multiplied by it.
+    pub(crate) callbacks_this_call: u32,
+    /// Game commands and log lines of the current guest call, for the per-callback limits.
     pub(crate) commands_this_call: u32,
     pub(crate) logs_this_call: u32,
 }
@@ -724,7 +727,7 @@ impl host::Host for InstanceState {
         ])?;
         self.commands_this_call += 1;
         let max = self.module.limits.max_game_commands_per_call;
-        if self.commands_this_call > max {
+        if self.commands_this_call > max.saturating_mul(self.callbacks_this_call) {
             return Ok(Err(format!(
                 "game command limit reached: at most {max} per callback"
             )));
@@ -783,15 +786,16 @@ impl host::Host for InstanceState {
 
     fn log(&mut self, level: wit::LogLevel, message: String) -> WasmResult<()> {
         self.logs_this_call += 1;
-        let max_lines = self.module.limits.max_log_lines_per_call;
-        if self.logs_this_call > max_lines + 1 {
+        let per_callback = self.module.limits.max_log_lines_per_call;
+        let max_lines = per_callback.saturating_mul(self.callbacks_this_call);
+        if self.logs_this_call > max_lines.saturating_add(1) {
             return Ok(());
         }
-        let (level, message) = if self.logs_this_call == max_lines + 1 {
+        let (level, message) = if self.logs_this_call == max_lines.saturating_add(1) {
             (
                 wit::LogLevel::Warn,
                 format!(
-                    "log line limit reached: at most {max_lines} per callback; the rest is dropped"
+                    "log line limit reached: at most {per_callback} per callback; the rest is dropped"
                 ),
             )
         } else {
