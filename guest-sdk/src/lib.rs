@@ -103,6 +103,7 @@ mod api;
 mod backend;
 mod driver;
 mod host;
+mod memcmp;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod raw;

@@ -703,7 +703,8 @@ fn bench_memory(mode: Mode) {
 }
 
 /// `-- --profile-host` / `-- --profile-native`: feeds the `player.tick` stream through the
-/// host (or the native mod) for 10 s with nothing timed, for `perf record` (see BENCHMARKS.md).
+/// host (or the native mod) for 10 s with nothing timed, for `perf record` (see BENCHMARKS.md);
+/// `-- --profile-host-path` through the host into the `scripted` mod, which ignores it.
 fn profile_loop(native: bool) {
     let native_ticks = Native::ticks();
     let mut host = host();
@@ -732,6 +733,11 @@ fn profile_loop(native: bool) {
 }
 
 fn main() {
+    // The host's own path: the same stream into the mod that ignores it.
+    if std::env::args().any(|a| a == "--profile-host-path") {
+        RULES.set(IGNORES_TICKS);
+        return profile_loop(false);
+    }
     for (flag, native) in [("--profile-host", false), ("--profile-native", true)] {
         if std::env::args().any(|a| a == flag) {
             return profile_loop(native);
