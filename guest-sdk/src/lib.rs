@@ -104,6 +104,16 @@ mod backend;
 mod driver;
 mod host;
 mod memcmp;
+mod small_alloc;
+
+// Not with wasm threads (`atomics`): the free lists assume one thread.
+#[cfg(all(
+    target_arch = "wasm32",
+    not(target_feature = "atomics"),
+    feature = "small-object-allocator"
+))]
+#[global_allocator]
+static ALLOCATOR: small_alloc::SmallObjectAllocator = small_alloc::SmallObjectAllocator::new();
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod raw;
