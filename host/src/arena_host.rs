@@ -396,7 +396,7 @@ impl ArenaHost {
             .flatten();
         let handled = match batch {
             Some((batch, count)) => {
-                let handled = self.call_match_for(match_id, count as u32, |b, s| {
+                let handled = self.call_match(match_id, None, count as u32, |b, s| {
                     b.batching
                         .as_ref()
                         .expect("checked above")
@@ -415,7 +415,7 @@ impl ArenaHost {
                     data: event.data.take(),
                     at_epoch_ms: now,
                 };
-                self.call_match(match_id, None, |b, s| {
+                self.call_match(match_id, None, 1, |b, s| {
                     b.nexori_minigame_game_events()
                         .call_on_game_event(s, &event)
                 });
@@ -518,7 +518,7 @@ impl ArenaHost {
         loop {
             let due = lock(&self.shared).timers.pop_due(now);
             let Some((id, match_id)) = due else { break };
-            self.call_match(&match_id, None, |b, s| {
+            self.call_match(&match_id, None, 1, |b, s| {
                 b.nexori_minigame_timers().call_on_timer(s, id)
             });
             self.pump();
@@ -598,7 +598,7 @@ impl ArenaHost {
                         });
                     }
                     let player = player.hyphenated().to_string();
-                    self.call_match(&match_id, None, |b, s| {
+                    self.call_match(&match_id, None, 1, |b, s| {
                         b.nexori_minigame_game_events().call_on_player_disconnected(
                             s,
                             &match_id,
@@ -654,7 +654,7 @@ impl ArenaHost {
                             reason: payload.reason().to_string(),
                         });
                     }
-                    self.call_match(&match_id, Some(&mod_name), |b, s| {
+                    self.call_match(&match_id, Some(&mod_name), 1, |b, s| {
                         call_listener(b, s, callback, &payload)
                     });
                 }
@@ -715,28 +715,13 @@ impl ArenaHost {
         }
     }
 
-    /// Calls into the match's instance, if it has one; a failure faults the match.
+    /// Calls into the match's instance, if it has one (and it runs `expected_mod`, when given);
+    /// a failure faults the match. `callbacks` is how many callbacks the guest call stands for:
+    /// the events of a batch, else 1 (see [`ModInstance::call_for`]).
     fn call_match<R>(
         &mut self,
         match_id: &str,
         expected_mod: Option<&str>,
-        f: impl FnOnce(
-            &crate::wasm::since_v1_1_0::RulesMod,
-            &mut wasmtime::Store<InstanceState>,
-        ) -> wasmtime::Result<R>,
-    ) -> Option<R> {
-        let entry = self.instances.get(match_id)?;
-        if expected_mod.is_some_and(|m| m != entry.mod_name) {
-            return None;
-        }
-        self.call_match_for(match_id, 1, f)
-    }
-
-    /// [`call_match`](Self::call_match) for a guest call that stands for `callbacks` callbacks
-    /// (see [`ModInstance::call_for`]).
-    fn call_match_for<R>(
-        &mut self,
-        match_id: &str,
         callbacks: u32,
         f: impl FnOnce(
             &crate::wasm::since_v1_1_0::RulesMod,
@@ -744,6 +729,9 @@ impl ArenaHost {
         ) -> wasmtime::Result<R>,
     ) -> Option<R> {
         let entry = self.instances.get_mut(match_id)?;
+        if expected_mod.is_some_and(|m| m != entry.mod_name) {
+            return None;
+        }
         match entry.instance.call_for(callbacks, f) {
             Ok(r) => Some(r),
             Err(fault) => {

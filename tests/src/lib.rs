@@ -34,6 +34,30 @@ pub fn mods_subset(names: &[&str]) -> tempdir::Dir {
     dir
 }
 
+/// A host on a virtual clock starting at `start_epoch_ms`, with the default configuration, an
+/// in-process result recorder with seeded ids, no mods, and the trace on or off.
+pub fn virtual_host(
+    start_epoch_ms: i64,
+    id_seed: u64,
+    trace: bool,
+) -> nexori_host::arena_host::ArenaHost {
+    use nexori_host::arena_host::{ArenaHost, HostClock};
+    use nexori_host::clock::VirtualClock;
+    use nexori_host::config::HostConfig;
+    use nexori_host::reporting::{IdGenerator, RecordingReporter};
+
+    let config = HostConfig::default();
+    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(id_seed));
+    ArenaHost::new(
+        config,
+        HostClock::Virtual(VirtualClock::new(start_epoch_ms)),
+        Box::new(reporter),
+        trace,
+        &Default::default(),
+    )
+    .expect("host")
+}
+
 /// Runs a scenario given as JSON against the mods in `dir`.
 pub fn simulate_in(dir: &std::path::Path, scenario: Value) -> SimulationOutput {
     let scenario = Scenario::from_value(scenario).expect("valid scenario");

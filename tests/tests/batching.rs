@@ -8,13 +8,9 @@
 
 use std::path::Path;
 
-use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::arena_host::ArenaHost;
 use nexori_host::bridge;
-use nexori_host::clock::VirtualClock;
-use nexori_host::config::HostConfig;
-use nexori_host::reporting::{IdGenerator, RecordingReporter};
 use nexori_host::shared::lock;
-use nexori_host::wasm::engine::EngineSettings;
 use nexori_tests::*;
 use serde_json::{Value, json};
 
@@ -27,16 +23,7 @@ fn scripted_1_0_0() -> std::path::PathBuf {
 }
 
 fn host_with(mod_name: &str, file: &Path) -> ArenaHost {
-    let config = HostConfig::default();
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(7));
-    let mut host = ArenaHost::new(
-        config,
-        HostClock::Virtual(VirtualClock::new(T0)),
-        Box::new(reporter),
-        true,
-        &EngineSettings::default(),
-    )
-    .expect("host");
+    let mut host = virtual_host(T0, 7, true);
     host.load_mod(mod_name, &std::fs::read(file).expect("mod file"))
         .expect("mod loads");
     host
@@ -128,21 +115,19 @@ fn api_entries(trace: &[Value]) -> Vec<(String, String)> {
 }
 
 fn scripted_turn(at: i64) -> Vec<Value> {
-    let p = |n| player(n);
+    let outcome = |n, outcome, reason| {
+        call(
+            at,
+            "m1",
+            "setPlayerOutcome",
+            json!({"matchId": "m1", "playerUuid": player(n), "outcome": outcome, "reason": reason}),
+        )
+    };
+    let lookup = |method| call(at, "m1", method, json!({"matchId": "m1"}));
     vec![
-        call(at, "m1", "findRulesEngineId", json!({"matchId": "m1"})),
-        call(
-            at,
-            "m1",
-            "setPlayerOutcome",
-            json!({"matchId": "m1", "playerUuid": p(1), "outcome": "WIN", "reason": "first"}),
-        ),
-        call(
-            at,
-            "m1",
-            "setPlayerOutcome",
-            json!({"matchId": "m1", "playerUuid": p(2), "outcome": "LOSS", "reason": "second"}),
-        ),
+        lookup("findRulesEngineId"),
+        outcome(1, "WIN", "first"),
+        outcome(2, "LOSS", "second"),
         // Refused on its own, whatever the batch around it.
         json!({"at": at, "type": "game.event", "matchId": "m1", "kind": "script.call",
                "player": player(9), "data": {"method": "findRulesEngineId", "args": {"matchId": "m1"}}}),
@@ -152,19 +137,9 @@ fn scripted_turn(at: i64) -> Vec<Value> {
             "submitFinalMatchResult",
             json!({"matchId": "m1", "reason": "done", "customDataJson": "{\"score\":[3,1]}"}),
         ),
-        call(at, "m1", "findActiveMatchInfo", json!({"matchId": "m1"})),
-        call(
-            at,
-            "m1",
-            "findMatchPlacementState",
-            json!({"matchId": "m1"}),
-        ),
-        call(
-            at,
-            "m1",
-            "setPlayerOutcome",
-            json!({"matchId": "m1", "playerUuid": p(1), "outcome": "LOSS", "reason": "late"}),
-        ),
+        lookup("findActiveMatchInfo"),
+        lookup("findMatchPlacementState"),
+        outcome(1, "LOSS", "late"),
         json!({"at": at, "type": "game.event", "matchId": "nope", "kind": "script.call",
                "data": {"method": "findRulesEngineId", "args": {"matchId": "m1"}}}),
     ]

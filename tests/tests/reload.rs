@@ -1,26 +1,14 @@
 //! Mods reload without a restart, and compiled components are cached on disk.
 
-use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::arena_host::ArenaHost;
 use nexori_host::bridge;
-use nexori_host::clock::VirtualClock;
-use nexori_host::config::HostConfig;
-use nexori_host::reporting::{IdGenerator, RecordingReporter};
 use nexori_tests::*;
 use serde_json::{Value, json};
 
 const T0: i64 = 1_760_000_000_000;
 
 fn host() -> ArenaHost {
-    let config = HostConfig::default();
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(1));
-    ArenaHost::new(
-        config,
-        HostClock::Virtual(VirtualClock::new(T0)),
-        Box::new(reporter),
-        true,
-        &Default::default(),
-    )
-    .unwrap()
+    virtual_host(T0, 1, true)
 }
 
 fn apply(host: &mut ArenaHost, message: Value) {

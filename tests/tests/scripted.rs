@@ -615,24 +615,10 @@ fn bad_messages_become_error_entries_and_change_nothing() {
 
 #[test]
 fn one_bad_mod_does_not_stop_the_others_loading() {
-    use nexori_host::arena_host::{ArenaHost, HostClock};
-    use nexori_host::clock::VirtualClock;
-    use nexori_host::config::HostConfig;
-    use nexori_host::reporting::{IdGenerator, RecordingReporter};
-
     let dir = mods_subset(&["scripted", "last_standing"]);
     std::fs::write(dir.path().join("aaa_broken.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("not_a_mod.txt"), b"ignored").unwrap();
-    let config = HostConfig::default();
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(1));
-    let mut host = ArenaHost::new(
-        config,
-        HostClock::Virtual(VirtualClock::new(T0)),
-        Box::new(reporter),
-        false,
-        &Default::default(),
-    )
-    .unwrap();
+    let mut host = virtual_host(T0, 1, false);
     let failures = host.load_mods_dir(dir.path()).unwrap();
     assert_eq!(failures.len(), 1);
     assert!(failures[0].0.ends_with("aaa_broken.wasm"));

@@ -106,7 +106,7 @@ mod tests {
         }
     }
 
-    fn slice<'a>(batch: &'a GameEventBatch, span: TextSpan) -> &'a str {
+    fn slice(batch: &GameEventBatch, span: TextSpan) -> &str {
         &batch.text[span.start as usize..(span.start + span.len) as usize]
     }
 
