@@ -58,7 +58,7 @@ impl Default for SmallObjectAllocator {
 
 // SAFETY: every block handed out is at least `layout.size()` bytes, aligned to `ALIGN` (or to
 // the layout's own alignment on the system path), and a block is on a free list only after
-// `dealloc` with a layout of the same class.
+// `dealloc` with a layout of its own class (`realloc` keeps a block only within its class).
 unsafe impl GlobalAlloc for SmallObjectAllocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -100,8 +100,9 @@ unsafe impl GlobalAlloc for SmallObjectAllocator {
             // Both large: dlmalloc can often grow in place.
             // SAFETY: forwarded.
             (None, None) => unsafe { System.realloc(ptr, layout, new_size) },
-            // Still fits its block.
-            (Some(old), Some(fits)) if fits <= old => ptr,
+            // Same class: the block is already right. (A block kept for a smaller class would
+            // later be freed into that class's list and never come back to its own.)
+            (Some(old), Some(fits)) if fits == old => ptr,
             _ => {
                 // SAFETY: a fresh block, then the old one's bytes, then the old one freed.
                 unsafe {
@@ -157,7 +158,17 @@ mod tests {
             assert_ne!(grown, z);
             assert!((0..33).all(|i| *grown.add(i) == 0x11));
             let same = a.realloc(grown, Layout::from_size_align(200, 1).unwrap(), 150);
-            assert_eq!(same, grown);
+            assert_eq!(same, grown, "150 bytes are in the 256 class too");
+            // Shrinking into a smaller class moves to a block of that class.
+            let small = a.alloc(Layout::from_size_align(300, 1).unwrap());
+            small.write_bytes(0x22, 300);
+            let shrunk = a.realloc(small, Layout::from_size_align(300, 1).unwrap(), 8);
+            assert_ne!(shrunk, small);
+            assert!((0..8).all(|i| *shrunk.add(i) == 0x22));
+            let reused = a.alloc(Layout::from_size_align(400, 1).unwrap());
+            assert_eq!(reused, small, "the 512 block went back to its own class");
+            a.dealloc(reused, Layout::from_size_align(400, 1).unwrap());
+            a.dealloc(shrunk, Layout::from_size_align(8, 1).unwrap());
             let big = a.realloc(same, Layout::from_size_align(150, 1).unwrap(), 4096);
             assert!((0..33).all(|i| *big.add(i) == 0x11));
             a.dealloc(big, Layout::from_size_align(4096, 1).unwrap());

@@ -37,6 +37,7 @@ use crate::wasm::{convert, game_event_batch};
 struct MatchInstance {
     mod_name: String,
     instance: ModInstance,
+    batches: game_event_batch::BatchSizer,
 }
 
 /// The host.
@@ -391,11 +392,15 @@ impl ArenaHost {
         };
         let mod_name = entry.mod_name.clone();
         let batches = entry.instance.bindings.batching.is_some();
+        let limit = entry.batches.limit();
+        let deadline =
+            std::time::Duration::from_millis(entry.instance.module().limits.callback_deadline_ms);
         let batch = batches
-            .then(|| game_event_batch::build(match_id, events, now))
+            .then(|| game_event_batch::build(match_id, events, now, limit))
             .flatten();
         let handled = match batch {
             Some((batch, count)) => {
+                let started = std::time::Instant::now();
                 let handled = self.call_match(match_id, None, count as u32, |b, s| {
                     b.batching
                         .as_ref()
@@ -404,7 +409,13 @@ impl ArenaHost {
                         .call_on_game_events(s, &batch)
                 });
                 // A mod that answers 0, or more than it got, cannot stall or skip the turn.
-                handled.map_or(1, |n| (n as usize).clamp(1, count))
+                let handled = handled.map_or(1, |n| (n as usize).clamp(1, count));
+                if let Some(entry) = self.instances.get_mut(match_id) {
+                    entry
+                        .batches
+                        .record(count, handled, started.elapsed(), deadline);
+                }
+                handled
             }
             None => {
                 let event = &mut events[0];
@@ -704,6 +715,7 @@ impl ArenaHost {
                     MatchInstance {
                         mod_name: mod_name.to_string(),
                         instance,
+                        batches: Default::default(),
                     },
                 );
                 true

@@ -8,7 +8,7 @@ use crate::clock::VirtualClock;
 use crate::config::HostConfig;
 use crate::reporting::{IdGenerator, RecordingReporter};
 use crate::wasm::engine::EngineSettings;
-use crate::wasm::loader::{WIT_PACKAGE, target_version};
+use crate::wasm::loader::WIT_PACKAGE;
 
 /// Loads the file the way the host would (compile, link against the `rules-mod` world, run
 /// `init` in a probe instance) and describes it. The error says what is wrong.
@@ -45,8 +45,11 @@ pub fn check_file(path: &Path, config_json: Option<&str>) -> anyhow::Result<Stri
         bytes.len().div_ceil(1024)
     )?;
     writeln!(out, "sha256:     {}", loaded.info.sha256)?;
-    let version = target_version(loaded.imports.iter())?;
-    writeln!(out, "world:      nexori:minigame@{version} rules-mod — ok")?;
+    writeln!(
+        out,
+        "world:      nexori:minigame@{} rules-mod — ok",
+        loaded.wit_version
+    )?;
     if loaded.pre.batches_game_events() {
         writeln!(
             out,

@@ -18,25 +18,71 @@ pub const MAX_EVENTS: usize = 256;
 /// copied into the mod's memory in one piece, so it stays small next to any memory limit.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
-/// The batch for the first events of `events`, as many as the caps allow and at least one, and
-/// how many it holds. `None` when even the first event's text could not be addressed by a
-/// 32-bit span (the caller then delivers it with `on-game-event`).
+/// How many events the next batch for one instance may hold.
+///
+/// A batch is rebuilt from the first unhandled event whenever the mod stops early, so a mod that
+/// changes its match on every event would be sent the rest of the turn again and again; and a
+/// slow mod would make a batch run long before its deadline, which covers at most
+/// [`MAX_DEADLINE_STRETCH`](super::instance::MAX_DEADLINE_STRETCH) callbacks, catches a runaway.
+/// So the limit halves towards what the mod handled when it stops early, drops to single events
+/// when a call used more than a quarter of one callback's deadline, and doubles back after each
+/// call that took everything quickly.
+#[derive(Debug, Clone)]
+pub struct BatchSizer {
+    limit: usize,
+}
+
+impl Default for BatchSizer {
+    fn default() -> Self {
+        Self { limit: MAX_EVENTS }
+    }
+}
+
+impl BatchSizer {
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// After a call that was sent `sent` events and handled `handled` of them in `elapsed`.
+    pub fn record(
+        &mut self,
+        sent: usize,
+        handled: usize,
+        elapsed: std::time::Duration,
+        deadline: std::time::Duration,
+    ) {
+        self.limit = if elapsed * 4 > deadline {
+            1
+        } else if handled < sent {
+            handled.saturating_mul(2)
+        } else {
+            self.limit.saturating_mul(2)
+        }
+        .clamp(1, MAX_EVENTS);
+    }
+}
+
+/// The batch for the first events of `events`, as many as the caps and `limit` allow and at
+/// least one, and how many it holds. `None` when even the first event's text could not be
+/// addressed by a 32-bit span (the caller then delivers it with `on-game-event`).
 pub fn build(
     match_id: &str,
     events: &[GameEventMessage],
     at_epoch_ms: i64,
+    limit: usize,
 ) -> Option<(GameEventBatch, usize)> {
+    let limit = limit.clamp(1, MAX_EVENTS);
     let mut text = String::with_capacity(
         events
             .iter()
-            .take(MAX_EVENTS)
+            .take(limit)
             .map(text_bytes)
             .sum::<usize>()
             .min(MAX_TEXT_BYTES),
     );
-    let mut batched = Vec::with_capacity(events.len().min(MAX_EVENTS));
+    let mut batched = Vec::with_capacity(events.len().min(limit));
     let mut kinds: Vec<(&str, TextSpan)> = Vec::new();
-    for event in events.iter().take(MAX_EVENTS) {
+    for event in events.iter().take(limit) {
         let bytes = text_bytes(event);
         let fits = text.len() + bytes <= MAX_TEXT_BYTES && text.len() + bytes <= u32::MAX as usize;
         if !batched.is_empty() && !fits {
@@ -96,6 +142,33 @@ fn push(text: &mut String, part: &str) -> TextSpan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_batch_limit_follows_what_the_mod_takes_and_how_fast() {
+        let deadline = Duration::from_millis(250);
+        let fast = Duration::from_micros(30);
+        let mut sizer = BatchSizer::default();
+        assert_eq!(sizer.limit(), MAX_EVENTS);
+        // A mod that changes its match on the first event of each batch.
+        sizer.record(16, 1, fast, deadline);
+        assert_eq!(sizer.limit(), 2);
+        sizer.record(2, 1, fast, deadline);
+        assert_eq!(sizer.limit(), 2);
+        // Then takes whole batches again.
+        sizer.record(2, 2, fast, deadline);
+        sizer.record(4, 4, fast, deadline);
+        assert_eq!(sizer.limit(), 8);
+        // A call that used more than a quarter of one callback's deadline: single events.
+        sizer.record(16, 16, Duration::from_millis(70), deadline);
+        assert_eq!(sizer.limit(), 1);
+        sizer.record(1, 1, Duration::from_millis(62), deadline);
+        assert_eq!(sizer.limit(), 2);
+        for _ in 0..20 {
+            sizer.record(sizer.limit(), sizer.limit(), fast, deadline);
+        }
+        assert_eq!(sizer.limit(), MAX_EVENTS);
+    }
 
     fn event(kind: &str, player: Option<u128>, data: Option<&str>) -> GameEventMessage {
         GameEventMessage {
@@ -117,7 +190,7 @@ mod tests {
             event("player.tick", Some(2), None),
             event("zone.énergie", None, Some("[]")),
         ];
-        let (batch, count) = build("m1", &events, 42).unwrap();
+        let (batch, count) = build("m1", &events, 42, MAX_EVENTS).unwrap();
         assert_eq!(count, 3);
         assert_eq!(batch.match_id, "m1");
         let read: Vec<(&str, Option<&str>, Option<&str>, i64)> = batch
@@ -165,7 +238,9 @@ mod tests {
         let many: Vec<_> = (0..MAX_EVENTS as u128 + 10)
             .map(|n| event("player.tick", Some(n), None))
             .collect();
-        assert_eq!(build("m1", &many, 0).unwrap().1, MAX_EVENTS);
+        assert_eq!(build("m1", &many, 0, MAX_EVENTS).unwrap().1, MAX_EVENTS);
+        assert_eq!(build("m1", &many, 0, 3).unwrap().1, 3);
+        assert_eq!(build("m1", &many, 0, 0).unwrap().1, 1);
 
         let half = "x".repeat(MAX_TEXT_BYTES / 2);
         let big = [
@@ -173,13 +248,13 @@ mod tests {
             event("b", None, Some(&half)),
             event("c", None, None),
         ];
-        let (batch, count) = build("m1", &big, 0).unwrap();
+        let (batch, count) = build("m1", &big, 0, MAX_EVENTS).unwrap();
         assert_eq!(count, 1, "the second half would pass the text cap");
         assert!(batch.text.len() <= MAX_TEXT_BYTES);
 
         let huge = "y".repeat(MAX_TEXT_BYTES * 2);
         let alone = [event("big", None, Some(&huge)), event("c", None, None)];
-        let (batch, count) = build("m1", &alone, 0).unwrap();
+        let (batch, count) = build("m1", &alone, 0, MAX_EVENTS).unwrap();
         assert_eq!(count, 1, "an event above the cap travels alone");
         assert_eq!(slice(&batch, batch.events[0].data.unwrap()), huge);
     }

@@ -55,6 +55,9 @@ impl HostMonotonicClock for HostMonotonic {
     }
 }
 
+/// The most callbacks' deadlines one guest call gets, however many events its batch holds.
+pub const MAX_DEADLINE_STRETCH: u32 = 4;
+
 /// A guest call that failed: the instance cannot be used again.
 #[derive(Debug)]
 pub struct Fault {
@@ -175,9 +178,11 @@ impl ModInstance {
         self.call_for(1, f)
     }
 
-    /// Calls into the guest for `callbacks` callbacks at once (the events of a batch): the
-    /// deadline and the per-callback limits on commands and log lines stretch to all of them,
-    /// so batching never faults a mod that one call per event would not.
+    /// Calls into the guest for `callbacks` callbacks at once (the events of a batch). The
+    /// per-callback limits on commands and log lines become the batch's, shared by its events;
+    /// the deadline stretches to at most [`MAX_DEADLINE_STRETCH`] callbacks, so a mod that loops
+    /// forever in a batch holds the host no more than that before it faults (batches shrink for
+    /// a mod whose calls take long, see `game_event_batch::BatchSizer`).
     pub fn call_for<R>(
         &mut self,
         callbacks: u32,
@@ -190,7 +195,7 @@ impl ModInstance {
             .module
             .limits
             .callback_deadline_ms
-            .saturating_mul(u64::from(callbacks));
+            .saturating_mul(u64::from(callbacks.min(MAX_DEADLINE_STRETCH)));
         self.store.set_epoch_deadline(deadline_ticks(deadline));
         let data = self.store.data_mut();
         data.callbacks_this_call = callbacks;

@@ -93,6 +93,8 @@ pub struct LoadedMod {
     pub pre: RulesModPre,
     /// The imports the component declares, for `nexori check`.
     pub imports: Vec<String>,
+    /// The version of `nexori:minigame` it was built against (`1.0.0`, `1.1.0`).
+    pub wit_version: String,
 }
 
 /// Compiles and links a component, without running it.
@@ -101,7 +103,7 @@ pub fn prepare(
     linker: &Linker<InstanceState>,
     bytes: &[u8],
     cache: Option<&Path>,
-) -> Result<(Component, RulesModPre, Vec<String>), LoadError> {
+) -> Result<(Component, RulesModPre, Vec<String>, String), LoadError> {
     check_header(bytes)?;
     let component = match cache {
         Some(dir) => compile_cached(engine, bytes, dir)?,
@@ -119,11 +121,12 @@ pub fn prepare(
         .exports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
-    let version = target_version(imports.iter().chain(&exports))?;
+    let version = target_version(imports.iter().chain(&exports))?.to_string();
     for required in REQUIRED_EXPORTS {
-        let name = format!("nexori:minigame/{required}@{version}");
-        if !exports.contains(&name) {
-            return Err(LoadError::MissingExport(name));
+        let prefix = format!("nexori:minigame/{required}@");
+        // At any supported version: wasmtime resolves them semver-compatibly.
+        if !exports.iter().any(|e| e.starts_with(&prefix)) {
+            return Err(LoadError::MissingExport(format!("{prefix}{version}")));
         }
     }
     let instance_pre = linker
@@ -131,12 +134,12 @@ pub fn prepare(
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
     let pre =
         RulesModPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-    Ok((component, pre, imports))
+    Ok((component, pre, imports, version))
 }
 
-/// The version of `nexori:minigame` a component was built against, from the names it imports
-/// and exports; this host's own when it names none (then an export is missing anyway).
-pub fn target_version<'a>(names: impl Iterator<Item = &'a String>) -> Result<&'a str, LoadError> {
+/// The version of `nexori:minigame` a component was built against: the newest among the names it
+/// imports and exports; this host's own when it names none (then an export is missing anyway).
+fn target_version<'a>(names: impl Iterator<Item = &'a String>) -> Result<&'a str, LoadError> {
     let mut target = None;
     for name in names {
         let Some(rest) = name.strip_prefix("nexori:minigame/") else {
@@ -153,7 +156,11 @@ pub fn target_version<'a>(names: impl Iterator<Item = &'a String>) -> Result<&'a
                 "nexori:minigame@{version} (`{name}`)"
             )));
         }
-        target = target.max(Some(version));
+        // SUPPORTED_VERSIONS is oldest first.
+        let rank = |v: &str| SUPPORTED_VERSIONS.iter().position(|s| *s == v);
+        if target.is_none_or(|t| rank(version) > rank(t)) {
+            target = Some(version);
+        }
     }
     Ok(target.unwrap_or(&WIT_PACKAGE["nexori:minigame@".len()..]))
 }
@@ -218,7 +225,7 @@ pub fn load(
     taken: Arc<HashMap<String, String>>,
     cache: Option<&Path>,
 ) -> Result<LoadedMod, LoadError> {
-    let (component, pre, imports) = prepare(engine, linker, bytes, cache)?;
+    let (component, pre, imports, wit_version) = prepare(engine, linker, bytes, cache)?;
     let sha256 = hex(&Sha256::digest(bytes));
     let probe_info = Arc::new(ModInfo {
         name: name.to_string(),
@@ -259,5 +266,6 @@ pub fn load(
         component,
         pre,
         imports,
+        wit_version,
     })
 }
