@@ -29,7 +29,6 @@ use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::instance::{Fault, ModInstance, new_store};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
 use crate::wasm::registrations::ListenerKind;
-use crate::wasm::since_v1_1_0::types as wit;
 use crate::wasm::state::{InstanceState, RegistrationPolicy};
 use crate::wasm::{convert, game_event_batch};
 
@@ -418,14 +417,7 @@ impl ArenaHost {
                 handled
             }
             None => {
-                let event = &mut events[0];
-                let event = wit::GameEvent {
-                    match_id: match_id.to_string(),
-                    kind: std::mem::take(&mut event.kind),
-                    player: event.player.map(|p| p.hyphenated().to_string()),
-                    data: event.data.take(),
-                    at_epoch_ms: now,
-                };
+                let event = convert::game_event(&mut events[0], match_id, now);
                 self.call_match(match_id, None, 1, |b, s| {
                     b.nexori_minigame_game_events()
                         .call_on_game_event(s, &event)

@@ -1,4 +1,5 @@
-//! Conversions between the runtime's records and the `nexori:minigame@1.0.0` WIT records.
+//! Conversions between the runtime's records and the `nexori:minigame` WIT records (a batch of
+//! game events is built in `game_event_batch`).
 
 use uuid::Uuid;
 
@@ -7,6 +8,22 @@ use crate::runtime::model as rt;
 
 fn uuids(list: &[Uuid]) -> Vec<String> {
     list.iter().map(|u| u.hyphenated().to_string()).collect()
+}
+
+/// A `game.event` for `game-events.on-game-event` (one call per event, for 1.0.0 mods). Takes
+/// the event's strings: it is delivered once.
+pub fn game_event(
+    event: &mut crate::bridge::GameEventMessage,
+    match_id: &str,
+    at_epoch_ms: i64,
+) -> wit::GameEvent {
+    wit::GameEvent {
+        match_id: match_id.to_string(),
+        kind: std::mem::take(&mut event.kind),
+        player: event.player.map(|p| p.hyphenated().to_string()),
+        data: event.data.take(),
+        at_epoch_ms,
+    }
 }
 
 pub fn placement_state(p: &rt::PlacementState) -> wit::MatchPlacementState {

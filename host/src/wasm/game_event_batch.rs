@@ -18,6 +18,10 @@ pub const MAX_EVENTS: usize = 256;
 /// copied into the mod's memory in one piece, so it stays small next to any memory limit.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
+/// A call that takes more than this fraction (1/4) of one callback's deadline makes the next
+/// batch a single event.
+const SLOW_CALL_FRACTION: u32 = 4;
+
 /// How many events the next batch for one instance may hold.
 ///
 /// A batch is rebuilt from the first unhandled event whenever the mod stops early, so a mod that
@@ -51,7 +55,7 @@ impl BatchSizer {
         elapsed: std::time::Duration,
         deadline: std::time::Duration,
     ) {
-        self.limit = if elapsed * 4 > deadline {
+        self.limit = if elapsed * SLOW_CALL_FRACTION > deadline {
             1
         } else if handled < sent {
             handled.saturating_mul(2)
