@@ -298,6 +298,11 @@ impl ArenaHost {
         result
     }
 
+    /// Most bridge messages a front end (`serve`, `stdio`) takes into one turn, between two
+    /// commits and command flushes, so a flood of messages cannot hold back time-driven work
+    /// for long.
+    pub const MAX_MESSAGES_PER_TURN: usize = 256;
+
     /// Applies the messages of one turn, in order, with one result per message: the same as
     /// [`apply`](Self::apply) on each, except that `game.event`s that follow one another for
     /// the same match reach a mod built against 1.1.0 in one call (`game-event-batches`).
@@ -324,6 +329,34 @@ impl ArenaHost {
             self.deliver_game_events(&mut run, &mut results);
         }
         results
+    }
+
+    /// [`apply_turn`](Self::apply_turn) for a turn read off the wire, where some lines may not
+    /// have parsed: each `Err` keeps its place and comes back as it went in, so the caller can
+    /// answer every line in order.
+    pub fn apply_received_turn(
+        &mut self,
+        received: Vec<Result<BridgeMessage, String>>,
+    ) -> Vec<Result<(), String>> {
+        let parsed = received.iter().filter(|r| r.is_ok()).count();
+        let mut messages = Vec::with_capacity(parsed);
+        let mut outcomes = Vec::with_capacity(received.len());
+        for item in received {
+            match item {
+                Ok(message) => {
+                    messages.push(message);
+                    outcomes.push(Ok(()));
+                }
+                Err(error) => outcomes.push(Err(error)),
+            }
+        }
+        let mut applied = self.apply_turn(messages).into_iter();
+        for outcome in &mut outcomes {
+            if outcome.is_ok() {
+                *outcome = applied.next().unwrap_or(Ok(()));
+            }
+        }
+        outcomes
     }
 
     /// Delivers `game.event`s for one match (`events[..].match_id` are all equal), pushing one

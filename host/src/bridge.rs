@@ -195,6 +195,12 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Parses one line of the wire (a JSON text); the error is the line the host answers with.
+pub fn parse_line(text: &str) -> Result<BridgeMessage, String> {
+    let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    parse(&value).map_err(|e| e.to_string())
+}
+
 /// Parses one message.
 pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
     let obj = value.as_object().ok_or(BridgeError::NotAnObject)?;

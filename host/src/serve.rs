@@ -40,10 +40,6 @@ use crate::shared::lock;
 
 /// How often the mods directory is checked for new or changed mods.
 const MOD_SCAN_INTERVAL: Duration = Duration::from_secs(2);
-/// Most bridge messages handled in one turn (between two commits and command flushes), so a
-/// flood of messages cannot hold back time-driven work for long.
-const MAX_MESSAGES_PER_TURN: usize = 256;
-
 /// Queued commands kept for a disconnected game server.
 const MAX_QUEUED_PER_SERVER: usize = 10_000;
 
@@ -160,32 +156,27 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         // Whatever arrived while the last turn ran joins this one, so that all the results it
         // accepts share one commit (group commit; see reporting::outbox).
         let mut in_turn = 0;
-        // (server, text) of each message and whether it parsed; those that did, in order.
-        let mut received: Vec<(String, String, Result<(), String>)> = Vec::new();
-        let mut messages: Vec<BridgeMessage> = Vec::new();
+        // (server, text) of each message, and the message or why it was refused.
+        let mut received: Vec<(String, String)> = Vec::new();
+        let mut messages: Vec<Result<BridgeMessage, String>> = Vec::new();
         while let Some(inbound) = next.take() {
             match inbound {
                 Inbound::Message { server, text } => {
                     processed += 1;
-                    let message = serde_json::from_str::<Value>(&text)
-                        .map_err(|e| format!("not valid JSON: {e}"))
-                        .and_then(|v| bridge::parse(&v).map_err(|e| e.to_string()))
-                        .and_then(|message| {
-                            if let BridgeMessage::MatchCreate(spec) = &message {
-                                if shutting_down.load(Ordering::SeqCst) {
-                                    return Err(
-                                        "the host is shutting down and accepts no new matches"
-                                            .to_string(),
-                                    );
-                                }
-                                if let Some(id) = crate::ids::normalize_match_id(&spec.match_id) {
-                                    lock_hub(&hub).owners.insert(id, server.clone());
-                                }
+                    let message = bridge::parse_line(&text).and_then(|message| {
+                        if let BridgeMessage::MatchCreate(spec) = &message {
+                            if shutting_down.load(Ordering::SeqCst) {
+                                return Err("the host is shutting down and accepts no new matches"
+                                    .to_string());
                             }
-                            Ok(message)
-                        });
-                    let parsed = message.map(|message| messages.push(message));
-                    received.push((server, text, parsed));
+                            if let Some(id) = crate::ids::normalize_match_id(&spec.match_id) {
+                                lock_hub(&hub).owners.insert(id, server.clone());
+                            }
+                        }
+                        Ok(message)
+                    });
+                    messages.push(message);
+                    received.push((server, text));
                 }
                 Inbound::Shutdown => {
                     stop = true;
@@ -193,14 +184,13 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
                 }
             }
             in_turn += 1;
-            if in_turn < MAX_MESSAGES_PER_TURN {
+            if in_turn < ArenaHost::MAX_MESSAGES_PER_TURN {
                 next = inbound_rx.try_recv().ok();
             }
         }
         // One turn: a match's consecutive game events reach its mod in one call.
-        let mut applied = host.apply_turn(messages).into_iter();
-        for (server, text, parsed) in received {
-            let result = parsed.and_then(|()| applied.next().unwrap_or(Ok(())));
+        let applied = host.apply_received_turn(messages);
+        for ((server, text), result) in received.into_iter().zip(applied) {
             if let Err(error) = result {
                 refused += 1;
                 let reply = json!({"type": "error", "error": error, "message": serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))});

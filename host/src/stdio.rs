@@ -4,15 +4,17 @@
 //!
 //! Each input line is one bridge message. Each output line is a command for the game server
 //! (`player.return`, `game.command`, ...) or `{"type":"error","error":...,"line":N}` for a line
-//! the host could not accept. At end of input the host delivers what is pending (up to
-//! `--drain-seconds`) and exits.
+//! the host could not accept (`N` counts every input line, blank ones included). The lines
+//! already waiting are taken as one turn, as `nexori serve` does: a match's consecutive game
+//! events reach its mod in one call, and the errors of a turn come before its commands. At end
+//! of input the host delivers what is pending (up to `--drain-seconds`) and exits.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::arena_host::ArenaHost;
 use crate::bridge;
@@ -63,28 +65,41 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
             .next_deadline()
             .map(|at| Duration::from_millis((at - now).clamp(0, 50) as u64))
             .unwrap_or(Duration::from_millis(50));
+        // One turn: this line and whatever else is already waiting (so a match's consecutive
+        // game events reach its mod in one call, and the results they bring share a commit).
+        let mut lines = Vec::new();
         match rx.recv_timeout(wait) {
-            Ok(line) => {
-                line_number += 1;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let result = serde_json::from_str::<Value>(&line)
-                    .map_err(|e| format!("not valid JSON: {e}"))
-                    .and_then(|v| bridge::parse(&v).map_err(|e| e.to_string()))
-                    .and_then(|message| host.apply(message));
-                if let Err(error) = result {
-                    let mut out = stdout.lock();
-                    writeln!(
-                        out,
-                        "{}",
-                        json!({"type": "error", "error": error, "line": line_number})
-                    )?;
-                }
-            }
+            Ok(line) => lines.push(line),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
+        while !lines.is_empty() && lines.len() < ArenaHost::MAX_MESSAGES_PER_TURN {
+            match rx.try_recv() {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        let mut numbers = Vec::with_capacity(lines.len());
+        let mut messages = Vec::with_capacity(lines.len());
+        for line in lines {
+            line_number += 1;
+            if !line.trim().is_empty() {
+                numbers.push(line_number);
+                messages.push(bridge::parse_line(&line));
+            }
+        }
+        let applied = host.apply_received_turn(messages);
+        let mut out = stdout.lock();
+        for (line, result) in numbers.into_iter().zip(applied) {
+            if let Err(error) = result {
+                writeln!(
+                    out,
+                    "{}",
+                    json!({"type": "error", "error": error, "line": line})
+                )?;
+            }
+        }
+        drop(out);
         let now = host.now();
         host.advance_to(now);
         write_commands(host, &stdout)?;

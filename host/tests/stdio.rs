@@ -1,0 +1,114 @@
+//! `nexori stdio` as a game server sees it: a child process that takes bridge messages as JSON
+//! lines and answers with commands and `{"type":"error","error":...,"line":N}`. The input is
+//! written in one go, so the host reads it in turns of several lines (game events batched to
+//! the mod); every line must still get its own answer, numbered as it was sent.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+const PLAYER: &str = "11111111-1111-4111-8111-111111111111";
+const STRANGER: &str = "22222222-2222-4222-8222-222222222222";
+
+fn send_game_command(name: &str) -> String {
+    json!({"type": "game.event", "matchId": "m1", "kind": "script.call",
+           "data": {"method": "sendGameCommand", "args": {"matchId": "m1", "name": name}}})
+    .to_string()
+}
+
+#[test]
+fn every_line_is_answered_in_order_with_its_line_number() {
+    let built =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
+    assert!(
+        built.is_file(),
+        "build the mods first: cargo xtask build-mods"
+    );
+    let work = std::env::temp_dir().join(format!("nexori-stdio-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let mods = work.join("mods");
+    std::fs::create_dir_all(&mods).unwrap();
+    std::fs::copy(built, mods.join("scripted.wasm")).unwrap();
+
+    let lines = [
+        "{not json".to_string(),
+        String::new(),
+        json!({"type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a",
+               "rulesEngineId": "scripted", "externalMatchId": "ext-1",
+               "expectedPlayers": [{"uuid": PLAYER, "name": "Alice"}]})
+        .to_string(),
+        json!({"type": "game.event", "matchId": "nope", "kind": "x"}).to_string(),
+        json!({"type": "player.arrive", "matchId": "m1", "player": PLAYER, "name": "Alice"})
+            .to_string(),
+        send_game_command("first"),
+        send_game_command("second"),
+        json!({"type": "game.event", "matchId": "m1", "player": STRANGER, "kind": "x"}).to_string(),
+        send_game_command("third"),
+        json!({"type": "player.teleport", "matchId": "m1"}).to_string(),
+    ];
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
+        .args(["stdio", "--drain-seconds", "1", "--mods"])
+        .arg(&mods)
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nexori stdio starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all((lines.join("\n") + "\n").as_bytes())
+        .unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&work);
+
+    let answers: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect();
+    let errors: Vec<(u64, &str)> = answers
+        .iter()
+        .filter(|a| a["type"] == "error")
+        .map(|a| (a["line"].as_u64().unwrap(), a["error"].as_str().unwrap()))
+        .collect();
+    assert_eq!(errors.len(), 4, "{out}");
+    assert_eq!(errors[0].0, 1);
+    assert!(
+        errors[0].1.starts_with("not valid JSON: "),
+        "{}",
+        errors[0].1
+    );
+    assert_eq!(errors[1], (4, "unknown match \"nope\""));
+    assert_eq!(
+        errors[2],
+        (
+            8,
+            "player 22222222-2222-4222-8222-222222222222 is not part of match \"m1\""
+        )
+    );
+    assert_eq!(errors[3].0, 10);
+    assert!(errors[3].1.contains("player.teleport"), "{}", errors[3].1);
+
+    // The refused event between them does not stop the events around it from reaching the mod.
+    let commands: Vec<&Value> = answers.iter().filter(|a| a["type"] != "error").collect();
+    assert_eq!(
+        commands,
+        [
+            &json!({"type": "game.command", "matchId": "m1", "name": "first"}),
+            &json!({"type": "game.command", "matchId": "m1", "name": "second"}),
+            &json!({"type": "game.command", "matchId": "m1", "name": "third"}),
+        ]
+    );
+}
