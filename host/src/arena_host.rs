@@ -667,33 +667,34 @@ impl ArenaHost {
             Some(entry) => Some(entry.mod_name.clone()),
             None => self.routes.get(rules_engine_id).cloned(),
         };
-        if let Some(mod_name) = mod_name {
-            if !self.faulted.contains(&match_id) && self.ensure_instance(&match_id, &mod_name) {
-                let listens = self.instances[&match_id]
-                    .instance
-                    .store
-                    .data()
-                    .listens(kind, rules_engine_id);
-                if !listens {
-                    tracing::debug!(target: "nexori::host", match_id, callback = callback.as_str(), "mod does not listen; not delivered");
-                }
-                if listens {
-                    {
-                        let mut shared = lock(&self.shared);
-                        let at = shared.now();
-                        shared.trace.push(TraceEntry::Callback {
-                            at,
-                            mod_name: mod_name.clone(),
-                            callback: callback.as_str(),
-                            match_id: match_id.clone(),
-                            player: payload.player(),
-                            reason: payload.reason().to_string(),
-                        });
-                    }
-                    self.call_match(&match_id, Some(&mod_name), 1, |b, s| {
-                        call_listener(b, s, callback, &payload)
+        if let Some(mod_name) = mod_name
+            && !self.faulted.contains(&match_id)
+            && self.ensure_instance(&match_id, &mod_name)
+        {
+            let listens = self.instances[&match_id]
+                .instance
+                .store
+                .data()
+                .listens(kind, rules_engine_id);
+            if !listens {
+                tracing::debug!(target: "nexori::host", match_id, callback = callback.as_str(), "mod does not listen; not delivered");
+            }
+            if listens {
+                {
+                    let mut shared = lock(&self.shared);
+                    let at = shared.now();
+                    shared.trace.push(TraceEntry::Callback {
+                        at,
+                        mod_name: mod_name.clone(),
+                        callback: callback.as_str(),
+                        match_id: match_id.clone(),
+                        player: payload.player(),
+                        reason: payload.reason().to_string(),
                     });
                 }
+                self.call_match(&match_id, Some(&mod_name), 1, |b, s| {
+                    call_listener(b, s, callback, &payload)
+                });
             }
         }
         if callback == Callback::MatchRuntimeClosed {

@@ -295,6 +295,9 @@ impl HostConfig {
     }
 }
 
+/// A commented example configuration (`nexori config example`).
+pub const EXAMPLE: &str = include_str!("../nexori.example.toml");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +372,3 @@ mod tests {
         assert!(err.contains("baseURL"), "{err}");
     }
 }
-
-/// A commented example configuration (`nexori config example`).
-pub const EXAMPLE: &str = include_str!("../nexori.example.toml");

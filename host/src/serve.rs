@@ -215,7 +215,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         host.advance_to(now);
         route_commands(host, &hub);
         *metrics.lock().unwrap_or_else(|p| p.into_inner()) = render_metrics(
-            &host,
+            host,
             outbox.as_deref(),
             sender.as_deref(),
             processed,
@@ -424,21 +424,21 @@ fn render_metrics(
     for (name, labels, value) in shared.trace.counters() {
         let _ = writeln!(out, "{name}{labels} {value}");
     }
-    if let Some(outbox) = outbox {
-        if let Ok((pending, acknowledged, failed, oldest)) = outbox.depth() {
-            let _ = writeln!(out, "# TYPE nexori_outbox_results gauge");
-            let _ = writeln!(out, "nexori_outbox_results{{status=\"pending\"}} {pending}");
-            let _ = writeln!(
-                out,
-                "nexori_outbox_results{{status=\"acknowledged\"}} {acknowledged}"
-            );
-            let _ = writeln!(out, "nexori_outbox_results{{status=\"failed\"}} {failed}");
-            let age = oldest.map_or(0, |t| (now - t).max(0));
-            let _ = writeln!(
-                out,
-                "# TYPE nexori_outbox_oldest_pending_age_ms gauge\nnexori_outbox_oldest_pending_age_ms {age}"
-            );
-        }
+    if let Some(outbox) = outbox
+        && let Ok((pending, acknowledged, failed, oldest)) = outbox.depth()
+    {
+        let _ = writeln!(out, "# TYPE nexori_outbox_results gauge");
+        let _ = writeln!(out, "nexori_outbox_results{{status=\"pending\"}} {pending}");
+        let _ = writeln!(
+            out,
+            "nexori_outbox_results{{status=\"acknowledged\"}} {acknowledged}"
+        );
+        let _ = writeln!(out, "nexori_outbox_results{{status=\"failed\"}} {failed}");
+        let age = oldest.map_or(0, |t| (now - t).max(0));
+        let _ = writeln!(
+            out,
+            "# TYPE nexori_outbox_oldest_pending_age_ms gauge\nnexori_outbox_oldest_pending_age_ms {age}"
+        );
     }
     if let Some(sender) = sender {
         let stats = sender.stats();

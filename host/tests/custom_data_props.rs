@@ -99,7 +99,7 @@ fn json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         "[a-z<>&'=]{0,12}".prop_map(Value::String),
         "x{1020,1030}".prop_map(Value::String),
         "[a-z\"\\\\\n\t\u{1}\u{7f}é\u{e000}😀]{0,12}".prop_map(Value::String),
@@ -167,12 +167,13 @@ fn document_text() -> impl Strategy<Value = String> {
                     })
                     .collect();
             }
-            if let Some(close) = text.rfind('}') {
-                if repeat && text.len() > 2 {
-                    let member = format!(",{}:{}", Value::from(repeated.clone()), extra);
-                    text.insert_str(close, &member);
-                    text.insert_str(close, &format!(",{}:{}", Value::from(repeated), 1));
-                }
+            if let Some(close) = text.rfind('}')
+                && repeat
+                && text.len() > 2
+            {
+                let member = format!(",{}:{}", Value::from(repeated.clone()), extra);
+                text.insert_str(close, &member);
+                text.insert_str(close, &format!(",{}:{}", Value::from(repeated), 1));
             }
             text
         })

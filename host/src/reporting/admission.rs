@@ -652,7 +652,10 @@ mod tests {
 
     /// A transport whose answers the test decides.
     #[derive(Clone, Default)]
-    struct Scripted(Arc<Mutex<(Vec<Snapshot>, Vec<(String, u16, String)>)>>);
+    struct Scripted(Arc<Mutex<(Vec<Snapshot>, Vec<Answer>)>>);
+
+    /// An answer the backend gave: (stateUpdateId, HTTP status, body).
+    type Answer = (String, u16, String);
 
     impl AdmissionTransport for Scripted {
         fn send(&mut self, snapshot: &Snapshot, _: &PublisherSettings) {

@@ -198,22 +198,6 @@ impl ResultReporter for RecordingReporter {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seeded_ids_are_reproducible_v4_uuids() {
-        let mut a = IdGenerator::Seeded(7);
-        let mut b = IdGenerator::Seeded(7);
-        let first = a.next_uuid();
-        assert_eq!(first, b.next_uuid());
-        assert_ne!(first, a.next_uuid());
-        assert_eq!(first.len(), 36);
-        assert_eq!(&first[14..15], "4");
-    }
-}
-
 /// Result reporting and admission publishing, wired for one configuration.
 pub struct Reporting {
     pub reporter: Box<dyn ResultReporter>,
@@ -289,4 +273,20 @@ pub fn setup(
         outbox: Some(outbox),
         publisher,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_ids_are_reproducible_v4_uuids() {
+        let mut a = IdGenerator::Seeded(7);
+        let mut b = IdGenerator::Seeded(7);
+        let first = a.next_uuid();
+        assert_eq!(first, b.next_uuid());
+        assert_ne!(first, a.next_uuid());
+        assert_eq!(first.len(), 36);
+        assert_eq!(&first[14..15], "4");
+    }
 }

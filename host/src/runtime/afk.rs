@@ -164,12 +164,12 @@ impl Arena {
             return;
         };
         m.afk.player_overrides.remove(&player);
-        if m.afk.trackers.remove(&player).is_some_and(|t| t.afk) {
-            if let Some(row) = m.afk.rows.iter_mut().find(|r| r.player == player) {
-                row.closed_afk_ms += (now - row.current_started_at).max(0);
-                row.currently_afk = false;
-                row.current_started_at = 0;
-            }
+        if m.afk.trackers.remove(&player).is_some_and(|t| t.afk)
+            && let Some(row) = m.afk.rows.iter_mut().find(|r| r.player == player)
+        {
+            row.closed_afk_ms += (now - row.current_started_at).max(0);
+            row.currently_afk = false;
+            row.current_started_at = 0;
         }
     }
 
@@ -530,10 +530,10 @@ impl Arena {
 
     /// The submission was accepted: its AFK report is what a re-submission must reproduce.
     pub(crate) fn freeze_afk_report(&mut self, match_id: &str) {
-        if let Some(m) = self.matches.get_mut(match_id) {
-            if let Some(report) = m.afk.offered_report.take() {
-                m.afk.frozen_report = Some(report);
-            }
+        if let Some(m) = self.matches.get_mut(match_id)
+            && let Some(report) = m.afk.offered_report.take()
+        {
+            m.afk.frozen_report = Some(report);
         }
     }
 }

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::admission::BackfillRejection;
 use super::model::*;
-use super::{Arena, CallbackPayload, Presence, RuntimeEvent};
+use super::{Arena, CallbackPayload, RuntimeEvent};
 use crate::ids::{normalize_match_id, normalize_text};
 
 /// A player reaching the arena for a match (`player.arrive`).
@@ -77,13 +77,13 @@ impl Arena {
         }
 
         // A player belongs to one match at a time: arriving here drops them from another.
-        if let Some(previous) = self.players.get(&player).and_then(|p| p.match_id.clone()) {
-            if previous != id {
-                self.drop_player_from_match(&previous, player, now);
-            }
+        if let Some(previous) = self.players.get(&player).and_then(|p| p.match_id.clone())
+            && previous != id
+        {
+            self.drop_player_from_match(&previous, player, now);
         }
         let name = normalize_text(&arrival.name);
-        let presence = self.players.entry(player).or_insert_with(Presence::default);
+        let presence = self.players.entry(player).or_default();
         presence.match_id = Some(id.clone());
         presence.online = true;
         if !name.is_empty() {

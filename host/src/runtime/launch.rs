@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
+use super::Arena;
 use super::match_state::{AdmissionPolicy, Match, Placement};
 use super::model::*;
-use super::{Arena, Presence};
 use crate::ids::{is_valid_rules_engine_id, normalize_match_id, normalize_text};
 
 /// An expected player of the launch.
@@ -142,7 +142,7 @@ impl Arena {
             });
 
         for (&uuid, name) in &names {
-            let presence = self.players.entry(uuid).or_insert_with(Presence::default);
+            let presence = self.players.entry(uuid).or_default();
             if presence.name.is_empty() {
                 presence.name = name.clone();
             }

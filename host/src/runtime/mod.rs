@@ -49,6 +49,9 @@ pub mod messages {
 const CLOSED_MATCH_MEMORY: usize = 2048;
 
 /// What the host must do after a runtime operation.
+// Callbacks are most of these and the largest variant; boxing their payload would add an
+// allocation to every lifecycle callback for the sake of the rarer, smaller variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuntimeEvent {
     /// Call a listener of the mod that registered `rules_engine_id`.
@@ -463,10 +466,10 @@ impl Arena {
             return;
         };
         for player in m.all_players() {
-            if let Some(p) = self.players.get_mut(&player) {
-                if p.match_id.as_deref() == Some(match_id) {
-                    p.match_id = None;
-                }
+            if let Some(p) = self.players.get_mut(&player)
+                && p.match_id.as_deref() == Some(match_id)
+            {
+                p.match_id = None;
             }
         }
         self.remember_closed(m);

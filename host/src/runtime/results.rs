@@ -239,7 +239,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Submission {
     /// Accepted locally: report it and answer with the reporting outcome.
-    Accepted(AcceptedResult),
+    Accepted(Box<AcceptedResult>),
     /// Not accepted; the answer is final.
     Rejected(SubmitResult),
 }
@@ -324,6 +324,6 @@ impl Arena {
         self.freeze_afk_report(&id);
         self.mark_admission_dirty(&id, "MATCH_COMPLETED");
         self.emit_match_callback(&id, Callback::MatchCompleted, "MATCH_COMPLETED", now);
-        Submission::Accepted(accepted.accepted_at(now))
+        Submission::Accepted(Box::new(accepted.accepted_at(now)))
     }
 }

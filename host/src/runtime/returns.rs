@@ -82,10 +82,10 @@ impl Arena {
                 "ELIMINATED".to_string()
             };
             self.stop_afk_tracking(match_id, player, now);
-            if let Some(p) = self.players.get_mut(&player) {
-                if p.match_id.as_deref() == Some(match_id) {
-                    p.match_id = None;
-                }
+            if let Some(p) = self.players.get_mut(&player)
+                && p.match_id.as_deref() == Some(match_id)
+            {
+                p.match_id = None;
             }
             if online {
                 self.emit_command(GameServerCommand::Return {

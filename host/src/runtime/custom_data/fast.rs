@@ -207,14 +207,12 @@ impl Parser<'_> {
         self.scratch.clear();
         self.scratch.extend_from_slice(&self.out[body..]);
         self.out.truncate(body);
-        let mut written = 0;
-        for member in members.iter().filter(|m| !m.null) {
+        for (written, member) in members.iter().filter(|m| !m.null).enumerate() {
             if written > 0 {
                 self.out.push(b',');
             }
             let text = member.text.start - body..member.text.end - body;
             self.out.extend_from_slice(&self.scratch[text]);
-            written += 1;
         }
         Some(())
     }
