@@ -338,8 +338,7 @@ impl ArenaHost {
         &mut self,
         received: Vec<Result<BridgeMessage, String>>,
     ) -> Vec<Result<(), String>> {
-        let parsed = received.iter().filter(|r| r.is_ok()).count();
-        let mut messages = Vec::with_capacity(parsed);
+        let mut messages = Vec::with_capacity(received.len());
         let mut outcomes = Vec::with_capacity(received.len());
         for item in received {
             match item {
@@ -431,7 +430,8 @@ impl ArenaHost {
             .then(|| game_event_batch::build(match_id, events, now, limit))
             .flatten();
         let handled = match batch {
-            Some((batch, count)) => {
+            Some(batch) => {
+                let count = batch.events.len();
                 let started = std::time::Instant::now();
                 let handled = self.call_match(match_id, None, count as u32, |b, s| {
                     b.batching
@@ -678,8 +678,7 @@ impl ArenaHost {
                 .listens(kind, rules_engine_id);
             if !listens {
                 tracing::debug!(target: "nexori::host", match_id, callback = callback.as_str(), "mod does not listen; not delivered");
-            }
-            if listens {
+            } else {
                 {
                     let mut shared = lock(&self.shared);
                     let at = shared.now();

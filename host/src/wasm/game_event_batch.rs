@@ -67,14 +67,14 @@ impl BatchSizer {
 }
 
 /// The batch for the first events of `events`, as many as the caps and `limit` allow and at
-/// least one, and how many it holds. `None` when even the first event's text could not be
+/// least one. `None` when even the first event's text could not be
 /// addressed by a 32-bit span (the caller then delivers it with `on-game-event`).
 pub fn build(
     match_id: &str,
     events: &[GameEventMessage],
     at_epoch_ms: i64,
     limit: usize,
-) -> Option<(GameEventBatch, usize)> {
+) -> Option<GameEventBatch> {
     let limit = limit.clamp(1, MAX_EVENTS);
     let mut text = String::with_capacity(
         events
@@ -88,7 +88,7 @@ pub fn build(
     let mut kinds: Vec<(&str, TextSpan)> = Vec::new();
     for event in events.iter().take(limit) {
         let bytes = text_bytes(event);
-        let fits = text.len() + bytes <= MAX_TEXT_BYTES && text.len() + bytes <= u32::MAX as usize;
+        let fits = text.len() + bytes <= MAX_TEXT_BYTES;
         if !batched.is_empty() && !fits {
             break;
         }
@@ -115,15 +115,11 @@ pub fn build(
             at_epoch_ms,
         });
     }
-    let count = batched.len();
-    Some((
-        GameEventBatch {
-            match_id: match_id.to_string(),
-            text,
-            events: batched,
-        },
-        count,
-    ))
+    Some(GameEventBatch {
+        match_id: match_id.to_string(),
+        text,
+        events: batched,
+    })
 }
 
 /// An upper bound of the text an event adds to a batch.
@@ -194,8 +190,8 @@ mod tests {
             event("player.tick", Some(2), None),
             event("zone.énergie", None, Some("[]")),
         ];
-        let (batch, count) = build("m1", &events, 42, MAX_EVENTS).unwrap();
-        assert_eq!(count, 3);
+        let batch = build("m1", &events, 42, MAX_EVENTS).unwrap();
+        assert_eq!(batch.events.len(), 3);
         assert_eq!(batch.match_id, "m1");
         let read: Vec<(&str, Option<&str>, Option<&str>, i64)> = batch
             .events
@@ -242,9 +238,10 @@ mod tests {
         let many: Vec<_> = (0..MAX_EVENTS as u128 + 10)
             .map(|n| event("player.tick", Some(n), None))
             .collect();
-        assert_eq!(build("m1", &many, 0, MAX_EVENTS).unwrap().1, MAX_EVENTS);
-        assert_eq!(build("m1", &many, 0, 3).unwrap().1, 3);
-        assert_eq!(build("m1", &many, 0, 0).unwrap().1, 1);
+        let count = |limit| build("m1", &many, 0, limit).unwrap().events.len();
+        assert_eq!(count(MAX_EVENTS), MAX_EVENTS);
+        assert_eq!(count(3), 3);
+        assert_eq!(count(0), 1);
 
         let half = "x".repeat(MAX_TEXT_BYTES / 2);
         let big = [
@@ -252,14 +249,22 @@ mod tests {
             event("b", None, Some(&half)),
             event("c", None, None),
         ];
-        let (batch, count) = build("m1", &big, 0, MAX_EVENTS).unwrap();
-        assert_eq!(count, 1, "the second half would pass the text cap");
+        let batch = build("m1", &big, 0, MAX_EVENTS).unwrap();
+        assert_eq!(
+            batch.events.len(),
+            1,
+            "the second half would pass the text cap"
+        );
         assert!(batch.text.len() <= MAX_TEXT_BYTES);
 
         let huge = "y".repeat(MAX_TEXT_BYTES * 2);
         let alone = [event("big", None, Some(&huge)), event("c", None, None)];
-        let (batch, count) = build("m1", &alone, 0, MAX_EVENTS).unwrap();
-        assert_eq!(count, 1, "an event above the cap travels alone");
+        let batch = build("m1", &alone, 0, MAX_EVENTS).unwrap();
+        assert_eq!(
+            batch.events.len(),
+            1,
+            "an event above the cap travels alone"
+        );
         assert_eq!(slice(&batch, batch.events[0].data.unwrap()), huge);
     }
 }

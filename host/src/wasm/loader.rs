@@ -140,6 +140,8 @@ pub fn prepare(
 /// The version of `nexori:minigame` a component was built against: the newest among the names it
 /// imports and exports; this host's own when it names none (then an export is missing anyway).
 fn target_version<'a>(names: impl Iterator<Item = &'a String>) -> Result<&'a str, LoadError> {
+    // SUPPORTED_VERSIONS is oldest first.
+    let rank = |v: &str| SUPPORTED_VERSIONS.iter().position(|s| *s == v);
     let mut target = None;
     for name in names {
         let Some(rest) = name.strip_prefix("nexori:minigame/") else {
@@ -156,8 +158,6 @@ fn target_version<'a>(names: impl Iterator<Item = &'a String>) -> Result<&'a str
                 "nexori:minigame@{version} (`{name}`)"
             )));
         }
-        // SUPPORTED_VERSIONS is oldest first.
-        let rank = |v: &str| SUPPORTED_VERSIONS.iter().position(|s| *s == v);
         if target.is_none_or(|t| rank(version) > rank(t)) {
             target = Some(version);
         }
