@@ -9,9 +9,9 @@
 //! events reach its mod in one call, and the errors of a turn come before its commands. At end
 //! of input the host delivers what is pending (up to `--drain-seconds`) and exits.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -20,6 +20,66 @@ use crate::arena_host::ArenaHost;
 use crate::bridge;
 use crate::config::HostConfig;
 use crate::live::LiveHost;
+
+/// The longest input line taken; the rest of a longer line is skipped and the line refused, so
+/// one line without an end cannot take the host's memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// An input line, or why it cannot be read as one.
+type InputLine = Result<String, LineError>;
+
+/// An input line that is not a bridge message before it is even parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("the line is not valid UTF-8 (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+    #[error("the line is longer than {limit} bytes")]
+    TooLong { limit: usize },
+}
+
+/// Reads newline-terminated lines until end of input (or until the host stops listening).
+/// A line that is not UTF-8 or is too long is answered as an error, and reading goes on with
+/// the next one: one bad line must not end the host's input.
+fn read_lines(mut input: impl BufRead, limit: usize, tx: &SyncSender<InputLine>) {
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let read = (&mut input)
+            .take(limit as u64 + 1)
+            .read_until(b'\n', &mut buf);
+        let Ok(n) = read else { break };
+        if n == 0 {
+            break;
+        }
+        let ended = buf.last() == Some(&b'\n');
+        if ended {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        let line = if !ended && buf.len() > limit {
+            // Skip to the end of the over-long line.
+            let mut sink = Vec::new();
+            loop {
+                sink.clear();
+                match (&mut input).take(64 << 10).read_until(b'\n', &mut sink) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if sink.last() == Some(&b'\n') => break,
+                    Ok(_) => {}
+                }
+            }
+            Err(LineError::TooLong { limit })
+        } else {
+            String::from_utf8(std::mem::take(&mut buf)).map_err(|e| LineError::NotUtf8 {
+                offset: e.utf8_error().valid_up_to(),
+            })
+        };
+        if tx.send(line).is_err() {
+            break;
+        }
+    }
+}
 
 /// Options of `nexori stdio`.
 #[derive(Debug, Clone)]
@@ -47,15 +107,10 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
     let mut live = live;
     let host = &mut live.host;
 
-    let (tx, rx) = channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    // Bounded: a game server writing faster than the host takes turns is held back by the pipe,
+    // not buffered here without end.
+    let (tx, rx) = sync_channel::<InputLine>(ArenaHost::MAX_MESSAGES_PER_TURN * 4);
+    std::thread::spawn(move || read_lines(std::io::stdin().lock(), MAX_LINE_BYTES, &tx));
 
     let stdout = std::io::stdout();
     let mut line_number = 0usize;
@@ -83,9 +138,16 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
         let mut messages = Vec::with_capacity(lines.len());
         for line in lines {
             line_number += 1;
-            if !line.trim().is_empty() {
-                numbers.push(line_number);
-                messages.push(bridge::parse_line(&line));
+            match line {
+                Ok(line) if line.trim().is_empty() => {}
+                Ok(line) => {
+                    numbers.push(line_number);
+                    messages.push(bridge::parse_line(&line));
+                }
+                Err(error) => {
+                    numbers.push(line_number);
+                    messages.push(Err(error.to_string()));
+                }
             }
         }
         let applied = host.apply_received_turn(messages);
@@ -126,4 +188,50 @@ fn write_commands(host: &mut ArenaHost, stdout: &std::io::Stdout) -> std::io::Re
         )?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(input: &[u8], limit: usize) -> Vec<InputLine> {
+        let (tx, rx) = sync_channel(64);
+        read_lines(input, limit, &tx);
+        drop(tx);
+        rx.into_iter().collect()
+    }
+
+    #[test]
+    fn a_bad_line_is_answered_and_the_next_one_is_read() {
+        let input = b"{\"a\":1}\r\n\xff\xfe{}\nok\n0123456789abcdef\nlast";
+        assert_eq!(
+            lines_of(input, 8),
+            vec![
+                Ok("{\"a\":1}".to_string()),
+                Err(LineError::NotUtf8 { offset: 0 }),
+                Ok("ok".to_string()),
+                Err(LineError::TooLong { limit: 8 }),
+                Ok("last".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_taken() {
+        assert_eq!(
+            lines_of(b"12345678\n123456789", 8),
+            vec![
+                Ok("12345678".to_string()),
+                Err(LineError::TooLong { limit: 8 })
+            ]
+        );
+    }
+
+    #[test]
+    fn the_error_names_the_offset() {
+        assert_eq!(
+            LineError::NotUtf8 { offset: 3 }.to_string(),
+            "the line is not valid UTF-8 (invalid byte at offset 3)"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
@@ -18,20 +19,52 @@ fn send_game_command(name: &str) -> String {
     .to_string()
 }
 
-#[test]
-fn every_line_is_answered_in_order_with_its_line_number() {
+/// Runs `nexori stdio` with the scripted mod on `input` until it exits; its output lines.
+fn run_stdio(input: &[u8]) -> Vec<Value> {
     let built =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
     assert!(
         built.is_file(),
         "build the mods first: cargo xtask build-mods"
     );
-    let work = std::env::temp_dir().join(format!("nexori-stdio-{}", std::process::id()));
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let work = std::env::temp_dir().join(format!("nexori-stdio-{}-{run}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let mods = work.join("mods");
     std::fs::create_dir_all(&mods).unwrap();
     std::fs::copy(built, mods.join("scripted.wasm")).unwrap();
 
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
+        .args(["stdio", "--drain-seconds", "1", "--mods"])
+        .arg(&mods)
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nexori stdio starts");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&work);
+
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect()
+}
+
+#[test]
+fn every_line_is_answered_in_order_with_its_line_number() {
     let lines = [
         "{not json".to_string(),
         String::new(),
@@ -49,35 +82,8 @@ fn every_line_is_answered_in_order_with_its_line_number() {
         json!({"type": "player.teleport", "matchId": "m1"}).to_string(),
     ];
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
-        .args(["stdio", "--drain-seconds", "1", "--mods"])
-        .arg(&mods)
-        .arg("--data-dir")
-        .arg(work.join("data"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nexori stdio starts");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all((lines.join("\n") + "\n").as_bytes())
-        .unwrap();
-    drop(stdin);
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-    let _ = std::fs::remove_dir_all(&work);
-
-    let answers: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
-        .collect();
+    let answers = run_stdio((lines.join("\n") + "\n").as_bytes());
+    let out = serde_json::to_string(&answers).unwrap();
     let errors: Vec<(u64, &str)> = answers
         .iter()
         .filter(|a| a["type"] == "error")
@@ -111,4 +117,53 @@ fn every_line_is_answered_in_order_with_its_line_number() {
             &json!({"type": "game.command", "matchId": "m1", "name": "third"}),
         ]
     );
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_answered_and_input_goes_on() {
+    let create = json!({"type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a",
+                        "rulesEngineId": "scripted", "expectedPlayers": [{"uuid": PLAYER, "name": "Alice"}]});
+    let arrive =
+        json!({"type": "player.arrive", "matchId": "m1", "player": PLAYER, "name": "Alice"});
+    let mut input = Vec::new();
+    for line in [create.to_string(), arrive.to_string()] {
+        input.extend_from_slice(line.as_bytes());
+        input.push(b'\n');
+    }
+    input.extend_from_slice(b"{\"type\": \"game.event\", \"kind\": \"caf\xe9\"}\n");
+    input.extend_from_slice(send_game_command("after").as_bytes());
+    input.push(b'\n');
+
+    let answers = run_stdio(&input);
+    assert_eq!(
+        answers,
+        [
+            json!({"type": "error", "error": "the line is not valid UTF-8 (invalid byte at offset 35)", "line": 3}),
+            json!({"type": "game.command", "matchId": "m1", "name": "after"}),
+        ]
+    );
+}
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let built =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
+    let work = std::env::temp_dir().join(format!("nexori-stdio-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("mods")).unwrap();
+    std::fs::copy(built, work.join("mods/scripted.wasm")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nexori"))
+        .args(["stdio", "--drain-seconds", "0", "--mods"])
+        .arg(work.join("mods"))
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .env("NEXORI_LOG", "info")
+        .stdin(Stdio::null())
+        .output()
+        .expect("nexori stdio runs");
+    let _ = std::fs::remove_dir_all(&work);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("mod loaded"), "{log}");
+    assert!(!log.contains('\x1b'), "ANSI escape in a piped log: {log:?}");
 }
