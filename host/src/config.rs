@@ -86,6 +86,9 @@ impl Default for LogSettings {
     }
 }
 
+/// Whether this build reaches `https://` backends (the `tls` feature, rustls).
+pub const TLS_SUPPORTED: bool = cfg!(feature = "tls");
+
 /// Result requests in flight at once unless `resultMaxInFlight` says otherwise.
 pub const DEFAULT_RESULTS_IN_FLIGHT: i64 = 32;
 /// The most `resultMaxInFlight` can ask for.
@@ -213,12 +216,7 @@ impl HostConfig {
         if !self.server_id.is_empty() && crate::ids::parse_uuid(&self.server_id).is_none() {
             return Err(format!("serverId {:?} is not a UUID", self.server_id));
         }
-        if !self.base_url.is_empty() && !crate::reporting::is_http_backend(self) {
-            return Err(format!(
-                "baseUrl {:?} must start with http:// or https://",
-                self.base_url
-            ));
-        }
+        self.check_base_url()?;
         if !matches!(self.log.format.as_str(), "human" | "json") {
             return Err(format!(
                 "log.format {:?} must be \"human\" or \"json\"",
@@ -227,6 +225,30 @@ impl HostConfig {
         }
         if self.shutdown_timeout_ms < 0 {
             return Err("shutdownTimeoutMs cannot be negative".into());
+        }
+        Ok(())
+    }
+
+    /// Checks that `baseUrl` is empty or a URL this build can reach: `http://`, or `https://`
+    /// when built with the `tls` feature. A build without TLS refuses `https://` up front rather
+    /// than fail every report later.
+    pub fn check_base_url(&self) -> Result<(), String> {
+        if self.base_url.is_empty() {
+            return Ok(());
+        }
+        if !crate::reporting::is_http_backend(self) {
+            return Err(format!(
+                "baseUrl {:?} must start with http:// or https://",
+                self.base_url
+            ));
+        }
+        if self.base_url.starts_with("https://") && !TLS_SUPPORTED {
+            return Err(format!(
+                "baseUrl {:?} is https://, but this nexori was built without TLS: build it with \
+                 `cargo build --release -p nexori-host --features tls`, or reach the backend \
+                 through a TLS-terminating proxy on loopback with an http:// baseUrl",
+                self.base_url
+            ));
         }
         Ok(())
     }
@@ -364,6 +386,30 @@ mod tests {
             c.validate_for_serve().unwrap_err(),
             "serverId \"x\" is not a UUID"
         );
+    }
+
+    #[test]
+    fn an_https_backend_needs_a_build_with_tls() {
+        let c = HostConfig::from_json(json!({"baseUrl": "https://backend.example.com"})).unwrap();
+        let checked = c.check_base_url();
+        if TLS_SUPPORTED {
+            assert_eq!(checked, Ok(()));
+        } else {
+            assert_eq!(
+                checked.unwrap_err(),
+                "baseUrl \"https://backend.example.com\" is https://, but this nexori was built \
+                 without TLS: build it with `cargo build --release -p nexori-host --features tls`, \
+                 or reach the backend through a TLS-terminating proxy on loopback with an http:// \
+                 baseUrl"
+            );
+        }
+        let c = HostConfig::from_json(json!({"baseUrl": "ftp://x"})).unwrap();
+        assert_eq!(
+            c.check_base_url().unwrap_err(),
+            "baseUrl \"ftp://x\" must start with http:// or https://"
+        );
+        let c = HostConfig::from_json(json!({"baseUrl": "http://127.0.0.1:8787/"})).unwrap();
+        assert_eq!(c.check_base_url(), Ok(()));
     }
 
     #[test]

@@ -30,6 +30,9 @@ impl LiveHost {
         data_dir: &Path,
         mods_dir: &Path,
     ) -> anyhow::Result<(Self, Vec<(String, LoadError)>)> {
+        config
+            .check_base_url()
+            .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
         std::fs::create_dir_all(data_dir).map_err(|e| {
             anyhow::anyhow!(
                 "cannot create the data directory {}: {e}",
