@@ -151,6 +151,12 @@ impl ArenaHost {
         lock(&self.shared).now()
     }
 
+    /// Match instances alive now: the instance slots in use (at most
+    /// [`EngineSettings::max_instances`]).
+    pub fn live_instances(&self) -> usize {
+        self.instances.len()
+    }
+
     /// Loaded mods by name.
     pub fn mods(&self) -> impl Iterator<Item = &LoadedMod> {
         self.mods.values()

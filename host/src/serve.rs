@@ -415,6 +415,11 @@ fn render_metrics(
     }
     let _ = writeln!(
         out,
+        "# TYPE nexori_instances_live gauge\nnexori_instances_live {}",
+        host.live_instances()
+    );
+    let _ = writeln!(
+        out,
         "# TYPE nexori_bridge_messages_total counter\nnexori_bridge_messages_total {processed}"
     );
     let _ = writeln!(
