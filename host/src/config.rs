@@ -129,6 +129,10 @@ pub struct HostConfig {
     pub log: LogSettings,
     /// How long a graceful shutdown may take to deliver what is pending.
     pub shutdown_timeout_ms: i64,
+    /// How long a write to the outbox waits for another process's lock on `outbox.sqlite`
+    /// before it fails (default 1000). The thread that runs the matches waits this long at
+    /// most per attempt; a commit that fails holds the turn's commands back and is retried.
+    pub outbox_busy_timeout_ms: i64,
 }
 
 impl Default for HostConfig {
@@ -159,6 +163,7 @@ impl Default for HostConfig {
             bridge: BridgeSettings::default(),
             log: LogSettings::default(),
             shutdown_timeout_ms: 10_000,
+            outbox_busy_timeout_ms: 1000,
         }
     }
 }
@@ -227,6 +232,9 @@ impl HostConfig {
         }
         if self.shutdown_timeout_ms < 0 {
             return Err("shutdownTimeoutMs cannot be negative".into());
+        }
+        if self.outbox_busy_timeout_ms < 0 {
+            return Err("outboxBusyTimeoutMs cannot be negative".into());
         }
         Ok(())
     }

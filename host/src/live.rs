@@ -82,7 +82,9 @@ impl LiveHost {
             self.host.advance_to(now);
             deliver(&mut self.host)?;
             let in_flight = self.sender.as_ref().map_or(0, |s| s.in_flight());
-            if self.pending_results() == 0 && in_flight == 0 {
+            // Results that could not be committed yet are pending too.
+            let committing = self.host.commit_health().failing().is_some();
+            if self.pending_results() == 0 && in_flight == 0 && !committing {
                 break;
             }
             if let Some(sender) = &self.sender {

@@ -46,27 +46,49 @@ pub struct Snapshot {
     pub body: Value,
 }
 
-/// Where sequences are kept (D7).
+/// Where sequences are kept (D7). A store keeps a sequence per match only while the publisher
+/// tracks the match; [`SequenceStore::forget`] folds a match's last sequence into a floor that
+/// every match without its own entry continues from, so sequences stay monotonic per match
+/// while the store stays as small as the set of matches being published.
 pub trait SequenceStore: Send {
     fn last(&self, match_id: &str) -> i64;
     fn store(&mut self, match_id: &str, sequence: i64);
+    fn forget(&mut self, match_id: &str);
 }
 
 /// Sequences in memory (simulations).
 #[derive(Debug, Default)]
-pub struct MemorySequences(HashMap<String, i64>);
+pub struct MemorySequences {
+    last: HashMap<String, i64>,
+    floor: i64,
+}
 
 impl SequenceStore for MemorySequences {
     fn last(&self, match_id: &str) -> i64 {
-        self.0.get(match_id).copied().unwrap_or(0)
+        self.last.get(match_id).copied().unwrap_or(self.floor)
     }
     fn store(&mut self, match_id: &str, sequence: i64) {
-        self.0.insert(match_id.to_string(), sequence);
+        self.last.insert(match_id.to_string(), sequence);
+    }
+    fn forget(&mut self, match_id: &str) {
+        if let Some(last) = self.last.remove(match_id) {
+            self.floor = self.floor.max(last);
+        }
     }
 }
 
 /// Sequences in the outbox database, so a restarted host continues them.
-pub struct DurableSequences(pub Arc<Outbox>);
+pub struct DurableSequences(Arc<Outbox>);
+
+impl DurableSequences {
+    /// Folds what a previous run left into the floor: no match survives a restart.
+    pub fn new(outbox: Arc<Outbox>) -> Self {
+        if let Err(e) = outbox.forget_all_admission_sequences() {
+            tracing::error!(target: "nexori::admission", "cannot prune old admission sequences: {e}");
+        }
+        Self(outbox)
+    }
+}
 
 impl SequenceStore for DurableSequences {
     fn last(&self, match_id: &str) -> i64 {
@@ -75,6 +97,11 @@ impl SequenceStore for DurableSequences {
     fn store(&mut self, match_id: &str, sequence: i64) {
         if let Err(e) = self.0.store_admission_sequence(match_id, sequence) {
             tracing::error!(target: "nexori::admission", "cannot persist an admission sequence: {e}");
+        }
+    }
+    fn forget(&mut self, match_id: &str) {
+        if let Err(e) = self.0.forget_admission_sequence(match_id) {
+            tracing::error!(target: "nexori::admission", match_id, "cannot prune an admission sequence: {e}");
         }
     }
 }
@@ -153,6 +180,8 @@ struct Publication {
     in_flight: Option<Snapshot>,
     pending_retry: Option<Snapshot>,
     retry_not_before: i64,
+    /// Whether a sequence was allocated for the match (it has an entry in the store).
+    sequenced: bool,
 }
 
 impl Publication {
@@ -318,7 +347,7 @@ impl AdmissionPublisher {
             match m.filter(|m| reportable(m)) {
                 None => {
                     if state.in_flight.is_none() {
-                        self.states.remove(id);
+                        self.drop_state(id);
                     }
                 }
                 Some(m) => {
@@ -383,6 +412,7 @@ impl AdmissionPublisher {
             }
             let snapshot = self.build(m, now);
             let state = self.states.get_mut(&id).expect("present");
+            state.sequenced = true;
             state.dirty = false;
             state.first_dirty_at = 0;
             state.scheduled_flush_at = 0;
@@ -496,8 +526,20 @@ impl AdmissionPublisher {
         }
     }
 
+    /// Stops publishing a match: its state goes, and its sequence entry with it (folded into
+    /// the store's floor, so the match never goes back below it).
+    fn drop_state(&mut self, match_id: &str) {
+        if self
+            .states
+            .remove(match_id)
+            .is_some_and(|state| state.sequenced)
+        {
+            self.sequences.forget(match_id);
+        }
+    }
+
     fn remember_closed(&mut self, match_id: &str) {
-        self.states.remove(match_id);
+        self.drop_state(match_id);
         if self.closed_set.insert(match_id.to_string()) {
             self.closed.push_back(match_id.to_string());
             while self.closed.len() > CLOSED_MEMORY {
@@ -575,7 +617,7 @@ impl AdmissionPublisher {
                 if snapshot.closed {
                     self.remember_closed(&match_id);
                 } else if !still_reportable {
-                    self.states.remove(&match_id);
+                    self.drop_state(&match_id);
                 }
             }
             StateVerdict::AuthFailure => {
@@ -599,7 +641,7 @@ impl AdmissionPublisher {
                 } else if still_reportable {
                     state.mark("MATCH_STARTED", now, &settings);
                 } else {
-                    self.states.remove(&match_id);
+                    self.drop_state(&match_id);
                 }
             }
             StateVerdict::Unexpected => {
@@ -696,6 +738,8 @@ mod tests {
         fn store(&mut self, _: &str, s: i64) {
             *self.0.lock().unwrap() = s;
         }
+        // One sequence for every match: it already is its own floor.
+        fn forget(&mut self, _: &str) {}
     }
 
     fn fixture(mode: &str) -> Fixture {
