@@ -524,10 +524,9 @@ impl ArenaHost {
                 shared.outbox.drain(..).collect()
             }
             Err(cause) => {
-                let backoff = self
-                    .commit_retry
-                    .as_ref()
-                    .map_or(COMMIT_RETRY_FIRST, |r| (r.backoff * 2).min(COMMIT_RETRY_MAX));
+                let backoff = self.commit_retry.as_ref().map_or(COMMIT_RETRY_FIRST, |r| {
+                    (r.backoff * 2).min(COMMIT_RETRY_MAX)
+                });
                 self.commit_retry = Some(CommitRetry {
                     not_before: std::time::Instant::now() + backoff,
                     backoff,

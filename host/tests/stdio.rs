@@ -222,9 +222,11 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
     let deadline = Instant::now() + Duration::from_secs(60);
 
     // The match is running and the host is answering.
-    send(json!({"type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a",
+    send(
+        json!({"type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a",
                 "rulesEngineId": "scripted", "externalMatchId": "ext-1",
-                "expectedPlayers": [{"uuid": PLAYER, "name": "Alice"}]}));
+                "expectedPlayers": [{"uuid": PLAYER, "name": "Alice"}]}),
+    );
     send(json!({"type": "player.arrive", "matchId": "m1", "player": PLAYER, "name": "Alice"}));
     send(json!({"type": "player.placed", "matchId": "m1", "player": PLAYER}));
     send(serde_json::from_str(&send_game_command("ready")).unwrap());
@@ -239,11 +241,13 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
     locker.execute_batch("BEGIN IMMEDIATE").unwrap();
 
     // One turn accepts the result and issues a command; a later turn issues another.
-    send(json!({"type": "game.event", "matchId": "m1", "kind": "script.calls", "data": [
-        {"method": "sendGameCommand", "args": {"matchId": "m1", "name": "with-result"}},
-        {"method": "setPlayerOutcome", "args": {"matchId": "m1", "playerUuid": PLAYER, "outcome": "WIN", "reason": "won"}},
-        {"method": "submitFinalMatchResult", "args": {"matchId": "m1", "reason": "done"}}
-    ]}));
+    send(
+        json!({"type": "game.event", "matchId": "m1", "kind": "script.calls", "data": [
+            {"method": "sendGameCommand", "args": {"matchId": "m1", "name": "with-result"}},
+            {"method": "setPlayerOutcome", "args": {"matchId": "m1", "playerUuid": PLAYER, "outcome": "WIN", "reason": "won"}},
+            {"method": "submitFinalMatchResult", "args": {"matchId": "m1", "reason": "done"}}
+        ]}),
+    );
     let failing = |line: &str| line.contains("database is locked");
     let first = wait_for_line(&err, deadline, "log line for the failing commit", failing);
     send(serde_json::from_str(&send_game_command("after")).unwrap());

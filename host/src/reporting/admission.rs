@@ -1025,6 +1025,137 @@ mod tests {
         assert_eq!(f.transport.sent().len(), 2);
     }
 
+    /// A backend-driven match that nobody reaches: created, reported, cancelled at the end of
+    /// its 5 s window, closure reported and acknowledged.
+    fn no_show(
+        arena: &mut Arena,
+        publisher: &mut AdmissionPublisher,
+        t: &Scripted,
+        id: &str,
+        at: i64,
+    ) {
+        arena
+            .create_match(
+                LaunchSpec {
+                    match_id: id.into(),
+                    queue_id: "q".into(),
+                    arena_id: "a".into(),
+                    external_match_id: format!("ext-{id}"),
+                    match_source: Some(MatchSource::BackendDriven),
+                    expected_players: vec![ExpectedPlayer {
+                        uuid: p(1),
+                        name: "A".into(),
+                        assignment_id: String::new(),
+                    }],
+                    initial_placement_window_seconds: Some(5),
+                    admission: Some(LaunchAdmission {
+                        capacity: 3,
+                        backfill_enabled: true,
+                        backfill_mode: "PLACEMENT_ONLY".into(),
+                        backfill_window_seconds: 10,
+                    }),
+                    ..Default::default()
+                },
+                at,
+            )
+            .unwrap();
+        let feed = |arena: &mut Arena, publisher: &mut AdmissionPublisher, now: i64| {
+            for e in arena.drain_events().collect::<Vec<_>>() {
+                if let RuntimeEvent::AdmissionDirty { match_id, reason } = e {
+                    publisher.mark_dirty(&match_id, &reason, now);
+                }
+            }
+            let sent = publisher.tick(arena, now);
+            for _ in &sent {
+                t.answer_last(200, r#"{"status":"ACCEPTED"}"#);
+            }
+            sent.len()
+        };
+        feed(arena, publisher, at);
+        assert_eq!(feed(arena, publisher, at + 1000), 1, "the open state");
+        arena.advance(at + 5000);
+        // The runtime ended (nobody came), so the closure goes out at once.
+        assert_eq!(feed(arena, publisher, at + 5000), 1, "the closure");
+        assert_eq!(feed(arena, publisher, at + 6000), 0);
+        assert!(publisher.is_remembered_closed(id));
+    }
+
+    #[test]
+    fn sequences_of_closed_matches_are_pruned_and_stay_monotonic_after_a_restart() {
+        let dir = std::env::temp_dir().join(format!("nexori-seq-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("outbox.sqlite");
+        let rows = || -> i64 {
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .query_row("SELECT COUNT(*) FROM admission_sequences", [], |r| r.get(0))
+                .unwrap()
+        };
+        let config = HostConfig {
+            match_state_reporting_enabled: true,
+            base_url: "http://backend".into(),
+            server_token: "t".into(),
+            ..HostConfig::default()
+        }
+        .normalized();
+        let start = |outbox: &Arc<Outbox>, t: &Scripted| {
+            AdmissionPublisher::new(
+                PublisherSettings::from_config(&config),
+                IdGenerator::Seeded(1),
+                Box::new(DurableSequences::new(outbox.clone())),
+                Box::new(t.clone()),
+            )
+        };
+        let outbox = Arc::new(Outbox::open(&path).unwrap());
+        let transport = Scripted::default();
+        let mut publisher = start(&outbox, &transport);
+        let mut arena = Arena::new(RuntimeSettings {
+            admission_reporting_usable: true,
+        });
+        for n in 0..100 {
+            no_show(
+                &mut arena,
+                &mut publisher,
+                &transport,
+                &format!("m{n}"),
+                T0 + n * 10_000,
+            );
+        }
+        assert_eq!(
+            rows(),
+            0,
+            "no row for a match whose closure was acknowledged"
+        );
+        assert_eq!(publisher.tracked(), 0);
+        let last_of_m0 = transport
+            .sent()
+            .iter()
+            .filter(|s| s.match_id == "m0")
+            .map(|s| s.sequence)
+            .max()
+            .unwrap();
+
+        // A restarted host that sees m0 again continues above what m0 ever sent.
+        drop(publisher);
+        let restarted = Scripted::default();
+        let mut publisher = start(&outbox, &restarted);
+        let mut arena = Arena::new(RuntimeSettings {
+            admission_reporting_usable: true,
+        });
+        no_show(
+            &mut arena,
+            &mut publisher,
+            &restarted,
+            "m0",
+            T0 + 10_000_000,
+        );
+        let again: Vec<i64> = restarted.sent().iter().map(|s| s.sequence).collect();
+        assert!(again[0] > last_of_m0, "{again:?} after {last_of_m0}");
+        assert!(again[1] > again[0]);
+        assert_eq!(rows(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn auth_failures_back_off_for_thirty_seconds() {
         let mut f = fixture("ACTIVE_WINDOW");

@@ -11,6 +11,16 @@
 //! place, disconnect), [`placement`] (window and start gate), [`outcomes`], [`spectators`],
 //! [`returns`] (returns to lobby and manual end), [`afk`], [`admission`], [`results`] (final
 //! result submission) and [`custom_data`].
+//!
+//! **Decision D14 (ours): nobody came.** The reference closes a runtime only after it held
+//! someone, and never reconciles a launch that expects nobody; with `match.create` separate from
+//! the first arrival, both would keep a match (and its mod instance) forever. Here a runtime
+//! nobody ever occupied closes as soon as its match completed (shortfall result, fault policy,
+//! manual end or a mod's result), and a launch with `expectedPlayerCount` 0 has a placement
+//! window like any other: with nobody placed when it expires it is cancelled as a shortfall
+//! (no required player, so no result), else it starts with who is there. A player who is
+//! offline and in no live match is forgotten, so the player map holds only the players the
+//! arena can still act on.
 
 pub mod admission;
 pub mod afk;

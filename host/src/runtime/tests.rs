@@ -1043,11 +1043,7 @@ fn a_match_nobody_reached_closes_once_its_shortfall_result_is_recorded() {
         ]
     );
     // Nobody was there to tell or return.
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, RuntimeEvent::Command(_)))
-    );
+    assert!(!events.iter().any(|e| matches!(e, RuntimeEvent::Command(_))));
     assert!(arena.get("m1").is_none());
     let closed = arena.get_any("m1").unwrap();
     assert_eq!(closed.result_submitted_at, T0 + 60_000);
