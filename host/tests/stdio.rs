@@ -292,7 +292,6 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
     ));
 
     // End of input: the host delivers the result and exits.
-    drop(send);
     drop(stdin);
     let exit_deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
