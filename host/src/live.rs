@@ -92,6 +92,10 @@ impl LiveHost {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        if let Some(cause) = self.host.commit_health().failing() {
+            // Nothing of those results reached the game server either (their commands are held).
+            tracing::error!(target: "nexori::reporting", "stopping with results that could not be made durable (outbox commit failing: {cause}); they are lost");
+        }
         Ok(self.pending_results())
     }
 }

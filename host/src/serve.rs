@@ -6,8 +6,8 @@
 //!   `{"type":"error","error":...,"message":<what was sent>}`. Commands for a match go to the game
 //!   server that created it; while that server is disconnected they are queued, and delivered
 //!   when it reconnects under the same name.
-//! - **Operations**: `GET /healthz` (200 while serving, 503 while shutting down) and
-//!   `GET /metrics` (Prometheus text).
+//! - **Operations**: `GET /healthz` (200 while serving; 503 while shutting down, or degraded while
+//!   the outbox commit fails) and `GET /metrics` (Prometheus text).
 //! - **Shutdown** on SIGTERM or Ctrl-C: new matches are refused, admission state is flushed,
 //!   pending results are delivered for up to `shutdownTimeoutMs`, then the process exits. Results
 //!   still pending stay in the outbox for the next start; a SIGKILL loses nothing either.
