@@ -375,6 +375,17 @@ mod tests {
     }
 
     #[test]
+    fn the_outbox_busy_timeout_defaults_to_a_second_and_cannot_be_negative() {
+        let c = HostConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.outbox_busy_timeout_ms, 1000);
+        let c = HostConfig::from_toml("outboxBusyTimeoutMs = -1\n[bridge]\ntoken = \"t\"").unwrap();
+        assert_eq!(
+            c.validate_for_serve().unwrap_err(),
+            "outboxBusyTimeoutMs cannot be negative"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = HostConfig::from_json(json!({"baseURL": "x"})).unwrap_err();
         assert!(err.contains("baseURL"), "{err}");

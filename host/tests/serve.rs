@@ -371,6 +371,9 @@ level = "warn"
         };
         assert!(value("nexori_outbox_commit_failures_total") >= 1, "{metrics}");
         assert_eq!(value("nexori_outbox_held_commands"), 1, "{metrics}");
+        // What the host keeps for the one live match.
+        assert_eq!(value("nexori_runtime_players_tracked"), 1, "{metrics}");
+        assert_eq!(value("nexori_mod_instances"), 1, "{metrics}");
         let early = tokio::time::Instant::now() + Duration::from_millis(300);
         assert_eq!(next_text(&mut ws, early).await, None, "a command went out before its result was durable");
 
