@@ -593,7 +593,7 @@ fn outbox_rate(mode: Mode, per_turn: usize) -> f64 {
         for r in turn {
             reporter.enqueue(r, T0);
         }
-        reporter.commit();
+        reporter.commit().expect("the outbox commits");
     }
     let rate = total as f64 / start.elapsed().as_secs_f64();
     assert_eq!(outbox.enqueued_total().unwrap(), total as i64);
@@ -622,7 +622,7 @@ fn outbox_offered(mode: Mode, offered: f64) -> (f64, f64, Duration) {
         for r in &results[next..arrived] {
             reporter.enqueue(r, T0);
         }
-        reporter.commit();
+        reporter.commit().expect("the outbox commits");
         commits += 1;
         longest = longest.max(start.elapsed() - arrival(next));
         next = arrived;

@@ -39,6 +39,17 @@ struct MatchInstance {
     batches: game_event_batch::BatchSizer,
 }
 
+/// The first wait before a failed outbox commit is tried again; it doubles up to
+/// [`COMMIT_RETRY_MAX`] while the commit keeps failing.
+const COMMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(50);
+const COMMIT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When a failing outbox commit is tried next.
+struct CommitRetry {
+    not_before: std::time::Instant,
+    backoff: std::time::Duration,
+}
+
 /// The host.
 pub struct ArenaHost {
     engine: Engine,
@@ -59,6 +70,9 @@ pub struct ArenaHost {
     /// The SHA-256 of each mod file that failed to load, so a directory scan does not retry
     /// (and re-report) the same broken bytes.
     rejected: HashMap<String, String>,
+    /// Set while the outbox commit fails: see [`ArenaHost::take_commands`].
+    commit_retry: Option<CommitRetry>,
+    commit_health: Arc<crate::reporting::CommitHealth>,
 }
 
 /// The clock an [`ArenaHost`] runs on.
@@ -113,6 +127,8 @@ impl ArenaHost {
             admission: None,
             compile_cache: None,
             rejected: HashMap::new(),
+            commit_retry: None,
+            commit_health: Default::default(),
         })
     }
 
@@ -491,10 +507,52 @@ impl ArenaHost {
     /// Ends a turn: commits the results it accepted (one fsync for all of them) and hands over
     /// the commands it issued, oldest first. Commands only leave the host through here, so
     /// nothing the game server sees can follow from a result that is not durable.
+    ///
+    /// While the commit fails (disk full, database locked or corrupt) nothing is handed over:
+    /// the results stay pending in memory, the commands stay queued in order behind them, the
+    /// failure is logged and shown in [`commit_health`](Self::commit_health), and the commit
+    /// is tried again after a short back-off. Once it succeeds, everything held goes out.
     pub fn take_commands(&mut self) -> Vec<(i64, GameServerCommand)> {
         let mut shared = lock(&self.shared);
-        shared.commit_results();
-        shared.outbox.drain(..).collect()
+        let held = shared.outbox.len();
+        if let Some(retry) = &self.commit_retry
+            && std::time::Instant::now() < retry.not_before
+        {
+            self.commit_health.set_held(held);
+            return Vec::new();
+        }
+        match shared.commit_results() {
+            Ok(()) => {
+                if self.commit_retry.take().is_some() {
+                    tracing::info!(target: "nexori::reporting", held_commands = held, "outbox commit succeeded again; the held commands go out");
+                    self.commit_health.recovered();
+                }
+                shared.outbox.drain(..).collect()
+            }
+            Err(cause) => {
+                let backoff = self.commit_retry.as_ref().map_or(COMMIT_RETRY_FIRST, |r| {
+                    (r.backoff * 2).min(COMMIT_RETRY_MAX)
+                });
+                self.commit_retry = Some(CommitRetry {
+                    not_before: std::time::Instant::now() + backoff,
+                    backoff,
+                });
+                self.commit_health.failed(&cause, held);
+                tracing::error!(
+                    target: "nexori::reporting",
+                    results = shared.reporter.uncommitted(),
+                    held_commands = held,
+                    "outbox commit failing: {cause}; holding the game server's commands back until the results are durable (retry in {} ms)",
+                    backoff.as_millis()
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether committing results is failing, shared with `/healthz` and `/metrics`.
+    pub fn commit_health(&self) -> Arc<crate::reporting::CommitHealth> {
+        self.commit_health.clone()
     }
 
     /// The earliest instant at which the runtime or a mod timer has work.

@@ -132,6 +132,10 @@ pub struct HostConfig {
     pub log: LogSettings,
     /// How long a graceful shutdown may take to deliver what is pending.
     pub shutdown_timeout_ms: i64,
+    /// How long a write to the outbox waits for another process's lock on `outbox.sqlite`
+    /// before it fails (default 1000). The thread that runs the matches waits this long at
+    /// most per attempt; a commit that fails holds the turn's commands back and is retried.
+    pub outbox_busy_timeout_ms: i64,
 }
 
 impl Default for HostConfig {
@@ -162,6 +166,7 @@ impl Default for HostConfig {
             bridge: BridgeSettings::default(),
             log: LogSettings::default(),
             shutdown_timeout_ms: 10_000,
+            outbox_busy_timeout_ms: 1000,
         }
     }
 }
@@ -225,6 +230,9 @@ impl HostConfig {
         }
         if self.shutdown_timeout_ms < 0 {
             return Err("shutdownTimeoutMs cannot be negative".into());
+        }
+        if self.outbox_busy_timeout_ms < 0 {
+            return Err("outboxBusyTimeoutMs cannot be negative".into());
         }
         Ok(())
     }
@@ -410,6 +418,17 @@ mod tests {
         );
         let c = HostConfig::from_json(json!({"baseUrl": "http://127.0.0.1:8787/"})).unwrap();
         assert_eq!(c.check_base_url(), Ok(()));
+    }
+
+    #[test]
+    fn the_outbox_busy_timeout_defaults_to_a_second_and_cannot_be_negative() {
+        let c = HostConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.outbox_busy_timeout_ms, 1000);
+        let c = HostConfig::from_toml("outboxBusyTimeoutMs = -1\n[bridge]\ntoken = \"t\"").unwrap();
+        assert_eq!(
+            c.validate_for_serve().unwrap_err(),
+            "outboxBusyTimeoutMs cannot be negative"
+        );
     }
 
     #[test]

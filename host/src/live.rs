@@ -85,13 +85,19 @@ impl LiveHost {
             self.host.advance_to(now);
             deliver(&mut self.host)?;
             let in_flight = self.sender.as_ref().map_or(0, |s| s.in_flight());
-            if self.pending_results() == 0 && in_flight == 0 {
+            // Results that could not be committed yet are pending too.
+            let committing = self.host.commit_health().failing().is_some();
+            if self.pending_results() == 0 && in_flight == 0 && !committing {
                 break;
             }
             if let Some(sender) = &self.sender {
                 sender.wake();
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(cause) = self.host.commit_health().failing() {
+            // Nothing of those results reached the game server either (their commands are held).
+            tracing::error!(target: "nexori::reporting", "stopping with results that could not be made durable (outbox commit failing: {cause}); they are lost");
         }
         Ok(self.pending_results())
     }

@@ -6,8 +6,8 @@
 //!   `{"type":"error","error":...,"message":<what was sent>}`. Commands for a match go to the game
 //!   server that created it; while that server is disconnected they are queued, and delivered
 //!   when it reconnects under the same name.
-//! - **Operations**: `GET /healthz` (200 while serving, 503 while shutting down) and
-//!   `GET /metrics` (Prometheus text).
+//! - **Operations**: `GET /healthz` (200 while serving; 503 while shutting down, or degraded while
+//!   the outbox commit fails) and `GET /metrics` (Prometheus text).
 //! - **Shutdown** on SIGTERM or Ctrl-C: new matches are refused, admission state is flushed,
 //!   pending results are delivered for up to `shutdownTimeoutMs`, then the process exits. Results
 //!   still pending stay in the outbox for the next start; a SIGKILL loses nothing either.
@@ -79,6 +79,8 @@ struct NetState {
     inbound: Mutex<Sender<Inbound>>,
     metrics: Arc<Mutex<String>>,
     shutting_down: Arc<AtomicBool>,
+    /// Whether the outbox commit is failing (`/healthz` says degraded).
+    commit_health: Arc<reporting::CommitHealth>,
 }
 
 /// Runs until SIGTERM / Ctrl-C.
@@ -108,6 +110,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         inbound: Mutex::new(inbound_tx.clone()),
         metrics: metrics.clone(),
         shutting_down: shutting_down.clone(),
+        commit_health: host.commit_health(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -363,6 +366,10 @@ async fn connection(mut socket: WebSocket, server: String, state: Arc<NetState>)
 async fn healthz(State(state): State<Arc<NetState>>) -> Response {
     if state.shutting_down.load(Ordering::SeqCst) {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    } else if let Some(cause) = state.commit_health.failing() {
+        // Results are not durable and the game server hears nothing: an operator must look.
+        let body = format!("degraded: outbox commit failing: {cause}\n");
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     } else {
         (StatusCode::OK, "ok\n").into_response()
     }
@@ -429,6 +436,41 @@ fn render_metrics(
     for (name, labels, value) in shared.trace.counters() {
         let _ = writeln!(out, "{name}{labels} {value}");
     }
+    let commits = host.commit_health();
+    let _ = writeln!(
+        out,
+        "# TYPE nexori_outbox_commit_failures_total counter\nnexori_outbox_commit_failures_total {}",
+        commits.failures_total()
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE nexori_outbox_held_commands gauge\nnexori_outbox_held_commands {}",
+        commits.held_commands()
+    );
+    // What the host keeps per match and per player, for watching a long run stay flat.
+    let _ = writeln!(
+        out,
+        "# TYPE nexori_runtime_players_tracked gauge\nnexori_runtime_players_tracked {}",
+        shared.arena.players_tracked()
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE nexori_runtime_closed_matches_remembered gauge\nnexori_runtime_closed_matches_remembered {}",
+        shared.arena.closed_remembered()
+    );
+    let _ = writeln!(
+        out,
+        "# TYPE nexori_timer_matches gauge\nnexori_timer_matches {}",
+        shared.timers.matches_with_timers()
+    );
+    if let Some(outbox) = outbox
+        && let Ok(rows) = outbox.admission_sequence_rows()
+    {
+        let _ = writeln!(
+            out,
+            "# TYPE nexori_admission_sequence_rows gauge\nnexori_admission_sequence_rows {rows}"
+        );
+    }
     if let Some(outbox) = outbox
         && let Ok((pending, acknowledged, failed, oldest)) = outbox.depth()
     {
@@ -471,6 +513,11 @@ fn render_metrics(
         );
     }
     if let Some(publisher) = host.admission_publisher() {
+        let _ = writeln!(
+            out,
+            "# TYPE nexori_admission_matches_tracked gauge\nnexori_admission_matches_tracked {}",
+            publisher.tracked()
+        );
         let s = &publisher.stats;
         let _ = writeln!(out, "# TYPE nexori_admission_snapshots_total counter");
         for (answer, n) in [

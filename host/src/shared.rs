@@ -92,6 +92,12 @@ impl Timers {
     pub fn pending(&self, match_id: &str) -> usize {
         self.per_match.get(match_id).copied().unwrap_or(0)
     }
+
+    /// Matches with pending timers (for the leak tests and metrics).
+    #[doc(hidden)]
+    pub fn matches_with_timers(&self) -> usize {
+        self.per_match.len()
+    }
 }
 
 /// The shared state.
@@ -124,9 +130,10 @@ impl Shared {
         }
     }
 
-    /// Makes the results accepted this turn durable (group commit).
-    pub fn commit_results(&mut self) {
-        self.reporter.commit();
+    /// Makes the results accepted this turn durable (group commit). `Err` names the cause;
+    /// the results stay pending and the next call commits them again.
+    pub fn commit_results(&mut self) -> Result<(), String> {
+        self.reporter.commit()
     }
 
     /// Hands an accepted result to reporting and records its body in the trace.

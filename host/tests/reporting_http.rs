@@ -109,7 +109,7 @@ impl Rig {
     /// commit.
     fn enqueue(&mut self, result: &AcceptedResult, now: i64) -> EnqueueOutcome {
         let outcome = self.reporter.enqueue(result, now);
-        self.reporter.commit();
+        self.reporter.commit().expect("the outbox commits");
         outcome
     }
 
@@ -341,7 +341,7 @@ fn a_turn_commits_its_results_together() {
         "nothing before the commit"
     );
     assert_eq!(rig.outbox.enqueued_total().unwrap(), 0);
-    rig.reporter.commit();
+    rig.reporter.commit().expect("the outbox commits");
     let stored: Vec<String> = rig
         .outbox
         .list(None)
@@ -351,7 +351,7 @@ fn a_turn_commits_its_results_together() {
         .collect();
     assert_eq!(stored, [first.result_id, second.result_id]);
     assert_eq!(rig.outbox.enqueued_total().unwrap(), 2);
-    rig.reporter.commit();
+    rig.reporter.commit().expect("the outbox commits");
     assert_eq!(
         rig.outbox.list(None).unwrap().len(),
         2,

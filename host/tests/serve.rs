@@ -248,3 +248,143 @@ returnDelaySeconds = 5
 unsafe extern "C" {
     fn kill(pid: i32, sig: i32) -> i32;
 }
+
+/// The next text message on the bridge, or `None` if none comes before `until`.
+async fn next_text(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    until: tokio::time::Instant,
+) -> Option<Value> {
+    loop {
+        match tokio::time::timeout_at(until, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Some(Ok(_))) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Another process holds the write lock on `outbox.sqlite` (a real SQLite fault): while the
+/// host cannot commit a turn's result, `/healthz` answers 503 naming the cause, `/metrics`
+/// counts the failures and the held commands, and the game server hears nothing of that turn;
+/// once the lock goes, the held command arrives and the host is healthy again.
+#[test]
+fn a_failing_outbox_commit_makes_serve_degraded_and_holds_the_commands() {
+    let scripted =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
+    assert!(
+        scripted.is_file(),
+        "build the mods first: cargo xtask build-mods"
+    );
+    let work = std::env::temp_dir().join(format!("nexori-serve-commit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("mods")).unwrap();
+    std::fs::copy(&scripted, work.join("mods/scripted.wasm")).unwrap();
+    let port = free_port();
+    // Results go to a backend that is not there: they stay pending, which is all this needs.
+    let config = work.join("nexori.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+baseUrl = "http://127.0.0.1:{backend_port}"
+serverToken = "{BACKEND_TOKEN}"
+resultReportingEnabled = true
+modsDir = "{mods}"
+dataDir = "{data}"
+outboxBusyTimeoutMs = 50
+
+[bridge]
+listen = "127.0.0.1:{port}"
+token = "{BRIDGE_TOKEN}"
+
+[log]
+level = "warn"
+"#,
+            backend_port = free_port(),
+            mods = work.join("mods").display(),
+            data = work.join("data").display(),
+        ),
+    )
+    .unwrap();
+    let _serve = Reaper(nexori(&["serve", "--config"]).arg(&config).spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    let db = work.join("data/outbox.sqlite");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        wait_healthy(&format!("{base}/healthz")).await;
+        let mut ws = connect(port).await;
+        let a = player(0xa);
+        let command = |name: &str| {
+            json!({"type": "game.event", "matchId": "m1", "kind": "script.call",
+                   "data": {"method": "sendGameCommand", "args": {"matchId": "m1", "name": name}}})
+        };
+        for message in [
+            json!({"type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a",
+                   "rulesEngineId": "scripted", "externalMatchId": "ext-m1",
+                   "expectedPlayers": [{"uuid": a, "name": "Alice"}]}),
+            json!({"type": "player.arrive", "matchId": "m1", "player": a}),
+            json!({"type": "player.placed", "matchId": "m1", "player": a}),
+            command("ready"),
+        ] {
+            ws.send(text(message)).await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        assert_eq!(
+            next_text(&mut ws, deadline).await,
+            Some(json!({"type": "game.command", "matchId": "m1", "name": "ready"}))
+        );
+
+        let locker = rusqlite::Connection::open(&db).unwrap();
+        locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        ws.send(text(json!({"type": "game.event", "matchId": "m1", "kind": "script.calls", "data": [
+            {"method": "sendGameCommand", "args": {"matchId": "m1", "name": "with-result"}},
+            {"method": "setPlayerOutcome", "args": {"matchId": "m1", "playerUuid": a, "outcome": "WIN", "reason": "won"}},
+            {"method": "submitFinalMatchResult", "args": {"matchId": "m1", "reason": "done"}}
+        ]}))).await.unwrap();
+
+        let health = loop {
+            let answer = reqwest::get(format!("{base}/healthz")).await.unwrap();
+            let status = answer.status().as_u16();
+            let body = answer.text().await.unwrap();
+            if status != 200 {
+                break (status, body);
+            }
+            assert!(tokio::time::Instant::now() < deadline, "/healthz never said degraded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(health.0, 503);
+        assert!(
+            health.1.starts_with("degraded: outbox commit failing: ") && health.1.contains("database is locked"),
+            "{}",
+            health.1
+        );
+        let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+        let value = |name: &str| -> u64 {
+            let line = metrics.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("no {name}:\n{metrics}"));
+            line.rsplit(' ').next().unwrap().parse().unwrap()
+        };
+        assert!(value("nexori_outbox_commit_failures_total") >= 1, "{metrics}");
+        assert_eq!(value("nexori_outbox_held_commands"), 1, "{metrics}");
+        // What the host keeps for the one live match.
+        assert_eq!(value("nexori_runtime_players_tracked"), 1, "{metrics}");
+        assert_eq!(value("nexori_instances_live"), 1, "{metrics}");
+        let early = tokio::time::Instant::now() + Duration::from_millis(300);
+        assert_eq!(next_text(&mut ws, early).await, None, "a command went out before its result was durable");
+
+        locker.execute_batch("ROLLBACK").unwrap();
+        drop(locker);
+        assert_eq!(
+            next_text(&mut ws, deadline).await,
+            Some(json!({"type": "game.command", "matchId": "m1", "name": "with-result"}))
+        );
+        wait_healthy(&format!("{base}/healthz")).await;
+        ws.close(None).await.ok();
+    });
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -167,3 +167,200 @@ fn logs_written_to_a_pipe_carry_no_colour_codes() {
     assert!(log.contains("mod loaded"), "{log}");
     assert!(!log.contains('\x1b'), "ANSI escape in a piped log: {log:?}");
 }
+
+/// Lines a child process writes, read on a thread so a test can wait with a deadline.
+fn lines_of(stream: impl Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The next line that satisfies `wanted`, or a panic naming `what` at the deadline.
+fn wait_for_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    deadline: std::time::Instant,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return line,
+            Ok(_) => {}
+            Err(_) => panic!("no {what} before the deadline"),
+        }
+    }
+}
+
+/// A real fault in the outbox: another connection holds SQLite's write lock on
+/// `outbox.sqlite`, so the host's commit of a turn's result fails with "database is locked".
+/// That turn's commands (and every later one) must not reach the game server until the result
+/// is durable; then they go out in their original order, and the result is in the outbox.
+#[test]
+fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable() {
+    use nexori_host::reporting::outbox::{Outbox, RecordStatus};
+    use std::time::{Duration, Instant};
+
+    let built =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/scripted.wasm");
+    assert!(
+        built.is_file(),
+        "build the mods first: cargo xtask build-mods"
+    );
+    let work = std::env::temp_dir().join(format!("nexori-stdio-commit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let mods = work.join("mods");
+    std::fs::create_dir_all(&mods).unwrap();
+    std::fs::copy(built, mods.join("scripted.wasm")).unwrap();
+    let data = work.join("data");
+    let db = data.join("outbox.sqlite");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let backend = rt
+        .block_on(nexori_host::backend::start(
+            nexori_host::backend::BackendConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                token: "commit-token".into(),
+                database: work.join("backend.sqlite"),
+                faults: nexori_host::backend::FaultPlan::none(),
+            },
+        ))
+        .unwrap();
+    let config = work.join("nexori.json");
+    std::fs::write(
+        &config,
+        json!({
+            "serverId": "c4a5b000-0000-4000-8000-000000000002",
+            "baseUrl": backend.base_url(),
+            "serverToken": "commit-token",
+            "resultReportingEnabled": true,
+            "resultRetryIntervalMs": 200,
+            // Each failing attempt holds the host for this long at most; short keeps it lively.
+            "outboxBusyTimeoutMs": 50
+        })
+        .to_string(),
+    )
+    .unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
+        .args(["stdio", "--drain-seconds", "10", "--config"])
+        .arg(&config)
+        .arg("--mods")
+        .arg(&mods)
+        .arg("--data-dir")
+        .arg(&data)
+        .env("NEXORI_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nexori stdio starts");
+    let out = lines_of(child.stdout.take().unwrap());
+    let err = lines_of(child.stderr.take().unwrap());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut send = |line: Value| {
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+
+    // The match is running and the host is answering.
+    send(
+        json!({"type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a",
+                "rulesEngineId": "scripted", "externalMatchId": "ext-1",
+                "expectedPlayers": [{"uuid": PLAYER, "name": "Alice"}]}),
+    );
+    send(json!({"type": "player.arrive", "matchId": "m1", "player": PLAYER, "name": "Alice"}));
+    send(json!({"type": "player.placed", "matchId": "m1", "player": PLAYER}));
+    send(serde_json::from_str(&send_game_command("ready")).unwrap());
+    let ready = wait_for_line(&out, deadline, "answer from the host", |_| true);
+    assert_eq!(
+        serde_json::from_str::<Value>(&ready).unwrap(),
+        json!({"type": "game.command", "matchId": "m1", "name": "ready"})
+    );
+
+    // Another process takes the database's write lock (WAL: readers still read).
+    let locker = rusqlite::Connection::open(&db).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    // One turn accepts the result and issues a command; a later turn issues another.
+    send(
+        json!({"type": "game.event", "matchId": "m1", "kind": "script.calls", "data": [
+            {"method": "sendGameCommand", "args": {"matchId": "m1", "name": "with-result"}},
+            {"method": "setPlayerOutcome", "args": {"matchId": "m1", "playerUuid": PLAYER, "outcome": "WIN", "reason": "won"}},
+            {"method": "submitFinalMatchResult", "args": {"matchId": "m1", "reason": "done"}}
+        ]}),
+    );
+    let failing = |line: &str| line.contains("database is locked");
+    let first = wait_for_line(&err, deadline, "log line for the failing commit", failing);
+    send(serde_json::from_str(&send_game_command("after")).unwrap());
+    // The commit is retried and keeps failing; by the second failure any command that was
+    // going to slip out has.
+    wait_for_line(&err, deadline, "second failing commit", failing);
+    let leaked: Vec<String> = out.try_iter().collect();
+    assert!(
+        leaked.is_empty(),
+        "commands went out while the result was not durable: {leaked:?}"
+    );
+    assert!(
+        first.contains("ERROR") && first.contains("outbox commit failing"),
+        "{first}"
+    );
+    let stored: i64 = locker
+        .query_row("SELECT COUNT(*) FROM results", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    // The lock goes: the next attempt commits, and the held commands follow in order.
+    locker.execute_batch("ROLLBACK").unwrap();
+    drop(locker);
+    let mut commands = Vec::new();
+    while commands.len() < 2 {
+        let line = wait_for_line(&out, deadline, "held commands after the commit", |_| true);
+        commands.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    assert_eq!(
+        commands,
+        [
+            json!({"type": "game.command", "matchId": "m1", "name": "with-result"}),
+            json!({"type": "game.command", "matchId": "m1", "name": "after"}),
+        ]
+    );
+    let records = Outbox::open(&db).unwrap().list(None).unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].external_match_id, "ext-1");
+    assert!(matches!(
+        records[0].status,
+        RecordStatus::Pending | RecordStatus::Acknowledged
+    ));
+
+    // End of input: the host delivers the result and exits.
+    drop(stdin);
+    let exit_deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > exit_deadline {
+            let _ = child.kill();
+            panic!("nexori stdio did not exit after its input closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let records = Outbox::open(&db).unwrap().list(None).unwrap();
+    assert_eq!(records[0].status, RecordStatus::Acknowledged, "{records:?}");
+    let _ = std::fs::remove_dir_all(&work);
+}

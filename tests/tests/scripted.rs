@@ -631,3 +631,119 @@ fn one_bad_mod_does_not_stop_the_others_loading() {
     let loaded: Vec<&str> = host.mods().map(|m| m.info.name.as_str()).collect();
     assert_eq!(loaded, ["last_standing", "scripted"]);
 }
+
+/// Player `n` of the leak test (more than a `u8` of them).
+fn many(n: usize) -> String {
+    format!("{n:08x}-0000-4000-8000-00000000abcd")
+}
+
+/// Decision D14: a match nobody reaches gets its shortfall result and then closes, so its
+/// instance, timers and players are gone. Before, every no-show match kept its instance, and
+/// after 1 000 of them every new match faulted on the instance limit. 1 100 no-show matches
+/// (and launches that expect nobody) go through the real host; then a normal match plays out.
+#[test]
+fn no_show_matches_close_and_a_normal_match_still_completes_after_1100() {
+    use nexori_host::bridge::parse;
+    use nexori_host::shared::lock;
+    use nexori_host::trace::TraceEntry;
+
+    let dir = mods_subset(&["scripted"]);
+    let mut host = virtual_host(T0, 1, true);
+    assert!(host.load_mods_dir(dir.path()).unwrap().is_empty());
+    let apply = |host: &mut nexori_host::arena_host::ArenaHost, message: Value| {
+        host.apply(parse(&message).unwrap()).unwrap();
+    };
+    let mut now = T0;
+    let mut n = 0;
+    for _batch in 0..11 {
+        for _ in 0..100 {
+            let expected = if n % 10 == 0 {
+                // A launch that expects nobody expires too.
+                vec![]
+            } else {
+                vec![
+                    json!({"uuid": many(2 * n), "name": "A"}),
+                    json!({"uuid": many(2 * n + 1)}),
+                ]
+            };
+            apply(
+                &mut host,
+                json!({"type": "match.create", "matchId": format!("noshow-{n}"), "queueId": "q",
+                       "arenaId": "a", "rulesEngineId": "scripted", "externalMatchId": format!("ext-{n}"),
+                       "initialPlacementWindowSeconds": 1, "expectedPlayers": expected}),
+            );
+            n += 1;
+        }
+        now += 1_000;
+        host.advance_to(now);
+    }
+    // A normal match after them gets an instance and completes with its own result.
+    apply(
+        &mut host,
+        json!({"type": "match.create", "matchId": "normal", "queueId": "q", "arenaId": "a",
+               "rulesEngineId": "scripted", "externalMatchId": "ext-normal",
+               "expectedPlayers": [{"uuid": player(1), "name": "P1"}]}),
+    );
+    apply(
+        &mut host,
+        json!({"type": "player.arrive", "matchId": "normal", "player": player(1)}),
+    );
+    apply(
+        &mut host,
+        json!({"type": "player.placed", "matchId": "normal", "player": player(1)}),
+    );
+    apply(
+        &mut host,
+        json!({"type": "game.event", "matchId": "normal", "kind": "script.calls", "data": [
+            {"method": "setPlayerOutcome", "args": {"matchId": "normal", "playerUuid": player(1), "outcome": "WIN", "reason": "won"}},
+            {"method": "submitFinalMatchResult", "args": {"matchId": "normal", "reason": "done"}}
+        ]}),
+    );
+    let shared = lock(host.shared());
+    let results: Vec<&Value> = shared
+        .trace
+        .entries()
+        .iter()
+        .filter_map(|e| match e {
+            TraceEntry::Result { body, .. } if body["localMatchId"] == "normal" => Some(body),
+            _ => None,
+        })
+        .collect();
+    let faults: Vec<&TraceEntry> = shared
+        .trace
+        .entries()
+        .iter()
+        .filter(|e| matches!(e, TraceEntry::Fault { .. }))
+        .collect();
+    assert!(
+        faults.is_empty(),
+        "{} faults, the first: {:?}",
+        faults.len(),
+        faults.first()
+    );
+    assert_eq!(results.len(), 1, "the normal match reported one result");
+    assert_eq!(results[0]["reason"], "done");
+    assert_eq!(results[0]["players"][0]["outcome"], "WIN");
+
+    // Nothing of the no-show matches is left: only the normal match is live.
+    assert_eq!(shared.arena.match_ids().collect::<Vec<_>>(), ["normal"]);
+    assert_eq!(shared.arena.players_tracked(), 1);
+    assert_eq!(shared.timers.matches_with_timers(), 0);
+    let closed = shared
+        .trace
+        .entries()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                TraceEntry::Callback {
+                    callback: "onMatchRuntimeClosed",
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(closed, 1100);
+    drop(shared);
+    assert_eq!(host.live_instances(), 1);
+}

@@ -46,27 +46,49 @@ pub struct Snapshot {
     pub body: Value,
 }
 
-/// Where sequences are kept (D7).
+/// Where sequences are kept (D7). A store keeps a sequence per match only while the publisher
+/// tracks the match; [`SequenceStore::forget`] folds a match's last sequence into a floor that
+/// every match without its own entry continues from, so sequences stay monotonic per match
+/// while the store stays as small as the set of matches being published.
 pub trait SequenceStore: Send {
     fn last(&self, match_id: &str) -> i64;
     fn store(&mut self, match_id: &str, sequence: i64);
+    fn forget(&mut self, match_id: &str);
 }
 
 /// Sequences in memory (simulations).
 #[derive(Debug, Default)]
-pub struct MemorySequences(HashMap<String, i64>);
+pub struct MemorySequences {
+    last: HashMap<String, i64>,
+    floor: i64,
+}
 
 impl SequenceStore for MemorySequences {
     fn last(&self, match_id: &str) -> i64 {
-        self.0.get(match_id).copied().unwrap_or(0)
+        self.last.get(match_id).copied().unwrap_or(self.floor)
     }
     fn store(&mut self, match_id: &str, sequence: i64) {
-        self.0.insert(match_id.to_string(), sequence);
+        self.last.insert(match_id.to_string(), sequence);
+    }
+    fn forget(&mut self, match_id: &str) {
+        if let Some(last) = self.last.remove(match_id) {
+            self.floor = self.floor.max(last);
+        }
     }
 }
 
 /// Sequences in the outbox database, so a restarted host continues them.
-pub struct DurableSequences(pub Arc<Outbox>);
+pub struct DurableSequences(Arc<Outbox>);
+
+impl DurableSequences {
+    /// Folds what a previous run left into the floor: no match survives a restart.
+    pub fn new(outbox: Arc<Outbox>) -> Self {
+        if let Err(e) = outbox.forget_all_admission_sequences() {
+            tracing::error!(target: "nexori::admission", "cannot prune old admission sequences: {e}");
+        }
+        Self(outbox)
+    }
+}
 
 impl SequenceStore for DurableSequences {
     fn last(&self, match_id: &str) -> i64 {
@@ -75,6 +97,11 @@ impl SequenceStore for DurableSequences {
     fn store(&mut self, match_id: &str, sequence: i64) {
         if let Err(e) = self.0.store_admission_sequence(match_id, sequence) {
             tracing::error!(target: "nexori::admission", "cannot persist an admission sequence: {e}");
+        }
+    }
+    fn forget(&mut self, match_id: &str) {
+        if let Err(e) = self.0.forget_admission_sequence(match_id) {
+            tracing::error!(target: "nexori::admission", match_id, "cannot prune an admission sequence: {e}");
         }
     }
 }
@@ -153,6 +180,8 @@ struct Publication {
     in_flight: Option<Snapshot>,
     pending_retry: Option<Snapshot>,
     retry_not_before: i64,
+    /// Whether a sequence was allocated for the match (it has an entry in the store).
+    sequenced: bool,
 }
 
 impl Publication {
@@ -318,7 +347,7 @@ impl AdmissionPublisher {
             match m.filter(|m| reportable(m)) {
                 None => {
                     if state.in_flight.is_none() {
-                        self.states.remove(id);
+                        self.drop_state(id);
                     }
                 }
                 Some(m) => {
@@ -383,6 +412,7 @@ impl AdmissionPublisher {
             }
             let snapshot = self.build(m, now);
             let state = self.states.get_mut(&id).expect("present");
+            state.sequenced = true;
             state.dirty = false;
             state.first_dirty_at = 0;
             state.scheduled_flush_at = 0;
@@ -496,8 +526,20 @@ impl AdmissionPublisher {
         }
     }
 
+    /// Stops publishing a match: its state goes, and its sequence entry with it (folded into
+    /// the store's floor, so the match never goes back below it).
+    fn drop_state(&mut self, match_id: &str) {
+        if self
+            .states
+            .remove(match_id)
+            .is_some_and(|state| state.sequenced)
+        {
+            self.sequences.forget(match_id);
+        }
+    }
+
     fn remember_closed(&mut self, match_id: &str) {
-        self.states.remove(match_id);
+        self.drop_state(match_id);
         if self.closed_set.insert(match_id.to_string()) {
             self.closed.push_back(match_id.to_string());
             while self.closed.len() > CLOSED_MEMORY {
@@ -575,7 +617,7 @@ impl AdmissionPublisher {
                 if snapshot.closed {
                     self.remember_closed(&match_id);
                 } else if !still_reportable {
-                    self.states.remove(&match_id);
+                    self.drop_state(&match_id);
                 }
             }
             StateVerdict::AuthFailure => {
@@ -599,7 +641,7 @@ impl AdmissionPublisher {
                 } else if still_reportable {
                     state.mark("MATCH_STARTED", now, &settings);
                 } else {
-                    self.states.remove(&match_id);
+                    self.drop_state(&match_id);
                 }
             }
             StateVerdict::Unexpected => {
@@ -696,6 +738,8 @@ mod tests {
         fn store(&mut self, _: &str, s: i64) {
             *self.0.lock().unwrap() = s;
         }
+        // One sequence for every match: it already is its own floor.
+        fn forget(&mut self, _: &str) {}
     }
 
     fn fixture(mode: &str) -> Fixture {
@@ -979,6 +1023,137 @@ mod tests {
             "a closed match never reports again"
         );
         assert_eq!(f.transport.sent().len(), 2);
+    }
+
+    /// A backend-driven match that nobody reaches: created, reported, cancelled at the end of
+    /// its 5 s window, closure reported and acknowledged.
+    fn no_show(
+        arena: &mut Arena,
+        publisher: &mut AdmissionPublisher,
+        t: &Scripted,
+        id: &str,
+        at: i64,
+    ) {
+        arena
+            .create_match(
+                LaunchSpec {
+                    match_id: id.into(),
+                    queue_id: "q".into(),
+                    arena_id: "a".into(),
+                    external_match_id: format!("ext-{id}"),
+                    match_source: Some(MatchSource::BackendDriven),
+                    expected_players: vec![ExpectedPlayer {
+                        uuid: p(1),
+                        name: "A".into(),
+                        assignment_id: String::new(),
+                    }],
+                    initial_placement_window_seconds: Some(5),
+                    admission: Some(LaunchAdmission {
+                        capacity: 3,
+                        backfill_enabled: true,
+                        backfill_mode: "PLACEMENT_ONLY".into(),
+                        backfill_window_seconds: 10,
+                    }),
+                    ..Default::default()
+                },
+                at,
+            )
+            .unwrap();
+        let feed = |arena: &mut Arena, publisher: &mut AdmissionPublisher, now: i64| {
+            for e in arena.drain_events().collect::<Vec<_>>() {
+                if let RuntimeEvent::AdmissionDirty { match_id, reason } = e {
+                    publisher.mark_dirty(&match_id, &reason, now);
+                }
+            }
+            let sent = publisher.tick(arena, now);
+            for _ in &sent {
+                t.answer_last(200, r#"{"status":"ACCEPTED"}"#);
+            }
+            sent.len()
+        };
+        feed(arena, publisher, at);
+        assert_eq!(feed(arena, publisher, at + 1000), 1, "the open state");
+        arena.advance(at + 5000);
+        // The runtime ended (nobody came), so the closure goes out at once.
+        assert_eq!(feed(arena, publisher, at + 5000), 1, "the closure");
+        assert_eq!(feed(arena, publisher, at + 6000), 0);
+        assert!(publisher.is_remembered_closed(id));
+    }
+
+    #[test]
+    fn sequences_of_closed_matches_are_pruned_and_stay_monotonic_after_a_restart() {
+        let dir = std::env::temp_dir().join(format!("nexori-seq-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("outbox.sqlite");
+        let rows = || -> i64 {
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .query_row("SELECT COUNT(*) FROM admission_sequences", [], |r| r.get(0))
+                .unwrap()
+        };
+        let config = HostConfig {
+            match_state_reporting_enabled: true,
+            base_url: "http://backend".into(),
+            server_token: "t".into(),
+            ..HostConfig::default()
+        }
+        .normalized();
+        let start = |outbox: &Arc<Outbox>, t: &Scripted| {
+            AdmissionPublisher::new(
+                PublisherSettings::from_config(&config),
+                IdGenerator::Seeded(1),
+                Box::new(DurableSequences::new(outbox.clone())),
+                Box::new(t.clone()),
+            )
+        };
+        let outbox = Arc::new(Outbox::open(&path).unwrap());
+        let transport = Scripted::default();
+        let mut publisher = start(&outbox, &transport);
+        let mut arena = Arena::new(RuntimeSettings {
+            admission_reporting_usable: true,
+        });
+        for n in 0..100 {
+            no_show(
+                &mut arena,
+                &mut publisher,
+                &transport,
+                &format!("m{n}"),
+                T0 + n * 10_000,
+            );
+        }
+        assert_eq!(
+            rows(),
+            0,
+            "no row for a match whose closure was acknowledged"
+        );
+        assert_eq!(publisher.tracked(), 0);
+        let last_of_m0 = transport
+            .sent()
+            .iter()
+            .filter(|s| s.match_id == "m0")
+            .map(|s| s.sequence)
+            .max()
+            .unwrap();
+
+        // A restarted host that sees m0 again continues above what m0 ever sent.
+        drop(publisher);
+        let restarted = Scripted::default();
+        let mut publisher = start(&outbox, &restarted);
+        let mut arena = Arena::new(RuntimeSettings {
+            admission_reporting_usable: true,
+        });
+        no_show(
+            &mut arena,
+            &mut publisher,
+            &restarted,
+            "m0",
+            T0 + 10_000_000,
+        );
+        let again: Vec<i64> = restarted.sent().iter().map(|s| s.sequence).collect();
+        assert!(again[0] > last_of_m0, "{again:?} after {last_of_m0}");
+        assert!(again[1] > again[0]);
+        assert_eq!(rows(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -35,7 +35,64 @@ pub trait ResultReporter: Send {
 
     /// Makes the results enqueued since the last commit durable (group commit, see
     /// [`outbox`]). The host calls it at the end of every turn, before the turn's commands leave.
-    fn commit(&mut self) {}
+    /// On `Err` (the cause, e.g. `database is locked`) the results stay pending in memory and
+    /// are committed again by the next call; the host holds the turn's commands back meanwhile.
+    fn commit(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Results accepted but not yet durable.
+    fn uncommitted(&self) -> usize {
+        0
+    }
+}
+
+/// Whether committing accepted results to the outbox is failing, for the operator: written by
+/// the host thread, read by `/healthz` and `/metrics` without taking the host's lock.
+#[derive(Debug, Default)]
+pub struct CommitHealth {
+    failing: std::sync::Mutex<Option<String>>,
+    failures_total: std::sync::atomic::AtomicU64,
+    held_commands: std::sync::atomic::AtomicU64,
+}
+
+impl CommitHealth {
+    /// The cause of the failing commit, while it fails.
+    pub fn failing(&self) -> Option<String> {
+        self.failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Failed commit attempts since the start.
+    pub fn failures_total(&self) -> u64 {
+        self.failures_total
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Commands for the game server held back until the results before them are durable.
+    pub fn held_commands(&self) -> u64 {
+        self.held_commands
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn failed(&self, cause: &str, held: usize) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = Some(cause.to_string());
+        self.failures_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.set_held(held);
+    }
+
+    pub(crate) fn recovered(&self) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.set_held(0);
+    }
+
+    pub(crate) fn set_held(&self, held: usize) {
+        self.held_commands
+            .store(held as u64, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Makes ids. Simulations use a seeded sequence so that traces are reproducible.
@@ -243,6 +300,9 @@ pub fn setup(
         Some(path) => outbox::Outbox::open(path)?,
         None => outbox::Outbox::in_memory()?,
     });
+    outbox.set_busy_timeout(std::time::Duration::from_millis(
+        config.outbox_busy_timeout_ms.max(0) as u64,
+    ))?;
     let sender = if config.result_reporting_enabled && config.backend_usable() {
         Some(Arc::new(sender::ResultSender::start(
             outbox.clone(),
@@ -259,7 +319,7 @@ pub fn setup(
     let publisher = admission::AdmissionPublisher::new(
         settings,
         ids.clone_offset(1),
-        Box::new(admission::DurableSequences(outbox.clone())),
+        Box::new(admission::DurableSequences::new(outbox.clone())),
         Box::new(transport),
     );
     Ok(Reporting {

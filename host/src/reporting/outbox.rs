@@ -85,6 +85,10 @@ pub const KEEP_ACKNOWLEDGED: i64 = 256;
 /// Log pages between two automatic checkpoints (see [`Outbox::open`]).
 pub const WAL_CHECKPOINT_PAGES: i64 = 4_000;
 
+/// How long a statement waits for another process's lock on the file unless
+/// `outboxBusyTimeoutMs` says otherwise (see [`Outbox::set_busy_timeout`]).
+pub const DEFAULT_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
+
 /// Acknowledgements between two prunes of old acknowledged records (so up to
 /// `KEEP_ACKNOWLEDGED + PRUNE_EVERY` can be on disk for a while).
 pub const PRUNE_EVERY: usize = 64;
@@ -299,6 +303,7 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('enqueued', 0);
+INSERT OR IGNORE INTO counters (name, value) VALUES ('admission_sequence_floor', 0);
 CREATE TABLE IF NOT EXISTS admission_sequences (
     match_id TEXT PRIMARY KEY,
     last_sequence INTEGER NOT NULL
@@ -355,13 +360,20 @@ impl Outbox {
         // a checkpoint copies each page once however often it was written. 10-15 % more results
         // delivered per second in the benchmark.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Self {
             conn: Mutex::new(conn),
             // The sender's first round prunes: opening the outbox (`nexori outbox list`) only reads.
             acknowledged_since_prune: Mutex::new(PRUNE_EVERY),
         })
+    }
+
+    /// How long a statement waits for another connection's lock (another process on the same
+    /// file) before it fails with "database is locked". The host's tick thread waits this long
+    /// at most per commit attempt (`outboxBusyTimeoutMs`).
+    pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
+        Ok(self.conn().busy_timeout(timeout)?)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -603,17 +615,65 @@ impl Outbox {
         )?)
     }
 
-    /// The last admission-state sequence used for a match (D7: monotonic across restarts).
+    /// The last admission-state sequence used for a match (D7: monotonic across restarts): its
+    /// own row while it has one, else the floor every forgotten match's sequence was folded
+    /// into (see [`Outbox::forget_admission_sequence`]).
     pub fn last_admission_sequence(&self, match_id: &str) -> Result<i64, StoreError> {
         let conn = self.conn();
-        Ok(conn
+        let own: Option<i64> = conn
             .query_row(
                 "SELECT last_sequence FROM admission_sequences WHERE match_id = ?1",
                 params![match_id],
                 |r| r.get(0),
             )
-            .optional()?
-            .unwrap_or(0))
+            .optional()?;
+        match own {
+            Some(last) => Ok(last),
+            None => Ok(conn.query_row(
+                "SELECT value FROM counters WHERE name = 'admission_sequence_floor'",
+                [],
+                |r| r.get(0),
+            )?),
+        }
+    }
+
+    /// Drops a match's sequence row once the publisher is done with the match, raising the
+    /// shared floor to its last sequence, so a match id seen again (after a restart, or a
+    /// match still live when its closure was long acknowledged) continues above everything it
+    /// ever sent and the table holds only the matches being published.
+    pub fn forget_admission_sequence(&self, match_id: &str) -> Result<(), StoreError> {
+        self.fold_admission_sequences(Some(match_id))
+    }
+
+    /// [`Outbox::forget_admission_sequence`] for every match: a starting host has no match
+    /// yet, so whatever a previous run left is folded into the floor.
+    pub fn forget_all_admission_sequences(&self) -> Result<(), StoreError> {
+        self.fold_admission_sequences(None)
+    }
+
+    fn fold_admission_sequences(&self, match_id: Option<&str>) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE counters SET value = MAX(value, COALESCE((SELECT MAX(last_sequence)
+                 FROM admission_sequences WHERE ?1 IS NULL OR match_id = ?1), 0))
+             WHERE name = 'admission_sequence_floor'",
+            params![match_id],
+        )?;
+        tx.execute(
+            "DELETE FROM admission_sequences WHERE ?1 IS NULL OR match_id = ?1",
+            params![match_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Matches with a sequence row (for the leak tests and metrics).
+    #[doc(hidden)]
+    pub fn admission_sequence_rows(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM admission_sequences", [], |r| r.get(0))?)
     }
 
     pub fn store_admission_sequence(

@@ -519,25 +519,24 @@ impl ResultReporter for DurableReporter {
         }
     }
 
-    fn commit(&mut self) {
+    fn commit(&mut self) -> Result<(), String> {
         if self.uncommitted.is_empty() {
-            return;
+            return Ok(());
         }
-        match self.outbox.insert_pending(&self.uncommitted) {
-            Ok(()) => {
-                self.uncommitted.clear();
-                if let Some(sender) = &self.sender {
-                    sender.wake();
-                }
-            }
-            // Kept and committed again next turn; the host keeps serving meanwhile, and the
-            // error says why nothing is being delivered.
-            Err(e) => tracing::error!(
-                target: "nexori::reporting",
-                results = self.uncommitted.len(),
-                "cannot commit accepted results (retrying next turn): {e}"
-            ),
+        // On failure the records stay here and are committed again by the next call; the host
+        // holds back what the game server would see of them meanwhile.
+        self.outbox
+            .insert_pending(&self.uncommitted)
+            .map_err(|e| e.to_string())?;
+        self.uncommitted.clear();
+        if let Some(sender) = &self.sender {
+            sender.wake();
         }
+        Ok(())
+    }
+
+    fn uncommitted(&self) -> usize {
+        self.uncommitted.len()
     }
 }
 

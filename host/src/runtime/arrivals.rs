@@ -189,8 +189,10 @@ impl Arena {
         let id = presence
             .match_id
             .take()
-            .filter(|id| self.matches.contains_key(id))
-            .ok_or(PlayerEventError::NotInMatch(player))?;
+            .filter(|id| self.matches.contains_key(id));
+        // Offline and in no live match: nothing to keep for this player.
+        self.forget_player_if_gone(player);
+        let id = id.ok_or(PlayerEventError::NotInMatch(player))?;
         let reason = normalize_text(reason);
         let m = self.matches.get_mut(&id).expect("checked above");
         // Setup disconnect: an initial player who was never placed lowers the expected count,

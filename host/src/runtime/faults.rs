@@ -86,5 +86,7 @@ impl Arena {
             });
         }
         self.mark_admission_dirty(match_id, RULES_MOD_FAULT);
+        // Nobody to return (D14: perhaps nobody ever came): the runtime closes now.
+        self.close_runtime_if_empty(match_id, now);
     }
 }

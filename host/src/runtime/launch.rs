@@ -141,9 +141,12 @@ impl Arena {
                 ..Default::default()
             });
 
+        // Only players the arena already tracks learn their launch name here; a presence is
+        // made by an arrival (the match keeps the launch names for the rest).
         for (&uuid, name) in &names {
-            let presence = self.players.entry(uuid).or_default();
-            if presence.name.is_empty() {
+            if let Some(presence) = self.players.get_mut(&uuid)
+                && presence.name.is_empty()
+            {
                 presence.name = name.clone();
             }
         }

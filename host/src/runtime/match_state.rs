@@ -177,11 +177,10 @@ impl Match {
 
     /// The earliest time something in this match falls due.
     pub fn next_deadline(&self) -> Option<i64> {
-        let window = (self.placement.window_open()
-            && !self.placement.gate_open()
-            && !self.is_completed()
-            && self.expected_player_count > 0)
-            .then_some(self.placement.window_expires_at);
+        // Every launch's window falls due, one that expects nobody included (Decision D14).
+        let window =
+            (self.placement.window_open() && !self.placement.gate_open() && !self.is_completed())
+                .then_some(self.placement.window_expires_at);
         let returns = self.pending_returns.values().map(|r| r.at).min();
         let afk = self.afk.next_deadline();
         [window, returns, afk].into_iter().flatten().min()

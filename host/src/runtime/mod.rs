@@ -11,6 +11,16 @@
 //! place, disconnect), [`placement`] (window and start gate), [`outcomes`], [`spectators`],
 //! [`returns`] (returns to lobby and manual end), [`afk`], [`admission`], [`results`] (final
 //! result submission) and [`custom_data`].
+//!
+//! **Decision D14 (ours): nobody came.** The reference closes a runtime only after it held
+//! someone, and never reconciles a launch that expects nobody; with `match.create` separate from
+//! the first arrival, both would keep a match (and its mod instance) forever. Here a runtime
+//! nobody ever occupied closes as soon as its match completed (shortfall result, fault policy,
+//! manual end or a mod's result), and a launch with `expectedPlayerCount` 0 has a placement
+//! window like any other: with nobody placed when it expires it is cancelled as a shortfall
+//! (no required player, so no result), else it starts with who is there. A player who is
+//! offline and in no live match is forgotten, so the player map holds only the players the
+//! arena can still act on.
 
 pub mod admission;
 pub mod afk;
@@ -440,7 +450,9 @@ impl Arena {
     }
 
     /// §5.3 item 7: a runtime that went empty (no active players, no pending returns, no
-    /// spectators) with no initial placement pending is closed and forgotten.
+    /// spectators) with no initial placement pending is closed and forgotten. Decision D14: a
+    /// runtime nobody ever occupied closes too, once its match completed (a shortfall, a fault,
+    /// a manual end or a result), so a no-show match frees its instance and timers.
     pub(crate) fn close_runtime_if_empty(&mut self, match_id: &str, now: i64) {
         let Some(m) = self.matches.get(match_id) else {
             return;
@@ -451,7 +463,7 @@ impl Arena {
             || !m.pending_returns.is_empty()
             || spectator_present
             || m.placement_pending()
-            || !m.runtime_was_occupied
+            || (!m.runtime_was_occupied && !m.is_completed())
         {
             return;
         }
@@ -471,8 +483,35 @@ impl Arena {
             {
                 p.match_id = None;
             }
+            self.forget_player_if_gone(player);
         }
         self.remember_closed(m);
+    }
+
+    /// Drops what the arena knows about a player who is offline and in no live match: nothing
+    /// reads it any more (a later arrival starts afresh), and keeping it would grow the map
+    /// with every player who ever played on this server.
+    pub(crate) fn forget_player_if_gone(&mut self, player: Uuid) {
+        if self
+            .players
+            .get(&player)
+            .is_some_and(|p| !p.online && p.match_id.is_none())
+        {
+            self.players.remove(&player);
+        }
+    }
+
+    /// Players the arena keeps presence for (online, or in a live match); for the gauge and
+    /// the leak tests.
+    #[doc(hidden)]
+    pub fn players_tracked(&self) -> usize {
+        self.players.len()
+    }
+
+    /// Closed matches still remembered for final snapshots (bounded).
+    #[doc(hidden)]
+    pub fn closed_remembered(&self) -> usize {
+        self.closed.len()
     }
 
     fn remember_closed(&mut self, m: Match) {

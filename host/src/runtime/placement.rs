@@ -27,7 +27,21 @@ impl Arena {
         let Some(m) = self.matches.get(match_id) else {
             return;
         };
-        if m.placement.gate_open() || m.is_completed() || m.expected_player_count <= 0 {
+        if m.placement.gate_open() || m.is_completed() {
+            return;
+        }
+        if m.expected_player_count <= 0 {
+            // Decision D14: the reference skips a launch that expects nobody, and its window
+            // would stay open forever. Here the window expires like any other: with nobody
+            // placed the match is cancelled (no required player, so no result is made),
+            // otherwise it starts with the backfill players who are there.
+            if now >= m.placement.window_expires_at {
+                if m.active.is_empty() {
+                    self.cancel_for_shortfall(match_id, now);
+                } else {
+                    self.start_partial_roster(match_id, now);
+                }
+            }
             return;
         }
         if m.placement_complete() {

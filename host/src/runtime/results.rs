@@ -324,6 +324,8 @@ impl Arena {
         self.freeze_afk_report(&id);
         self.mark_admission_dirty(&id, "MATCH_COMPLETED");
         self.emit_match_callback(&id, Callback::MatchCompleted, "MATCH_COMPLETED", now);
+        // A runtime that holds nobody (D14: nobody ever came) has nothing left to wait for.
+        self.close_runtime_if_empty(&id, now);
         Submission::Accepted(Box::new(accepted.accepted_at(now)))
     }
 }

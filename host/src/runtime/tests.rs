@@ -1012,3 +1012,124 @@ fn fault_policy_finishes_the_match() {
     assert!(m.is_completed());
     assert_eq!(m.pending_returns.len(), 2);
 }
+
+/// The callbacks and Nexori results of `events`, in order.
+fn lifecycle(events: &[RuntimeEvent]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            RuntimeEvent::Callback { callback, .. } => Some(callback.as_str()),
+            RuntimeEvent::NexoriResult(_) => Some("result"),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_match_nobody_reached_closes_once_its_shortfall_result_is_recorded() {
+    let mut arena = Arena::default();
+    arena.create_match(launch("m1", &[p(1), p(2)]), T0).unwrap();
+    arena.drain_events().for_each(drop);
+    assert_eq!(arena.next_deadline(), Some(T0 + 60_000));
+    arena.advance(T0 + 60_000);
+    let events: Vec<RuntimeEvent> = arena.drain_events().collect();
+    assert_eq!(
+        lifecycle(&events),
+        [
+            "onMatchCancellationRequested",
+            "result",
+            "onMatchCompleted",
+            "onMatchRuntimeClosed"
+        ]
+    );
+    // Nobody was there to tell or return.
+    assert!(!events.iter().any(|e| matches!(e, RuntimeEvent::Command(_))));
+    assert!(arena.get("m1").is_none());
+    let closed = arena.get_any("m1").unwrap();
+    assert_eq!(closed.result_submitted_at, T0 + 60_000);
+    assert_eq!(arena.next_deadline(), None);
+    assert_eq!(arena.players_tracked(), 0);
+}
+
+#[test]
+fn a_launch_that_expects_nobody_expires_with_its_window() {
+    let mut arena = Arena::default();
+    let mut spec = launch("m1", &[]);
+    spec.initial_placement_window_seconds = Some(5);
+    arena.create_match(spec, T0).unwrap();
+    arena.drain_events().for_each(drop);
+    assert_eq!(arena.next_deadline(), Some(T0 + 5_000));
+    arena.advance(T0 + 4_999);
+    assert!(arena.get("m1").is_some());
+    arena.advance(T0 + 5_000);
+    let events: Vec<RuntimeEvent> = arena.drain_events().collect();
+    // No required player, so no result: the match completes with the reason recorded.
+    assert_eq!(
+        lifecycle(&events),
+        [
+            "onMatchCancellationRequested",
+            "onMatchCompleted",
+            "onMatchRuntimeClosed"
+        ]
+    );
+    let m = arena.get_any("m1").unwrap();
+    assert_eq!(m.completed_at, T0 + 5_000);
+    assert_eq!(
+        m.last_error,
+        "Initial placement shortfall result validation failed: Match has no required players to resolve."
+    );
+    assert!(arena.get("m1").is_none());
+    assert_eq!(arena.next_deadline(), None);
+}
+
+#[test]
+fn a_faulted_or_finished_match_nobody_reached_closes_at_once() {
+    let mut arena = Arena::default();
+    arena.create_match(launch("m1", &[p(1)]), T0).unwrap();
+    arena.drain_events().for_each(drop);
+    arena.apply_fault_policy("m1", "trap: unreachable", T0 + 1);
+    let events: Vec<RuntimeEvent> = arena.drain_events().collect();
+    assert_eq!(lifecycle(&events), ["result", "onMatchRuntimeClosed"]);
+    assert!(arena.get("m1").is_none());
+
+    // A mod's own result for a match nobody reached closes it the same way.
+    arena.create_match(launch("m2", &[p(2)]), T0).unwrap();
+    arena.drain_events().for_each(drop);
+    arena.set_player_outcome("m2", Some(p(2)), Some(Outcome::NoContest), "");
+    let Submission::Accepted(_) = arena.submit_final_match_result("m2", "void", None, T0 + 2)
+    else {
+        panic!("accepted")
+    };
+    let events: Vec<RuntimeEvent> = arena.drain_events().collect();
+    assert_eq!(
+        lifecycle(&events),
+        ["onMatchCompleted", "onMatchRuntimeClosed"]
+    );
+    assert!(arena.get("m2").is_none());
+    assert_eq!(arena.next_deadline(), None);
+}
+
+#[test]
+fn players_of_closed_matches_who_left_are_forgotten() {
+    // Players who played and left, players who never came: none is remembered once the
+    // match closed. A player still online (back in the lobby) is.
+    let mut arena = started(&[p(1), p(2)]);
+    arena.create_match(launch("m2", &[p(3)]), T0).unwrap();
+    arena.set_player_outcome("m1", Some(p(1)), Some(Outcome::Win), "");
+    arena.set_player_outcome("m1", Some(p(2)), Some(Outcome::Loss), "");
+    let Submission::Accepted(_) = arena.submit_final_match_result("m1", "done", None, T0 + 1)
+    else {
+        panic!("accepted")
+    };
+    arena.disconnect(p(2), "quit", T0 + 2).unwrap();
+    assert_eq!(arena.players_tracked(), 1);
+    arena.end_match("m1", "", T0 + 3).unwrap();
+    assert!(arena.get("m1").is_none());
+    // p1 was returned to the lobby and is online; p2 left; p3 never came.
+    assert_eq!(arena.players_tracked(), 1);
+    assert!(arena.disconnect(p(1), "quit", T0 + 4).is_err());
+    assert_eq!(arena.players_tracked(), 0);
+    arena.advance(T0 + 60_000);
+    assert!(arena.get("m2").is_none());
+    assert_eq!(arena.players_tracked(), 0);
+}
