@@ -56,6 +56,13 @@ pub struct BridgeSettings {
     pub listen: String,
     /// The bearer token game servers must present.
     pub token: String,
+    /// Connections served at once (WebSockets included), at least 1. Default 256. At the cap no
+    /// further connection is accepted until one closes: new clients wait in the listen backlog.
+    pub max_connections: u32,
+    /// How long a client may take to send a request's head (request line and headers), or stay
+    /// idle between two requests, before its connection is closed, in ms (at least 1). Default
+    /// 10 000. Bounds how long a half-sent request holds a connection slot.
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for BridgeSettings {
@@ -63,6 +70,18 @@ impl Default for BridgeSettings {
         Self {
             listen: "127.0.0.1:7420".into(),
             token: String::new(),
+            max_connections: crate::http_server::DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout_ms: crate::http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
+        }
+    }
+}
+
+impl BridgeSettings {
+    /// The limits of the HTTP server behind the bridge.
+    pub fn connection_limits(&self) -> crate::http_server::ConnectionLimits {
+        crate::http_server::ConnectionLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
         }
     }
 }
@@ -200,6 +219,12 @@ impl HostConfig {
     pub fn validate_for_serve(&self) -> Result<(), String> {
         if self.bridge.token.trim().is_empty() {
             return Err("bridge.token is required: game servers authenticate with it".into());
+        }
+        if self.bridge.max_connections == 0 {
+            return Err("bridge.maxConnections must be at least 1".into());
+        }
+        if self.bridge.header_read_timeout_ms == 0 {
+            return Err("bridge.headerReadTimeoutMs must be at least 1".into());
         }
         self.bridge
             .listen
@@ -363,6 +388,31 @@ mod tests {
         assert_eq!(
             c.validate_for_serve().unwrap_err(),
             "serverId \"x\" is not a UUID"
+        );
+    }
+
+    #[test]
+    fn connection_limits_default_to_256_and_10_s_and_must_be_positive() {
+        let c = HostConfig::from_toml("[bridge]\ntoken = \"t\"").unwrap();
+        assert_eq!(c.bridge.max_connections, 256);
+        assert_eq!(c.bridge.header_read_timeout_ms, 10_000);
+        assert!(c.validate_for_serve().is_ok());
+        let mut zero = c.clone();
+        zero.bridge.max_connections = 0;
+        assert_eq!(
+            zero.validate_for_serve().unwrap_err(),
+            "bridge.maxConnections must be at least 1"
+        );
+        let mut zero = c;
+        zero.bridge.header_read_timeout_ms = 0;
+        assert_eq!(
+            zero.validate_for_serve().unwrap_err(),
+            "bridge.headerReadTimeoutMs must be at least 1"
+        );
+        let err = HostConfig::from_toml("[bridge]\nmaxConnections = -1").unwrap_err();
+        assert!(
+            err.starts_with("invalid config: bridge.maxConnections: "),
+            "{err}"
         );
     }
 

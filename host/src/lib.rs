@@ -15,6 +15,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod http_server;
 pub mod ids;
 pub mod live;
 pub mod reporting;

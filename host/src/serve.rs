@@ -8,6 +8,8 @@
 //!   when it reconnects under the same name.
 //! - **Operations**: `GET /healthz` (200 while serving, 503 while shutting down) and
 //!   `GET /metrics` (Prometheus text).
+//! - **Connections**: at most `bridge.maxConnections` at once, and a request head must arrive
+//!   within `bridge.headerReadTimeoutMs` (see `http_server`).
 //! - **Shutdown** on SIGTERM or Ctrl-C: new matches are refused, admission state is flushed,
 //!   pending results are delivered for up to `shutdownTimeoutMs`, then the process exits. Results
 //!   still pending stay in the outbox for the next start; a SIGKILL loses nothing either.
@@ -122,13 +124,10 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         .route("/metrics", get(metrics_text))
         .with_state(net);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let limits = config.bridge.connection_limits();
+    runtime.spawn(crate::http_server::serve(listener, app, limits, async {
+        let _ = stop_rx.await;
+    }));
     let signal_tx = inbound_tx.clone();
     runtime.spawn(async move {
         wait_for_signal().await;
