@@ -54,8 +54,14 @@ pub struct BridgeSettings {
     /// Where the WebSocket bridge and `/healthz`, `/metrics` listen. Loopback by default: the
     /// game server runs beside the host.
     pub listen: String,
-    /// The bearer token game servers must present.
+    /// The bearer token game servers must present (`Authorization: Bearer <token>`; the scheme in
+    /// any case). Required; surrounding whitespace is trimmed. `?token=` in the URL still works
+    /// but is discouraged (it ends up in proxy logs) and logs a warning once per connection name.
     pub token: String,
+    /// The bearer token `GET /metrics` requires. Default empty: `/metrics` is open (fine on
+    /// loopback); when set, a request without `Authorization: Bearer <metricsToken>` gets 401.
+    /// Trimmed like `token`.
+    pub metrics_token: String,
     /// Connections served at once (WebSockets included), at least 1. Default 256. At the cap no
     /// further connection is accepted until one closes: new clients wait in the listen backlog.
     pub max_connections: u32,
@@ -70,6 +76,7 @@ impl Default for BridgeSettings {
         Self {
             listen: "127.0.0.1:7420".into(),
             token: String::new(),
+            metrics_token: String::new(),
             max_connections: crate::http_server::DEFAULT_MAX_CONNECTIONS,
             header_read_timeout_ms: crate::http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
         }
@@ -267,6 +274,9 @@ impl HostConfig {
         trim(&mut self.server_token);
         trim(&mut self.region);
         trim(&mut self.server_id);
+        // Ours: a token pasted with a trailing newline or space still matches what clients send.
+        trim(&mut self.bridge.token);
+        trim(&mut self.bridge.metrics_token);
         let positive = |v: i64, default: i64| if v <= 0 { default } else { v };
         self.sync_interval_ms = positive(self.sync_interval_ms, 1000);
         self.request_timeout_ms = positive(self.request_timeout_ms, 3000);
@@ -414,6 +424,17 @@ mod tests {
             err.starts_with("invalid config: bridge.maxConnections: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn bridge_tokens_are_trimmed() {
+        let c =
+            HostConfig::from_toml("[bridge]\ntoken = \"  secret\\n\"\nmetricsToken = \" watch \"")
+                .unwrap();
+        assert_eq!(c.bridge.token, "secret");
+        assert_eq!(c.bridge.metrics_token, "watch");
+        let c = HostConfig::from_toml("[bridge]\ntoken = \"t\"").unwrap();
+        assert_eq!(c.bridge.metrics_token, "", "/metrics is open by default");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod arena_host;
 pub mod backend;
 pub mod bridge;
+mod bridge_auth;
 pub mod check;
 pub mod clock;
 pub mod commands;

@@ -1,6 +1,6 @@
 //! The HTTP servers under abuse, as real processes on loopback: `nexori serve` and `nexori backend`
-//! with more half-sent requests than their connection cap, clients waiting at the cap, and bridge
-//! strings over their length caps.
+//! with more half-sent requests than their connection cap, clients waiting at the cap, the
+//! bridge's and `/metrics`' authentication, and bridge strings over their length caps.
 
 mod common;
 
@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 const BRIDGE_TOKEN: &str = "bridge-secret";
+const METRICS_TOKEN: &str = "metrics-secret";
 const BACKEND_TOKEN: &str = "backend-secret";
 
 /// A working directory removed when the test ends.
@@ -42,12 +43,17 @@ impl Drop for WorkDir {
 struct Running {
     _process: Reaper,
     addr: String,
-    _work: WorkDir,
+    work: WorkDir,
 }
 
 impl Running {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// What the process logged so far (JSON lines for `serve`).
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.work.0.join("stderr.log")).unwrap_or_default()
     }
 }
 
@@ -79,7 +85,7 @@ async fn serve(name: &str, bridge: &str) -> Running {
     let running = Running {
         _process: process,
         addr: format!("127.0.0.1:{port}"),
-        _work: work,
+        work,
     };
     wait_healthy(&running.url("/healthz")).await;
     running
@@ -107,7 +113,7 @@ async fn backend(name: &str, max_connections: u32, header_read_timeout_ms: u64) 
     let running = Running {
         _process: process,
         addr,
-        _work: work,
+        work,
     };
     wait_healthy(&running.url("/healthz")).await;
     running
@@ -244,6 +250,112 @@ async fn bridge(
     tokio_tungstenite::connect_async(request)
         .await
         .map(|(ws, _)| ws)
+}
+
+fn refused_status(attempt: Result<Bridge, tungstenite::Error>) -> u16 {
+    match attempt {
+        Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("refused without an HTTP answer: {other}"),
+        Ok(_) => panic!("the bridge accepted the connection"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_scheme_is_case_insensitive_and_the_configured_token_trimmed() {
+    // A token pasted with surrounding blanks, as from a secrets file with a trailing newline.
+    let server = serve("bearer", &format!("token = \"  {BRIDGE_TOKEN}\\n\"")).await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let authorization = format!("{scheme} {BRIDGE_TOKEN}");
+        let ws = bridge(&server, "server=a", Some(&authorization)).await;
+        assert!(ws.is_ok(), "{authorization}: {:?}", ws.err());
+    }
+    for wrong in [
+        format!("Bearer {BRIDGE_TOKEN}x"),
+        format!("Bearer {}", &BRIDGE_TOKEN[1..]),
+        format!("Basic {BRIDGE_TOKEN}"),
+        "Bearer ".to_string(),
+    ] {
+        assert_eq!(
+            refused_status(bridge(&server, "server=a", Some(&wrong)).await),
+            401,
+            "{wrong}"
+        );
+    }
+    assert_eq!(refused_status(bridge(&server, "server=a", None).await), 401);
+}
+
+/// The log's warnings about `?token=`, by connection name.
+fn query_token_warnings(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|entry| {
+            entry["level"] == "WARN"
+                && entry["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("?token="))
+        })
+        .map(|entry| entry["fields"]["server"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_token_still_works_and_is_warned_about_once_per_connection_name() {
+    let server = serve("query-token", &format!("token = \"{BRIDGE_TOKEN}\"")).await;
+    let query = |name: &str| format!("server={name}&token={BRIDGE_TOKEN}");
+    for name in ["legacy", "legacy", "other", "legacy"] {
+        let ws = bridge(&server, &query(name), None).await;
+        assert!(ws.is_ok(), "{name}: {:?}", ws.err());
+    }
+    let header = format!("Bearer {BRIDGE_TOKEN}");
+    assert!(
+        bridge(&server, "server=modern", Some(&header))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        refused_status(bridge(&server, "server=x&token=wrong", None).await),
+        401
+    );
+    assert_eq!(query_token_warnings(&server.log()), ["legacy", "other"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_put_behind_their_own_token() {
+    let server = serve(
+        "metrics",
+        &format!("token = \"{BRIDGE_TOKEN}\"\nmetricsToken = \"{METRICS_TOKEN}\""),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let metrics = |authorization: Option<String>| {
+        let mut request = client.get(server.url("/metrics"));
+        if let Some(authorization) = authorization {
+            request = request.header("Authorization", authorization);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    assert_eq!(metrics(None).await.0, 401);
+    assert_eq!(
+        metrics(Some(format!("Bearer {BRIDGE_TOKEN}"))).await.0,
+        401,
+        "the bridge token does not open /metrics"
+    );
+    assert_eq!(
+        metrics(Some(format!("Bearer {METRICS_TOKEN}x"))).await.0,
+        401
+    );
+    for scheme in ["Bearer", "bearer"] {
+        let (status, body) = metrics(Some(format!("{scheme} {METRICS_TOKEN}"))).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("nexori_uptime_seconds"), "{body}");
+    }
+    let (status, _) = get(&server.url("/healthz"), Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "/healthz stays open");
 }
 
 /// The `error` of the next error reply on the bridge.
