@@ -66,7 +66,9 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1) as usize));
+    let slots = Arc::new(Semaphore::new(
+        (limits.max_connections.max(1) as usize).min(Semaphore::MAX_PERMITS),
+    ));
     // `true` tells connections to finish; each connection task holds a receiver until it ends, so
     // the sender sees when the last one is gone.
     let (closing_tx, closing_rx) = watch::channel(false);
