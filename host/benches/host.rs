@@ -673,6 +673,7 @@ fn bench_delivery(mode: Mode) {
             token: token.into(),
             database: dir.join("backend.sqlite"),
             faults: FaultPlan::none(),
+            connections: Default::default(),
         }))
         .unwrap();
     let config = HostConfig {

@@ -73,6 +73,7 @@ fn main() -> anyhow::Result<()> {
         token: TOKEN.into(),
         database: work.join("backend.sqlite"),
         faults: flapping(),
+        connections: Default::default(),
     }))?;
     let config = work.join("nexori.json");
     std::fs::write(

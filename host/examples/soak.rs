@@ -119,6 +119,7 @@ fn main() -> anyhow::Result<()> {
         token: BACKEND_TOKEN.into(),
         database: work.join("backend.sqlite"),
         faults: FaultPlan::none(),
+        connections: Default::default(),
     }))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

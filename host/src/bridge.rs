@@ -1,5 +1,21 @@
 //! Messages from the game server (bridge-protocol.md), parsed with errors that name the message
 //! type and the field.
+//!
+//! # String limits
+//!
+//! Every string field has a length cap in UTF-8 bytes, so a game server (or anything that reaches
+//! the bridge) cannot make the host keep, copy and log megabytes per id; a longer value refuses
+//! the message with an error naming the field and both lengths (`player.arrive: field "matchId":
+//! is 5000 bytes; the limit is 128`), without quoting the value.
+//!
+//! | fields | limit |
+//! |---|---|
+//! | `type`; ids: `matchId`, `queueId`, `arenaId`, `rulesEngineId`, `assignmentId`, `externalMatchId`, `admissionReservationId`, `worldName`, `instanceTemplateId`; `kind` of `game.event`; player names (`name`); enumerations (`matchSource`, `outcome`, `source`, `admission.backfillMode`); player UUIDs | [`MAX_ID_BYTES`] (128) |
+//! | `reason` of `player.disconnect` and `match.end` | [`MAX_REASON_BYTES`] (1024) |
+//!
+//! The caps are far above any legitimate value (ids are at most a few dozen characters; Nexori's
+//! own outcome and result reasons stop at 256 and 512 characters). `game.event`'s `data` is JSON
+//! for the mod and has no cap of its own: the size of the whole message bounds it.
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -43,6 +59,11 @@ pub struct GameEventMessage {
     pub data: Option<String>,
 }
 
+/// Longest id, name, kind or enumeration value the bridge accepts, in UTF-8 bytes.
+pub const MAX_ID_BYTES: usize = 128;
+/// Longest `reason` the bridge accepts, in UTF-8 bytes.
+pub const MAX_REASON_BYTES: usize = 1024;
+
 /// Why a message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BridgeError {
@@ -50,6 +71,8 @@ pub enum BridgeError {
     NotAnObject,
     #[error("message has no \"type\" string")]
     MissingType,
+    #[error("field \"type\": is {0} bytes; the limit is {MAX_ID_BYTES}")]
+    TypeTooLong(usize),
     #[error("unknown message type {0:?}")]
     UnknownType(String),
     #[error("{ty}: field {field:?}: {problem}")]
@@ -75,6 +98,8 @@ pub const MESSAGE_TYPES: &[&str] = &[
 struct Fields<'a> {
     ty: &'a str,
     obj: &'a Map<String, Value>,
+    /// Where `obj` sits in the message (`admission.`), so errors name nested fields in full.
+    path: String,
 }
 
 fn describe(v: &Value) -> &'static str {
@@ -92,8 +117,27 @@ impl<'a> Fields<'a> {
     fn err(&self, field: &str, problem: impl Into<String>) -> BridgeError {
         BridgeError::Field {
             ty: self.ty.to_string(),
-            field: field.to_string(),
+            field: format!("{}{field}", self.path),
             problem: problem.into(),
+        }
+    }
+
+    /// `text` itself when it fits in `limit` bytes; otherwise an error naming the field.
+    fn capped<'t>(&self, field: &str, text: &'t str, limit: usize) -> Result<&'t str, BridgeError> {
+        if text.len() > limit {
+            return Err(self.err(
+                field,
+                format!("is {} bytes; the limit is {limit}", text.len()),
+            ));
+        }
+        Ok(text)
+    }
+
+    fn nested(&self, field: &str, obj: &'a Map<String, Value>) -> Fields<'a> {
+        Fields {
+            ty: self.ty,
+            obj,
+            path: format!("{}{field}.", self.path),
         }
     }
 
@@ -101,10 +145,15 @@ impl<'a> Fields<'a> {
         self.obj.get(field).filter(|v| !v.is_null())
     }
 
+    /// An id, name, kind or enumeration value: at most [`MAX_ID_BYTES`].
     fn string(&self, field: &str) -> Result<Option<String>, BridgeError> {
+        self.string_up_to(field, MAX_ID_BYTES)
+    }
+
+    fn string_up_to(&self, field: &str, limit: usize) -> Result<Option<String>, BridgeError> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::String(s)) => Ok(Some(self.capped(field, s, limit)?.to_string())),
             Some(other) => {
                 Err(self.err(field, format!("expected a string, got {}", describe(other))))
             }
@@ -119,6 +168,7 @@ impl<'a> Fields<'a> {
     fn uuid_in(&self, field: &str, value: &Value) -> Result<Uuid, BridgeError> {
         match value {
             Value::String(s) => {
+                let s = self.capped(field, s, MAX_ID_BYTES)?;
                 parse_uuid(s).ok_or_else(|| self.err(field, format!("{s:?} is not a UUID")))
             }
             other => Err(self.err(
@@ -172,7 +222,7 @@ impl<'a> Fields<'a> {
     fn object(&self, field: &str) -> Result<Option<Fields<'a>>, BridgeError> {
         match self.get(field) {
             None => Ok(None),
-            Some(Value::Object(obj)) => Ok(Some(Fields { ty: self.ty, obj })),
+            Some(Value::Object(obj)) => Ok(Some(self.nested(field, obj))),
             Some(other) => Err(self.err(
                 field,
                 format!("expected an object, got {}", describe(other)),
@@ -208,7 +258,14 @@ pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
         .get("type")
         .and_then(Value::as_str)
         .ok_or(BridgeError::MissingType)?;
-    let f = Fields { ty, obj };
+    if ty.len() > MAX_ID_BYTES {
+        return Err(BridgeError::TypeTooLong(ty.len()));
+    }
+    let f = Fields {
+        ty,
+        obj,
+        path: String::new(),
+    };
     Ok(match ty {
         "match.create" => BridgeMessage::MatchCreate(parse_launch(&f)?),
         "player.arrive" => BridgeMessage::PlayerArrive(Arrival {
@@ -245,7 +302,9 @@ pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
         },
         "player.disconnect" => BridgeMessage::PlayerDisconnect {
             player: f.required_uuid("player")?,
-            reason: f.string("reason")?.unwrap_or_default(),
+            reason: f
+                .string_up_to("reason", MAX_REASON_BYTES)?
+                .unwrap_or_default(),
         },
         "game.event" => BridgeMessage::GameEvent(GameEventMessage {
             match_id: f.required_string("matchId")?,
@@ -255,7 +314,9 @@ pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
         }),
         "match.end" => BridgeMessage::MatchEnd {
             match_id: f.required_string("matchId")?,
-            reason: f.string("reason")?.unwrap_or_default(),
+            reason: f
+                .string_up_to("reason", MAX_REASON_BYTES)?
+                .unwrap_or_default(),
         },
         "wait" => BridgeMessage::Wait,
         other => return Err(BridgeError::UnknownType(other.to_string())),
@@ -271,7 +332,7 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
                 let field = format!("expectedPlayers[{i}]");
                 let player = match item {
                     Value::Object(obj) => {
-                        let p = Fields { ty: f.ty, obj };
+                        let p = f.nested(&field, obj);
                         let uuid = p
                             .get("uuid")
                             .ok_or_else(|| f.err(&field, "has no \"uuid\""))?;
@@ -377,6 +438,148 @@ mod tests {
             BridgeError::UnknownType("nope".into())
         );
         assert_eq!(parse(&json!([1])).unwrap_err(), BridgeError::NotAnObject);
+    }
+
+    /// Every string field of every message, with its limit, in a message that parses.
+    fn string_fields() -> Vec<(Value, &'static str, usize)> {
+        let p = "11111111-1111-1111-1111-111111111111";
+        let create = json!({"type": "match.create", "matchId": "m", "queueId": "q", "arenaId": "a",
+            "rulesEngineId": "r", "assignmentId": "as", "externalMatchId": "e", "matchSource": "LOCAL_FIFO",
+            "expectedPlayers": [{"uuid": p, "name": "Alice", "assignmentId": "as"}],
+            "admission": {"capacity": 2, "backfillMode": "ACTIVE_WINDOW"}});
+        let arrive = json!({"type": "player.arrive", "matchId": "m", "player": p, "name": "Alice",
+            "assignmentId": "as", "admissionReservationId": "res"});
+        let placed = json!({"type": "player.placed", "matchId": "m", "player": p, "outcome": "CONFIRMED",
+            "worldName": "w", "instanceTemplateId": "t"});
+        let activity = json!({"type": "player.activity", "player": p, "source": "PLAYER_INPUT"});
+        let disconnect = json!({"type": "player.disconnect", "player": p, "reason": "quit"});
+        let event = json!({"type": "game.event", "matchId": "m", "kind": "k", "player": p});
+        let end = json!({"type": "match.end", "matchId": "m", "reason": "r"});
+        let mut fields = Vec::new();
+        for field in [
+            "matchId",
+            "queueId",
+            "arenaId",
+            "rulesEngineId",
+            "assignmentId",
+            "externalMatchId",
+            "matchSource",
+            "expectedPlayers[0].uuid",
+            "expectedPlayers[0].name",
+            "expectedPlayers[0].assignmentId",
+            "admission.backfillMode",
+        ] {
+            fields.push((create.clone(), field, MAX_ID_BYTES));
+        }
+        for field in [
+            "matchId",
+            "player",
+            "name",
+            "assignmentId",
+            "admissionReservationId",
+        ] {
+            fields.push((arrive.clone(), field, MAX_ID_BYTES));
+        }
+        for field in [
+            "matchId",
+            "player",
+            "outcome",
+            "worldName",
+            "instanceTemplateId",
+        ] {
+            fields.push((placed.clone(), field, MAX_ID_BYTES));
+        }
+        fields.push((activity.clone(), "player", MAX_ID_BYTES));
+        fields.push((activity, "source", MAX_ID_BYTES));
+        fields.push((disconnect.clone(), "player", MAX_ID_BYTES));
+        fields.push((disconnect, "reason", MAX_REASON_BYTES));
+        for field in ["matchId", "kind", "player"] {
+            fields.push((event.clone(), field, MAX_ID_BYTES));
+        }
+        fields.push((end.clone(), "matchId", MAX_ID_BYTES));
+        fields.push((end, "reason", MAX_REASON_BYTES));
+        fields
+    }
+
+    fn set(message: &mut Value, path: &str, text: String) {
+        let mut at = message;
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            let (name, index) = match part.split_once('[') {
+                Some((name, i)) => (
+                    name,
+                    Some(i.trim_end_matches(']').parse::<usize>().unwrap()),
+                ),
+                None => (part, None),
+            };
+            at = &mut at[name];
+            if let Some(i) = index {
+                at = &mut at[i];
+            }
+            if parts.peek().is_none() {
+                *at = Value::String(text);
+                return;
+            }
+        }
+    }
+
+    #[test]
+    fn every_string_field_has_a_cap_named_in_the_error() {
+        for (message, field, limit) in string_fields() {
+            assert!(parse(&message).is_ok(), "{message}");
+            let ty = message["type"].as_str().unwrap().to_string();
+            let mut long = message.clone();
+            set(&mut long, field, "x".repeat(limit + 1));
+            assert_eq!(
+                parse(&long).unwrap_err().to_string(),
+                format!(
+                    "{ty}: field {field:?}: is {} bytes; the limit is {limit}",
+                    limit + 1
+                ),
+            );
+            let mut huge = message.clone();
+            set(&mut huge, field, "é".repeat(2500));
+            assert_eq!(
+                parse(&huge).unwrap_err().to_string(),
+                format!("{ty}: field {field:?}: is 5000 bytes; the limit is {limit}"),
+                "the value is not quoted"
+            );
+        }
+    }
+
+    #[test]
+    fn values_at_the_cap_are_accepted() {
+        let id = "m".repeat(MAX_ID_BYTES);
+        let reason = "r".repeat(MAX_REASON_BYTES);
+        let msg = parse(&json!({"type": "match.end", "matchId": id, "reason": reason})).unwrap();
+        assert_eq!(
+            msg,
+            BridgeMessage::MatchEnd {
+                match_id: id.clone(),
+                reason
+            }
+        );
+        let msg = parse(
+            &json!({"type": "game.event", "matchId": "m", "kind": id, "data": {"x": "y".repeat(10_000)}}),
+        );
+        assert!(msg.is_ok(), "data has no cap of its own");
+        let err = parse(&json!({"type": "t".repeat(5000)})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "field \"type\": is 5000 bytes; the limit is 128"
+        );
+    }
+
+    #[test]
+    fn nested_fields_are_named_by_their_path() {
+        let err = parse(
+            &json!({"type": "match.create", "matchId": "m", "admission": {"capacity": "two"}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"match.create: field "admission.capacity": expected an integer, got a string"#
+        );
     }
 
     #[test]

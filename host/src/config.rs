@@ -54,8 +54,21 @@ pub struct BridgeSettings {
     /// Where the WebSocket bridge and `/healthz`, `/metrics` listen. Loopback by default: the
     /// game server runs beside the host.
     pub listen: String,
-    /// The bearer token game servers must present.
+    /// The bearer token game servers must present (`Authorization: Bearer <token>`; the scheme in
+    /// any case). Required; surrounding whitespace is trimmed. `?token=` in the URL still works
+    /// but is discouraged (it ends up in proxy logs) and logs a warning once per connection name.
     pub token: String,
+    /// The bearer token `GET /metrics` requires. Default empty: `/metrics` is open (fine on
+    /// loopback); when set, a request without `Authorization: Bearer <metricsToken>` gets 401.
+    /// Trimmed like `token`.
+    pub metrics_token: String,
+    /// Connections served at once (WebSockets included), at least 1. Default 256. At the cap no
+    /// further connection is accepted until one closes: new clients wait in the listen backlog.
+    pub max_connections: u32,
+    /// How long a client may take to send a request's head (request line and headers), or stay
+    /// idle between two requests, before its connection is closed, in ms (at least 1). Default
+    /// 10 000. Bounds how long a half-sent request holds a connection slot.
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for BridgeSettings {
@@ -63,6 +76,19 @@ impl Default for BridgeSettings {
         Self {
             listen: "127.0.0.1:7420".into(),
             token: String::new(),
+            metrics_token: String::new(),
+            max_connections: crate::http_server::DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout_ms: crate::http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
+        }
+    }
+}
+
+impl BridgeSettings {
+    /// The limits of the HTTP server behind the bridge.
+    pub fn connection_limits(&self) -> crate::http_server::ConnectionLimits {
+        crate::http_server::ConnectionLimits {
+            max_connections: self.max_connections,
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
         }
     }
 }
@@ -209,6 +235,12 @@ impl HostConfig {
         if self.bridge.token.trim().is_empty() {
             return Err("bridge.token is required: game servers authenticate with it".into());
         }
+        if self.bridge.max_connections == 0 {
+            return Err("bridge.maxConnections must be at least 1".into());
+        }
+        if self.bridge.header_read_timeout_ms == 0 {
+            return Err("bridge.headerReadTimeoutMs must be at least 1".into());
+        }
         self.bridge
             .listen
             .parse::<std::net::SocketAddr>()
@@ -272,6 +304,9 @@ impl HostConfig {
         trim(&mut self.server_token);
         trim(&mut self.region);
         trim(&mut self.server_id);
+        // Ours: a token pasted with a trailing newline or space still matches what clients send.
+        trim(&mut self.bridge.token);
+        trim(&mut self.bridge.metrics_token);
         let positive = |v: i64, default: i64| if v <= 0 { default } else { v };
         self.sync_interval_ms = positive(self.sync_interval_ms, 1000);
         self.request_timeout_ms = positive(self.request_timeout_ms, 3000);
@@ -429,6 +464,42 @@ mod tests {
             c.validate_for_serve().unwrap_err(),
             "outboxBusyTimeoutMs cannot be negative"
         );
+    }
+
+    #[test]
+    fn connection_limits_default_to_256_and_10_s_and_must_be_positive() {
+        let c = HostConfig::from_toml("[bridge]\ntoken = \"t\"").unwrap();
+        assert_eq!(c.bridge.max_connections, 256);
+        assert_eq!(c.bridge.header_read_timeout_ms, 10_000);
+        assert!(c.validate_for_serve().is_ok());
+        let mut zero = c.clone();
+        zero.bridge.max_connections = 0;
+        assert_eq!(
+            zero.validate_for_serve().unwrap_err(),
+            "bridge.maxConnections must be at least 1"
+        );
+        let mut zero = c;
+        zero.bridge.header_read_timeout_ms = 0;
+        assert_eq!(
+            zero.validate_for_serve().unwrap_err(),
+            "bridge.headerReadTimeoutMs must be at least 1"
+        );
+        let err = HostConfig::from_toml("[bridge]\nmaxConnections = -1").unwrap_err();
+        assert!(
+            err.starts_with("invalid config: bridge.maxConnections: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bridge_tokens_are_trimmed() {
+        let c =
+            HostConfig::from_toml("[bridge]\ntoken = \"  secret\\n\"\nmetricsToken = \" watch \"")
+                .unwrap();
+        assert_eq!(c.bridge.token, "secret");
+        assert_eq!(c.bridge.metrics_token, "watch");
+        let c = HostConfig::from_toml("[bridge]\ntoken = \"t\"").unwrap();
+        assert_eq!(c.bridge.metrics_token, "", "/metrics is open by default");
     }
 
     #[test]

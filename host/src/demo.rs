@@ -39,6 +39,7 @@ pub fn run(mods: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         token: DEMO_TOKEN.into(),
         database: ":memory:".into(),
         faults: FaultPlan::none(),
+        connections: Default::default(),
     }))?;
     let base_url = handle.base_url();
     writeln!(

@@ -10,11 +10,13 @@
 pub mod arena_host;
 pub mod backend;
 pub mod bridge;
+mod bridge_auth;
 pub mod check;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod http_server;
 pub mod ids;
 pub mod live;
 pub mod reporting;

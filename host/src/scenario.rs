@@ -117,7 +117,11 @@ impl Scenario {
                         ),
                     });
                 }
-                Err(e @ (BridgeError::NotAnObject | BridgeError::MissingType)) => {
+                Err(
+                    e @ (BridgeError::NotAnObject
+                    | BridgeError::MissingType
+                    | BridgeError::TypeTooLong(_)),
+                ) => {
                     return Err(ScenarioError::Step {
                         step: index,
                         error: e.to_string(),

@@ -7,7 +7,11 @@
 //!   server that created it; while that server is disconnected they are queued, and delivered
 //!   when it reconnects under the same name.
 //! - **Operations**: `GET /healthz` (200 while serving; 503 while shutting down, or degraded while
-//!   the outbox commit fails) and `GET /metrics` (Prometheus text).
+//!   the outbox commit fails) and `GET /metrics` (Prometheus text; behind `bridge.metricsToken`
+//!   when one is set).
+//! - **Access**: `bridge_auth` says who may use the bridge and `/metrics` (`?token=` is
+//!   discouraged). At most `bridge.maxConnections` connections at once, and a request head must
+//!   arrive within `bridge.headerReadTimeoutMs` (see `http_server`).
 //! - **Shutdown** on SIGTERM or Ctrl-C: new matches are refused, admission state is flushed,
 //!   pending results are delivered for up to `shutdownTimeoutMs`, then the process exits. Results
 //!   still pending stay in the outbox for the next start; a SIGKILL loses nothing either.
@@ -33,6 +37,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use crate::arena_host::ArenaHost;
 use crate::bridge::{self, BridgeMessage};
+use crate::bridge_auth::{BridgeAuth, Credential};
 use crate::config::HostConfig;
 use crate::live::LiveHost;
 use crate::reporting;
@@ -74,7 +79,7 @@ impl Hub {
 }
 
 struct NetState {
-    token: String,
+    auth: BridgeAuth,
     hub: Arc<Mutex<Hub>>,
     inbound: Mutex<Sender<Inbound>>,
     metrics: Arc<Mutex<String>>,
@@ -105,7 +110,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     let metrics = Arc::new(Mutex::new(String::new()));
     let shutting_down = Arc::new(AtomicBool::new(false));
     let net = Arc::new(NetState {
-        token: config.bridge.token.clone(),
+        auth: BridgeAuth::new(&config.bridge.token, &config.bridge.metrics_token),
         hub: hub.clone(),
         inbound: Mutex::new(inbound_tx.clone()),
         metrics: metrics.clone(),
@@ -125,13 +130,10 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         .route("/metrics", get(metrics_text))
         .with_state(net);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    runtime.spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    let limits = config.bridge.connection_limits();
+    runtime.spawn(crate::http_server::serve(listener, app, limits, async {
+        let _ = stop_rx.await;
+    }));
     let signal_tx = inbound_tx.clone();
     runtime.spawn(async move {
         wait_for_signal().await;
@@ -288,30 +290,24 @@ async fn wait_for_signal() {
     }
 }
 
-fn authorized(state: &NetState, headers: &HeaderMap, query: &HashMap<String, String>) -> bool {
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let token = bearer.or_else(|| query.get("token").map(String::as_str));
-    token.is_some_and(|t| !t.is_empty() && t == state.token)
-}
-
 async fn bridge_upgrade(
     State(state): State<Arc<NetState>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !authorized(&state, &headers, &query) {
+    let token = query.get("token").map(String::as_str);
+    let Some(credential) = state.auth.bridge(&headers, token) else {
         return (StatusCode::UNAUTHORIZED, "a valid bridge token is required").into_response();
-    }
+    };
     let server = query
         .get("server")
         .cloned()
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "default".into());
+    if credential == Credential::Query {
+        state.auth.warn_query_token(&server);
+    }
     ws.on_upgrade(move |socket| connection(socket, server, state))
 }
 
@@ -375,7 +371,15 @@ async fn healthz(State(state): State<Arc<NetState>>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<Arc<NetState>>) -> Response {
+async fn metrics_text(State(state): State<Arc<NetState>>, headers: HeaderMap) -> Response {
+    if !state.auth.metrics(&headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Bearer")],
+            "a valid metrics token is required\n",
+        )
+            .into_response();
+    }
     let body = state
         .metrics
         .lock()

@@ -48,6 +48,7 @@ fn config(database: PathBuf, faults: FaultPlan) -> BackendConfig {
         token: TOKEN.into(),
         database,
         faults,
+        connections: Default::default(),
     }
 }
 

@@ -96,7 +96,11 @@ fn simulate_prints_the_trace_as_json() {
 #[test]
 fn simulate_rejects_bad_input_with_status_2() {
     let mods = mods();
-    let cases: [(&str, &[u8], &str); 3] = [
+    let long_type = format!(
+        r#"{{"steps": [{{"at": 0, "type": "{}"}}]}}"#,
+        "t".repeat(200)
+    );
+    let cases: [(&str, &[u8], &str); 4] = [
         ("bad.json", b"{ nope", "scenario is not valid JSON"),
         (
             "unknown.json",
@@ -107,6 +111,11 @@ fn simulate_rejects_bad_input_with_status_2() {
             "shape.json",
             br#"{"steps": {}}"#,
             "\"steps\" must be an array",
+        ),
+        (
+            "long-type.json",
+            long_type.as_bytes(),
+            "scenario step 0: field \"type\": is 200 bytes; the limit is 128",
         ),
     ];
     for (name, body, message) in cases {

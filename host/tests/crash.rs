@@ -95,6 +95,7 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
                 .with_seed(3)
                 .with(FaultKind::Slow, 0.8)
                 .with(FaultKind::DropAnswer, 0.2),
+            connections: Default::default(),
         }))
         .unwrap();
     let mut plan = backend.faults();

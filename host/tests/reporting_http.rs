@@ -33,6 +33,7 @@ fn start_backend(rt: &tokio::runtime::Runtime, listen: &str) -> BackendHandle {
         token: TOKEN.into(),
         database: ":memory:".into(),
         faults: FaultPlan::none(),
+        connections: Default::default(),
     }))
     .unwrap()
 }

@@ -3,10 +3,12 @@
 //! (also across a reconnect), the result at the backend, `/healthz` and `/metrics`, and a
 //! graceful SIGTERM.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Reaper, free_port, nexori, wait_healthy};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -15,42 +17,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 const BRIDGE_TOKEN: &str = "bridge-secret";
 const BACKEND_TOKEN: &str = "backend-secret";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn player(n: u8) -> String {
     format!("{n:08x}-0000-4000-8000-000000000000")
-}
-
-fn nexori(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexori"));
-    cmd.args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    cmd
-}
-
-/// Kills a child process when the test ends, whatever happens.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_healthy(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(url).await.map_or(true, |r| r.status() != 200) {
-        assert!(Instant::now() < deadline, "{url} never became healthy");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn connect(

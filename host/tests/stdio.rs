@@ -235,6 +235,7 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
                 token: "commit-token".into(),
                 database: work.join("backend.sqlite"),
                 faults: nexori_host::backend::FaultPlan::none(),
+                connections: Default::default(),
             },
         ))
         .unwrap();

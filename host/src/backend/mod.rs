@@ -11,6 +11,7 @@
 //!     token: "secret".into(),
 //!     database: ":memory:".into(),
 //!     faults: FaultPlan::none(),
+//!     connections: Default::default(),
 //! })
 //! .await?;
 //! println!("POST {}/nexori/results", handle.base_url());
@@ -43,6 +44,9 @@
 //! development tool; bind it to loopback (the default) or keep it behind something that is not public.
 //! Every error answer is JSON `{"error": "..."}`, with `"header"` or `"field"` naming the culprit where
 //! there is one.
+//!
+//! Connections are capped and a request's head must arrive in time ([`BackendConfig::connections`],
+//! [`crate::http_server`]), so clients that open connections and send nothing cannot exhaust it.
 //!
 //! # Request checks (both report endpoints), in order
 //!
@@ -174,6 +178,7 @@ pub use faults::{Endpoint, FaultCounts, FaultKind, FaultPlan, FaultScope};
 pub use hash::admission_payload_hash;
 pub use store::match_key;
 
+use crate::http_server::ConnectionLimits;
 use faults::FaultInjector;
 use store::{Answer, ReservationError, Store};
 
@@ -192,6 +197,9 @@ pub struct BackendConfig {
     /// Fault injection at start (default none); change it later with [`BackendHandle::set_faults`] or
     /// `POST /admin/faults`.
     pub faults: FaultPlan,
+    /// Connection cap and header-read timeout (default 256 connections, 10 s; the CLI's
+    /// `--max-connections` and `--header-read-timeout-ms`); see [`crate::http_server`].
+    pub connections: ConnectionLimits,
 }
 
 impl BackendConfig {
@@ -214,6 +222,7 @@ impl Default for BackendConfig {
             token: String::new(),
             database: PathBuf::from("nexori-backend.sqlite"),
             faults: FaultPlan::none(),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -298,16 +307,14 @@ pub async fn start(config: BackendConfig) -> anyhow::Result<BackendHandle> {
     });
     let router = router(app.clone());
     let mut signal = shutdown_rx;
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = signal.wait_for(|stop| *stop).await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("nexori backend stopped: {e}");
-        }
-    });
+    let task = tokio::spawn(crate::http_server::serve(
+        listener,
+        router,
+        config.connections,
+        async move {
+            let _ = signal.wait_for(|stop| *stop).await;
+        },
+    ));
     tracing::info!("nexori backend listening on http://{addr}");
     Ok(BackendHandle {
         addr,
