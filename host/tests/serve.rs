@@ -332,7 +332,16 @@ level = "warn"
             "{}",
             health.1
         );
-        let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+        // /healthz reads the commit state live; /metrics is the snapshot of the host's last turn,
+        // so wait for the turn that saw the failure.
+        let metrics = loop {
+            let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+            if !metrics.contains("\nnexori_outbox_commit_failures_total 0\n") {
+                break metrics;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "/metrics never counted the failure:\n{metrics}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         let value = |name: &str| -> u64 {
             let line = metrics.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("no {name}:\n{metrics}"));
             line.rsplit(' ').next().unwrap().parse().unwrap()
