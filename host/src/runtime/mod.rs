@@ -488,15 +488,12 @@ impl Arena {
         self.remember_closed(m);
     }
 
-    /// Drops what the arena knows about a player who is offline and in no live match: nothing
-    /// reads it any more (a later arrival starts afresh), and keeping it would grow the map
-    /// with every player who ever played on this server.
+    /// Drops what the arena knows about a player in no live match, whether they left the server
+    /// or went back to its lobby: nothing reads it any more (a later arrival starts afresh), and
+    /// keeping it would grow the map with every player who ever played on this server, however
+    /// the game server reports (or fails to report) their leaving.
     pub(crate) fn forget_player_if_gone(&mut self, player: Uuid) {
-        if self
-            .players
-            .get(&player)
-            .is_some_and(|p| !p.online && p.match_id.is_none())
-        {
+        if self.players.get(&player).is_some_and(|p| p.match_id.is_none()) {
             self.players.remove(&player);
         }
     }

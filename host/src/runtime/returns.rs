@@ -87,6 +87,7 @@ impl Arena {
             {
                 p.match_id = None;
             }
+            self.forget_player_if_gone(player);
             if online {
                 self.emit_command(GameServerCommand::Return {
                     match_id: match_id.to_string(),

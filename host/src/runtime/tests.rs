@@ -1111,8 +1111,8 @@ fn a_faulted_or_finished_match_nobody_reached_closes_at_once() {
 
 #[test]
 fn players_of_closed_matches_who_left_are_forgotten() {
-    // Players who played and left, players who never came: none is remembered once the
-    // match closed. A player still online (back in the lobby) is.
+    // Players who played and left, players returned to the lobby, players who never came:
+    // none is remembered once out of a live match.
     let mut arena = started(&[p(1), p(2)]);
     arena.create_match(launch("m2", &[p(3)]), T0).unwrap();
     arena.set_player_outcome("m1", Some(p(1)), Some(Outcome::Win), "");
@@ -1125,8 +1125,8 @@ fn players_of_closed_matches_who_left_are_forgotten() {
     assert_eq!(arena.players_tracked(), 1);
     arena.end_match("m1", "", T0 + 3).unwrap();
     assert!(arena.get("m1").is_none());
-    // p1 was returned to the lobby and is online; p2 left; p3 never came.
-    assert_eq!(arena.players_tracked(), 1);
+    // p1 was returned to the lobby (and is online); p2 left; p3 never came.
+    assert_eq!(arena.players_tracked(), 0);
     assert!(arena.disconnect(p(1), "quit", T0 + 4).is_err());
     assert_eq!(arena.players_tracked(), 0);
     arena.advance(T0 + 60_000);
