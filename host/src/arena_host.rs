@@ -538,16 +538,30 @@ impl ArenaHost {
                     backoff,
                 });
                 self.commit_health.failed(&cause, held);
+                let paused = if held >= self.config.outbox_max_held_commands {
+                    "; the host is paused (outboxMaxHeldCommands reached): it takes no bridge messages and runs no timers until a commit succeeds"
+                } else {
+                    ""
+                };
                 tracing::error!(
                     target: "nexori::reporting",
                     results = shared.reporter.uncommitted(),
                     held_commands = held,
-                    "outbox commit failing: {cause}; holding the game server's commands back until the results are durable (retry in {} ms)",
+                    "outbox commit failing: {cause}; holding the game server's commands back until the results are durable (retry in {} ms){paused}",
                     backoff.as_millis()
                 );
                 Vec::new()
             }
         }
+    }
+
+    /// Whether the host is paused behind a failing outbox commit: the commit keeps failing and
+    /// `outboxMaxHeldCommands` commands wait behind it. A front end then takes no bridge
+    /// messages and moves no time, only [`take_commands`](Self::take_commands) (which retries
+    /// the commit), until this clears; memory stays bounded and nothing is dropped.
+    pub fn paused(&self) -> bool {
+        self.commit_retry.is_some()
+            && lock(&self.shared).outbox.len() >= self.config.outbox_max_held_commands
     }
 
     /// Whether committing results is failing, shared with `/healthz` and `/metrics`.

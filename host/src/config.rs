@@ -112,6 +112,10 @@ impl Default for LogSettings {
     }
 }
 
+/// Commands held behind a failing outbox commit before the host pauses, unless
+/// `outboxMaxHeldCommands` says otherwise.
+pub const DEFAULT_MAX_HELD_COMMANDS: usize = 65_536;
+
 /// Whether this build reaches `https://` backends (the `tls` feature, rustls).
 pub const TLS_SUPPORTED: bool = cfg!(feature = "tls");
 
@@ -162,6 +166,10 @@ pub struct HostConfig {
     /// before it fails (default 1000). The thread that runs the matches waits this long at
     /// most per attempt; a commit that fails holds the turn's commands back and is retried.
     pub outbox_busy_timeout_ms: i64,
+    /// Commands held behind a failing outbox commit at which the host pauses (default 65 536):
+    /// it takes no bridge messages and runs no timers until a commit succeeds, so a long outage
+    /// costs bounded memory and the game server sees backpressure rather than a silent host.
+    pub outbox_max_held_commands: usize,
 }
 
 impl Default for HostConfig {
@@ -193,6 +201,7 @@ impl Default for HostConfig {
             log: LogSettings::default(),
             shutdown_timeout_ms: 10_000,
             outbox_busy_timeout_ms: 1000,
+            outbox_max_held_commands: DEFAULT_MAX_HELD_COMMANDS,
         }
     }
 }
@@ -265,6 +274,9 @@ impl HostConfig {
         }
         if self.outbox_busy_timeout_ms < 0 {
             return Err("outboxBusyTimeoutMs cannot be negative".into());
+        }
+        if self.outbox_max_held_commands == 0 {
+            return Err("outboxMaxHeldCommands must be at least 1".into());
         }
         Ok(())
     }

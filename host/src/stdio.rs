@@ -115,6 +115,12 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut line_number = 0usize;
     loop {
+        if host.paused() {
+            // Behind a failing outbox commit: read nothing (the pipe pushes back), run nothing.
+            std::thread::sleep(Duration::from_millis(50));
+            write_commands(host, &stdout)?;
+            continue;
+        }
         let now = host.now();
         let wait = host
             .next_deadline()

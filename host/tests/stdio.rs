@@ -249,7 +249,9 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
             "resultReportingEnabled": true,
             "resultRetryIntervalMs": 200,
             // Each failing attempt holds the host for this long at most; short keeps it lively.
-            "outboxBusyTimeoutMs": 50
+            "outboxBusyTimeoutMs": 50,
+            // The second held command pauses the host.
+            "outboxMaxHeldCommands": 2
         })
         .to_string(),
     )
@@ -324,21 +326,41 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
         .unwrap();
     assert_eq!(stored, 0);
 
+    // Two commands are held: the host pauses and reads no more input, so a bad line gets no
+    // answer until the commit succeeds (it would otherwise be answered at once).
+    wait_for_line(&err, deadline, "the pause", |line| {
+        failing(line) && line.contains("the host is paused (outboxMaxHeldCommands reached)")
+    });
+    writeln!(stdin, "{{not json").unwrap();
+    stdin.flush().unwrap();
+    wait_for_line(
+        &err,
+        deadline,
+        "a failing commit after the bad line",
+        failing,
+    );
+    wait_for_line(&err, deadline, "another failing commit", failing);
+    let answered: Vec<String> = out.try_iter().collect();
+    assert!(answered.is_empty(), "a paused host answered: {answered:?}");
+
     // The lock goes: the next attempt commits, and the held commands follow in order.
     locker.execute_batch("ROLLBACK").unwrap();
     drop(locker);
     let mut commands = Vec::new();
-    while commands.len() < 2 {
+    while commands.len() < 3 {
         let line = wait_for_line(&out, deadline, "held commands after the commit", |_| true);
         commands.push(serde_json::from_str::<Value>(&line).unwrap());
     }
     assert_eq!(
-        commands,
+        commands[..2],
         [
             json!({"type": "game.command", "matchId": "m1", "name": "with-result"}),
             json!({"type": "game.command", "matchId": "m1", "name": "after"}),
         ]
     );
+    // Then the host reads on, and the bad line is answered in its place.
+    assert_eq!(commands[2]["type"], "error", "{:?}", commands[2]);
+    assert_eq!(commands[2]["line"], 7, "{:?}", commands[2]);
     let records = Outbox::open(&db).unwrap().list(None).unwrap();
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0].external_match_id, "ext-1");

@@ -493,7 +493,11 @@ impl Arena {
     /// keeping it would grow the map with every player who ever played on this server, however
     /// the game server reports (or fails to report) their leaving.
     pub(crate) fn forget_player_if_gone(&mut self, player: Uuid) {
-        if self.players.get(&player).is_some_and(|p| p.match_id.is_none()) {
+        if self
+            .players
+            .get(&player)
+            .is_some_and(|p| p.match_id.is_none())
+        {
             self.players.remove(&player);
         }
     }
