@@ -56,6 +56,21 @@ pub struct BridgeSettings {
     pub listen: String,
     /// The bearer token game servers must present.
     pub token: String,
+    /// Largest WebSocket message (and frame) a game server may send, in bytes; default 256 KiB.
+    /// A bigger one is not read: the connection is closed with code 1009 ("message too big").
+    pub max_message_bytes: usize,
+    /// Bytes of received messages waiting for the host thread, all connections together; default
+    /// 16 MiB, at least `maxMessageBytes`. When it is full, connections stop reading their
+    /// sockets until the host has caught up (backpressure on the game server).
+    pub inbound_queue_bytes: usize,
+    /// Commands and error replies waiting for one game server; default 10 000. A connected
+    /// server that lets this many pile up is disconnected as too slow a reader; while it is
+    /// disconnected the oldest are dropped (logged, counted in `/metrics`).
+    pub max_queued_commands: usize,
+    /// How long commands wait for a game server that disconnected; default 600 000 (10 min).
+    /// After that its queue is dropped (logged, counted) and so is whatever comes for it, and
+    /// the server is forgotten once it owns no match.
+    pub absent_server_expiry_ms: u64,
 }
 
 impl Default for BridgeSettings {
@@ -63,7 +78,41 @@ impl Default for BridgeSettings {
         Self {
             listen: "127.0.0.1:7420".into(),
             token: String::new(),
+            max_message_bytes: 256 << 10,
+            inbound_queue_bytes: 16 << 20,
+            max_queued_commands: 10_000,
+            absent_server_expiry_ms: 600_000,
         }
+    }
+}
+
+impl BridgeSettings {
+    /// The largest `maxMessageBytes`: tungstenite's own default ceiling.
+    pub const MAX_MESSAGE_BYTES_CEILING: usize = 64 << 20;
+
+    fn validate_queues(&self) -> Result<(), String> {
+        if !(1024..=Self::MAX_MESSAGE_BYTES_CEILING).contains(&self.max_message_bytes) {
+            return Err(format!(
+                "bridge.maxMessageBytes {} must be between 1024 and {}",
+                self.max_message_bytes,
+                Self::MAX_MESSAGE_BYTES_CEILING
+            ));
+        }
+        // The inbound queue is counted in semaphore permits, which are taken 32 bits at a time.
+        if self.inbound_queue_bytes < self.max_message_bytes
+            || self.inbound_queue_bytes > u32::MAX as usize
+        {
+            return Err(format!(
+                "bridge.inboundQueueBytes {} must be at least bridge.maxMessageBytes ({}) and at most {}",
+                self.inbound_queue_bytes,
+                self.max_message_bytes,
+                u32::MAX
+            ));
+        }
+        if self.max_queued_commands == 0 {
+            return Err("bridge.maxQueuedCommands must be at least 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -210,6 +259,7 @@ impl HostConfig {
                     self.bridge.listen
                 )
             })?;
+        self.bridge.validate_queues()?;
         if !self.server_id.is_empty() && crate::ids::parse_uuid(&self.server_id).is_none() {
             return Err(format!("serverId {:?} is not a UUID", self.server_id));
         }

@@ -3,81 +3,18 @@
 //! (also across a reconnect), the result at the backend, `/healthz` and `/metrics`, and a
 //! graceful SIGTERM.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-const BRIDGE_TOKEN: &str = "bridge-secret";
-const BACKEND_TOKEN: &str = "backend-secret";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn player(n: u8) -> String {
-    format!("{n:08x}-0000-4000-8000-000000000000")
-}
-
-fn nexori(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexori"));
-    cmd.args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    cmd
-}
-
-/// Kills a child process when the test ends, whatever happens.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_healthy(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(url).await.map_or(true, |r| r.status() != 200) {
-        assert!(Instant::now() < deadline, "{url} never became healthy");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn connect(
-    port: u16,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let mut request = format!("ws://127.0.0.1:{port}/bridge?server=arena-1")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {BRIDGE_TOKEN}").parse().unwrap(),
-    );
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
-
-fn text(v: Value) -> Message {
-    Message::Text(v.to_string().into())
-}
 
 #[test]
 fn a_game_server_plays_capture_the_zone_through_nexori_serve() {
-    let ctz = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/nexori-mods/capture_the_zone.wasm");
-    assert!(
-        ctz.is_file(),
-        "build the mods first: cargo xtask build-mods"
-    );
+    let ctz = built_mod("capture_the_zone");
     let work = std::env::temp_dir().join(format!("nexori-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(work.join("mods")).unwrap();
@@ -144,7 +81,7 @@ returnDelaySeconds = 5
         // No token, no bridge.
         assert!(tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/bridge")).await.is_err());
 
-        let mut ws = connect(port).await;
+        let mut ws = connect(port, "arena-1").await;
         // A bad message is answered with an error naming the field.
         ws.send(text(json!({"type": "player.arrive", "matchId": "ctz-1", "player": "nope"}))).await.unwrap();
         let error: Value = match ws.next().await.unwrap().unwrap() {
@@ -197,7 +134,7 @@ returnDelaySeconds = 5
         ws.close(None).await.ok();
         drop(ws);
         tokio::time::sleep(Duration::from_secs(6)).await;
-        let mut ws = connect(port).await;
+        let mut ws = connect(port, "arena-1").await;
         let mut returns = Vec::new();
         let until = tokio::time::Instant::now() + Duration::from_secs(3);
         while returns.len() < 2 {
@@ -243,8 +180,4 @@ returnDelaySeconds = 5
     };
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_dir_all(&work);
-}
-
-unsafe extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
 }
