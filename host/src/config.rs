@@ -417,6 +417,34 @@ mod tests {
     }
 
     #[test]
+    fn bridge_queue_limits_are_checked_and_named() {
+        let check = |bridge: &str| {
+            HostConfig::from_toml(&format!("[bridge]\ntoken = \"t\"\n{bridge}"))
+                .unwrap()
+                .validate_for_serve()
+        };
+        assert_eq!(check(""), Ok(()));
+        assert_eq!(
+            check("maxMessageBytes = 100"),
+            Err("bridge.maxMessageBytes 100 must be between 1024 and 67108864".into())
+        );
+        assert_eq!(
+            check("maxMessageBytes = 2048\ninboundQueueBytes = 1024"),
+            Err("bridge.inboundQueueBytes 1024 must be at least bridge.maxMessageBytes (2048) and at most 4294967295".into())
+        );
+        assert_eq!(
+            check("maxQueuedCommands = 0"),
+            Err("bridge.maxQueuedCommands must be at least 1".into())
+        );
+        let c = HostConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(
+            c.bridge,
+            BridgeSettings::default(),
+            "the example shows the defaults"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = HostConfig::from_json(json!({"baseURL": "x"})).unwrap_err();
         assert!(err.contains("baseURL"), "{err}");

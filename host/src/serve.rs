@@ -354,6 +354,11 @@ impl Hub {
             out,
             "# TYPE nexori_bridge_connections gauge\nnexori_bridge_connections {connected}"
         );
+        let _ = writeln!(
+            out,
+            "# TYPE nexori_bridge_match_owners gauge\nnexori_bridge_match_owners {}",
+            self.owners.len()
+        );
         let _ = writeln!(out, "# TYPE nexori_bridge_commands_queued gauge");
         for (name, s) in &servers {
             let _ = writeln!(
@@ -577,7 +582,8 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         if !received.is_empty() {
             let mut hub = lock_hub(&hub);
             let now = Instant::now();
-            for (((server, text), created), result) in received.into_iter().zip(creates).zip(applied)
+            for (((server, text), created), result) in
+                received.into_iter().zip(creates).zip(applied)
             {
                 match result {
                     // Only a match this server's message created is this server's.
@@ -780,7 +786,7 @@ async fn serve_link(
 ) -> (Ending, bool) {
     loop {
         let next = lock_hub(&state.hub).next_for(server, id);
-        match next {
+        let incoming = match next {
             Err(ending) => return (ending, true),
             Ok(Some(text)) => {
                 let frame = axum::extract::ws::Utf8Bytes::from(text);
@@ -789,35 +795,40 @@ async fn serve_link(
                     sent = socket.send(Message::Text(frame.clone())) => Some(sent.is_ok()),
                     _ = signals.stop.notified() => None,
                 };
-                if sent == Some(true) {
-                    continue;
+                if sent != Some(true) {
+                    // Not (wholly) written: it goes out first on the next connection. Nothing
+                    // more is written here (not even a close frame), which would complete it.
+                    let mut hub = lock_hub(&state.hub);
+                    hub.put_back(server, frame.as_str().to_string());
+                    let ending = match sent {
+                        None => hub.ending_of(server, id).unwrap_or(Ending::Replaced),
+                        Some(_) => Ending::Gone,
+                    };
+                    return (ending, false);
                 }
-                // Not (wholly) written: it goes out first on the next connection. Nothing more
-                // is written here (not even a close frame), which would complete it.
-                let mut hub = lock_hub(&state.hub);
-                hub.put_back(server, frame.as_str().to_string());
-                let ending = match sent {
-                    None => hub.ending_of(server, id).unwrap_or(Ending::Replaced),
-                    Some(_) => Ending::Gone,
-                };
-                return (ending, false);
-            }
-            Ok(None) => {
+                // A message that is already there is taken between two commands, so that a
+                // steady stream of commands cannot starve the game server's own messages.
                 tokio::select! {
-                    _ = signals.wake.notified() => {}
-                    _ = signals.stop.notified() => {}
-                    incoming = socket.recv() => match incoming {
-                        Some(Ok(Message::Text(text))) => {
-                            if let Err(ending) = hand_in(state, server, text.to_string()).await {
-                                return (ending, true);
-                            }
-                        }
-                        Some(Ok(Message::Close(_))) | None => return (Ending::Gone, true),
-                        Some(Err(error)) => return (read_failure(server, error), true),
-                        Some(Ok(_)) => {}
-                    },
+                    biased;
+                    incoming = socket.recv() => incoming,
+                    _ = std::future::ready(()) => continue,
                 }
             }
+            Ok(None) => tokio::select! {
+                _ = signals.wake.notified() => continue,
+                _ = signals.stop.notified() => continue,
+                incoming = socket.recv() => incoming,
+            },
+        };
+        match incoming {
+            Some(Ok(Message::Text(text))) => {
+                if let Err(ending) = hand_in(state, server, text.to_string()).await {
+                    return (ending, true);
+                }
+            }
+            Some(Ok(Message::Close(_))) | None => return (Ending::Gone, true),
+            Some(Err(error)) => return (read_failure(server, error), true),
+            Some(Ok(_)) => {}
         }
     }
 }
@@ -994,4 +1005,96 @@ fn render_metrics(
         started.elapsed().as_secs()
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub(max_queued: usize, expiry_ms: u64) -> Hub {
+        Hub::new(&BridgeSettings {
+            max_queued_commands: max_queued,
+            absent_server_expiry_ms: expiry_ms,
+            ..BridgeSettings::default()
+        })
+    }
+
+    fn counts(hub: &Hub, server: &str) -> Option<(usize, u64, u64)> {
+        hub.servers
+            .get(server)
+            .map(|s| (s.queue.len(), s.dropped_queue_full, s.dropped_expired))
+    }
+
+    #[test]
+    fn an_absent_server_loses_its_queue_after_the_expiry_and_is_forgotten_once_it_owns_nothing() {
+        let mut hub = hub(3, 60_000);
+        let t0 = Instant::now();
+        let (a, _) = hub.join("a", false).unwrap();
+        let (b, _) = hub.join("b", false).unwrap();
+        hub.owners.insert("m".into(), "a".into());
+        hub.leave("a", a, t0);
+        hub.leave("b", b, t0);
+        for n in 0..5 {
+            hub.route("m", format!("c{n}"), t0);
+        }
+        assert_eq!(counts(&hub, "a"), Some((3, 2, 0)), "the oldest two dropped");
+        let queued: Vec<_> = hub.servers["a"].queue.iter().cloned().collect();
+        assert_eq!(queued, ["c2", "c3", "c4"]);
+
+        // Within the expiry nothing changes; after it the queue goes, and so does what follows.
+        let live = |id: &str| id == "m";
+        hub.prune(t0 + Duration::from_secs(59), live);
+        assert_eq!(counts(&hub, "a"), Some((3, 2, 0)));
+        let later = t0 + Duration::from_secs(61);
+        hub.prune(later, live);
+        assert_eq!(counts(&hub, "a"), Some((0, 2, 3)), "kept: it owns m");
+        hub.route("m", "c5".into(), later);
+        assert_eq!(counts(&hub, "a"), Some((0, 2, 4)));
+        assert_eq!(counts(&hub, "b"), None, "b owns nothing and is forgotten");
+
+        // Once m is over, a is forgotten too, counters and all.
+        hub.prune(later, |_| false);
+        assert!(hub.owners.is_empty());
+        assert_eq!(counts(&hub, "a"), None);
+        // A command of a match nobody owns is counted, not queued under some name.
+        hub.route("m", "c6".into(), later);
+        assert_eq!(hub.unroutable, 1);
+        assert!(hub.servers.is_empty());
+    }
+
+    #[test]
+    fn a_new_connection_takes_the_name_only_once_the_old_one_has_left() {
+        let mut hub = hub(10, 60_000);
+        let now = Instant::now();
+        let (old, _) = hub.join("a", false).unwrap();
+        hub.deliver("a", "first".into(), now);
+        // The old one is writing `first` when the new one comes: it is told to go, and puts
+        // back what it could not finish.
+        assert_eq!(hub.next_for("a", old), Ok(Some("first".into())));
+        assert!(hub.join("a", false).is_none());
+        assert_eq!(hub.next_for("a", old), Err(Ending::Replaced));
+        hub.put_back("a", "first".into());
+        hub.deliver("a", "second".into(), now);
+        hub.leave("a", old, now);
+        let (new, _) = hub.join("a", false).unwrap();
+        assert_eq!(hub.next_for("a", new), Ok(Some("first".into())));
+        assert_eq!(hub.next_for("a", new), Ok(Some("second".into())));
+        // The old connection's late clean-up leaves the new one alone.
+        hub.leave("a", old, now);
+        assert_eq!(hub.next_for("a", new), Ok(None));
+        assert!(hub.servers["a"].reading());
+    }
+
+    #[test]
+    fn error_replies_cut_long_messages_on_a_character_boundary() {
+        assert_eq!(quote("héllo", 2), ("h", true));
+        assert_eq!(quote("héllo", 3), ("hé", true));
+        assert_eq!(quote("héllo", 6), ("héllo", false));
+        let reply: Value = serde_json::from_str(&error_reply(&"e".repeat(2000), "{}")).unwrap();
+        assert_eq!(
+            reply["error"].as_str().unwrap().len(),
+            1024 + '…'.len_utf8()
+        );
+        assert_eq!(reply["message"], json!({}));
+    }
 }

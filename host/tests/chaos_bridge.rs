@@ -16,9 +16,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// A `scripted` match waiting for one player (who never comes within the test).
 fn create(match_id: &str) -> Message {
-    text(json!({"type": "match.create", "matchId": match_id, "queueId": "q", "arenaId": "a",
+    text(
+        json!({"type": "match.create", "matchId": match_id, "queueId": "q", "arenaId": "a",
         "rulesEngineId": "scripted", "expectedPlayers": [{"uuid": player(1)}],
-        "initialPlacementWindowSeconds": 600}))
+        "initialPlacementWindowSeconds": 600}),
+    )
 }
 
 /// A game event that makes the `scripted` mod send one `game.command` per name, each carrying
@@ -90,9 +92,7 @@ async fn an_oversized_message_is_refused_unread_and_the_host_serves_on() {
     // Another game server is served as before.
     let mut arena = connect(serve.port, "arena").await;
     play(&mut arena, "m1").await;
-    serve
-        .wait_metrics(&["nexori_bridge_connections 1"])
-        .await;
+    serve.wait_metrics(&["nexori_bridge_connections 1"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +102,11 @@ async fn error_replies_quote_only_the_start_of_a_long_message() {
     let mut ws = connect(serve.port, "arena").await;
     // Two-byte characters placed so that byte 256 falls inside one.
     let head = r#"{"type":"player.arrive","matchId":"m","player":"nope","pad":""#;
-    let pad = if (256 - head.len()) % 2 == 0 { "x" } else { "" };
+    let pad = if (256 - head.len()).is_multiple_of(2) {
+        "x"
+    } else {
+        ""
+    };
     let sent = format!("{head}{pad}{}\"}}", "é".repeat(5000));
     ws.send(Message::Text(sent.clone().into())).await.unwrap();
     let reply = next_json(&mut ws, WAIT).await;
@@ -200,10 +204,11 @@ async fn a_server_that_reconnects_under_its_name_keeps_the_new_connection() {
         .await
         .unwrap();
     let command = next_json(&mut new, WAIT).await;
-    assert_eq!((&command["matchId"], &command["name"]), (&json!("r1"), &json!("after")));
-    serve
-        .wait_metrics(&["nexori_bridge_connections 1"])
-        .await;
+    assert_eq!(
+        (&command["matchId"], &command["name"]),
+        (&json!("r1"), &json!("after"))
+    );
+    serve.wait_metrics(&["nexori_bridge_connections 1"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +229,10 @@ async fn a_refused_duplicate_create_does_not_take_over_the_match() {
         .await
         .unwrap();
     let command = next_json(&mut a, WAIT).await;
-    assert_eq!((&command["matchId"], &command["name"]), (&json!("dup"), &json!("mine")));
+    assert_eq!(
+        (&command["matchId"], &command["name"]),
+        (&json!("dup"), &json!("mine"))
+    );
     // B's next message is the answer to its own next message: no command came before it.
     sync(&mut b).await;
 }
@@ -259,5 +267,47 @@ async fn commands_for_an_absent_server_are_capped_and_the_drops_counted() {
     assert_eq!(got, ["c4", "c5", "c6", "c7", "c8"]);
     serve
         .wait_metrics(&["nexori_bridge_commands_queued{server=\"arena-q\"} 0"])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_of_a_match_that_is_over_is_forgotten() {
+    let serve = Serve::start("chaos-owners", "");
+    serve.ready().await;
+    let mut ws = connect(serve.port, "arena").await;
+    ws.send(create("brief")).await.unwrap();
+    sync(&mut ws).await;
+    serve.wait_metrics(&["nexori_bridge_match_owners 1"]).await;
+    // The one player comes, plays and is sent back: the runtime closes.
+    let p = player(1);
+    ws.send(text(
+        json!({"type": "player.arrive", "matchId": "brief", "player": p}),
+    ))
+    .await
+    .unwrap();
+    ws.send(text(
+        json!({"type": "player.placed", "matchId": "brief", "player": p}),
+    ))
+    .await
+    .unwrap();
+    let back = json!({"method": "returnPlayerToLobby",
+        "args": {"matchId": "brief", "playerUuid": p, "delaySeconds": 0, "reason": "done"}});
+    ws.send(text(
+        json!({"type": "game.event", "matchId": "brief", "kind": "script.call", "data": back}),
+    ))
+    .await
+    .unwrap();
+    let command = next_json(&mut ws, WAIT).await;
+    assert_eq!(
+        (&command["type"], &command["player"]),
+        (&json!("player.return"), &json!(p))
+    );
+    serve
+        .wait_metrics(&[
+            "nexori_matches{state=\"placement\"} 0",
+            "nexori_matches{state=\"active\"} 0",
+            "nexori_matches{state=\"completed\"} 0",
+            "nexori_bridge_match_owners 0",
+        ])
         .await;
 }

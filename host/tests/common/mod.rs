@@ -140,10 +140,16 @@ impl Serve {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let metrics = self.metrics().await;
-            if expected.iter().all(|line| metrics.lines().any(|l| l == *line)) {
+            if expected
+                .iter()
+                .all(|line| metrics.lines().any(|l| l == *line))
+            {
                 return metrics;
             }
-            assert!(Instant::now() < deadline, "never saw {expected:?} in:\n{metrics}");
+            assert!(
+                Instant::now() < deadline,
+                "never saw {expected:?} in:\n{metrics}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
