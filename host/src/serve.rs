@@ -331,16 +331,22 @@ impl Hub {
         let owning: HashSet<&str> = self.owners.values().map(String::as_str).collect();
         let expiry = self.absent_expiry;
         self.servers.retain(|server, s| {
-            if s.link.is_some() || !s.expired(now, expiry) {
+            if s.link.is_some() || owning.contains(server.as_str()) && !s.expired(now, expiry) {
                 return true;
             }
-            if !s.queue.is_empty() {
-                tracing::warn!(target: "nexori::serve", server, dropped = s.queue.len(),
-                    "game server gone for longer than bridge.absentServerExpiryMs: its queued commands are dropped");
-                s.dropped_expired += s.queue.len() as u64;
-                s.queue = VecDeque::new();
+            if s.expired(now, expiry) {
+                if !s.queue.is_empty() {
+                    tracing::warn!(target: "nexori::serve", server, dropped = s.queue.len(),
+                        "game server gone for longer than bridge.absentServerExpiryMs: its queued commands are dropped");
+                    s.dropped_expired += s.queue.len() as u64;
+                    s.queue = VecDeque::new();
+                }
+                return owning.contains(server.as_str());
             }
-            owning.contains(server.as_str())
+            // Absent, owning nothing: kept while it has something to say (queued replies,
+            // counts), forgotten at once otherwise, so names that come and go cost nothing.
+            !s.queue.is_empty()
+                || s.dropped_queue_full + s.dropped_expired + s.slow_disconnects > 0
         });
     }
 
@@ -1045,12 +1051,12 @@ mod tests {
         let live = |id: &str| id == "m";
         hub.prune(t0 + Duration::from_secs(59), live);
         assert_eq!(counts(&hub, "a"), Some((3, 2, 0)));
+        assert_eq!(counts(&hub, "b"), None, "b had nothing and owns nothing");
         let later = t0 + Duration::from_secs(61);
         hub.prune(later, live);
         assert_eq!(counts(&hub, "a"), Some((0, 2, 3)), "kept: it owns m");
         hub.route("m", "c5".into(), later);
         assert_eq!(counts(&hub, "a"), Some((0, 2, 4)));
-        assert_eq!(counts(&hub, "b"), None, "b owns nothing and is forgotten");
 
         // Once m is over, a is forgotten too, counters and all.
         hub.prune(later, |_| false);
