@@ -67,6 +67,9 @@ pub struct BridgeSettings {
     /// server that lets this many pile up is disconnected as too slow a reader; while it is
     /// disconnected the oldest are dropped (logged, counted in `/metrics`).
     pub max_queued_commands: usize,
+    /// Bytes of commands and error replies waiting for one game server; default 16 MiB, at
+    /// least 1 MiB. Reaching it does what reaching `maxQueuedCommands` does.
+    pub max_queued_bytes: usize,
     /// How long commands wait for a game server that disconnected; default 600 000 (10 min).
     /// After that its queue is dropped (logged, counted) and so is whatever comes for it, and
     /// the server is forgotten once it owns no match.
@@ -81,6 +84,7 @@ impl Default for BridgeSettings {
             max_message_bytes: 256 << 10,
             inbound_queue_bytes: 16 << 20,
             max_queued_commands: 10_000,
+            max_queued_bytes: 16 << 20,
             absent_server_expiry_ms: 600_000,
         }
     }
@@ -111,6 +115,12 @@ impl BridgeSettings {
         }
         if self.max_queued_commands == 0 {
             return Err("bridge.maxQueuedCommands must be at least 1".into());
+        }
+        if self.max_queued_bytes < 1 << 20 {
+            return Err(format!(
+                "bridge.maxQueuedBytes {} must be at least 1048576",
+                self.max_queued_bytes
+            ));
         }
         Ok(())
     }
@@ -435,6 +445,10 @@ mod tests {
         assert_eq!(
             check("maxQueuedCommands = 0"),
             Err("bridge.maxQueuedCommands must be at least 1".into())
+        );
+        assert_eq!(
+            check("maxQueuedBytes = 1000"),
+            Err("bridge.maxQueuedBytes 1000 must be at least 1048576".into())
         );
         let c = HostConfig::from_toml(EXAMPLE).unwrap();
         assert_eq!(

@@ -15,8 +15,8 @@
 //!   messages wait for the host thread within `bridge.inboundQueueBytes` (all connections
 //!   together); when that is full a connection stops reading its socket until the host catches
 //!   up, so a flooding game server slows itself down, not the host. Outbound, each game server
-//!   has one queue of commands, connected or not, of at most `bridge.maxQueuedCommands`: a
-//!   connected server that falls that far behind is disconnected as too slow a reader (close
+//!   has one queue of commands, connected or not, of at most `bridge.maxQueuedCommands` and
+//!   `bridge.maxQueuedBytes`: a connected server that falls that far behind is disconnected as too slow a reader (close
 //!   code 1008, a warning naming it) and its commands stay queued; for a disconnected server the
 //!   oldest are dropped. After `bridge.absentServerExpiryMs` without a connection its queue is
 //!   dropped, as is anything more for it, and the server is forgotten once it owns no match.
@@ -94,8 +94,8 @@ enum Ending {
     TooBig { size: usize, limit: usize },
     /// A newer connection took the server name.
     Replaced,
-    /// The server let `bridge.maxQueuedCommands` commands pile up.
-    TooSlow { queued: usize },
+    /// The server let `bridge.maxQueuedCommands` commands, or `bridge.maxQueuedBytes`, pile up.
+    TooSlow { queued: usize, bytes: usize },
     /// The host thread stopped.
     HostStopped,
 }
@@ -113,9 +113,9 @@ impl Ending {
                 CLOSE_REPLACED,
                 "replaced by a newer connection under the same server name".to_string(),
             ),
-            Ending::TooSlow { queued } => (
+            Ending::TooSlow { queued, bytes } => (
                 close_code::POLICY,
-                format!("too slow a reader: {queued} commands waiting (bridge.maxQueuedCommands)"),
+                format!("too slow a reader: {queued} commands ({bytes} bytes) waiting"),
             ),
         };
         Some(CloseFrame {
@@ -140,13 +140,62 @@ struct Link {
     leaving: Option<Ending>,
 }
 
+/// A game server's commands waiting for its socket, with their size.
+#[derive(Default)]
+struct Backlog {
+    items: VecDeque<String>,
+    bytes: usize,
+}
+
+impl Backlog {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Whether `text` would take it over either limit.
+    fn full_for(&self, text: &str, limits: QueueLimits) -> bool {
+        self.items.len() >= limits.commands || self.bytes + text.len() > limits.bytes
+    }
+
+    fn push_back(&mut self, text: String) {
+        self.bytes += text.len();
+        self.items.push_back(text);
+    }
+
+    fn push_front(&mut self, text: String) {
+        self.bytes += text.len();
+        self.items.push_front(text);
+    }
+
+    fn pop_front(&mut self) -> Option<String> {
+        let text = self.items.pop_front()?;
+        self.bytes -= text.len();
+        Some(text)
+    }
+
+    fn clear(&mut self) {
+        *self = Backlog::default();
+    }
+}
+
+/// `bridge.maxQueuedCommands` and `bridge.maxQueuedBytes`.
+#[derive(Clone, Copy)]
+struct QueueLimits {
+    commands: usize,
+    bytes: usize,
+}
+
 /// One game server the hub knows: connected, or disconnected for less than
 /// `absentServerExpiryMs`, or owning a match.
 #[derive(Default)]
 struct GameServer {
     /// Commands and error replies not yet written to its socket, oldest first: one queue
     /// whether or not it is connected, so that nothing overtakes anything across reconnects.
-    queue: VecDeque<String>,
+    queue: Backlog,
     link: Option<Link>,
     /// Since when no connection reads for it; `None` while one does.
     absent_since: Option<Instant>,
@@ -190,7 +239,7 @@ struct Hub {
     servers: HashMap<String, GameServer>,
     /// Match id (normalized) to the server whose `match.create` created it.
     owners: HashMap<String, String>,
-    max_queued: usize,
+    queue_limits: QueueLimits,
     absent_expiry: Duration,
     next_link: u64,
     unroutable: u64,
@@ -201,7 +250,10 @@ impl Hub {
         Self {
             servers: HashMap::new(),
             owners: HashMap::new(),
-            max_queued: settings.max_queued_commands,
+            queue_limits: QueueLimits {
+                commands: settings.max_queued_commands,
+                bytes: settings.max_queued_bytes,
+            },
             absent_expiry: Duration::from_millis(settings.absent_server_expiry_ms),
             next_link: 0,
             unroutable: 0,
@@ -211,7 +263,7 @@ impl Hub {
     /// Queues `text` for `server` and wakes its connection, under the queue policy of the
     /// module docs.
     fn deliver(&mut self, server: &str, text: String, now: Instant) {
-        let (max, expiry) = (self.max_queued, self.absent_expiry);
+        let (limits, expiry) = (self.queue_limits, self.absent_expiry);
         let s = self
             .servers
             .entry(server.to_string())
@@ -220,24 +272,25 @@ impl Hub {
                 ..GameServer::default()
             });
         if s.reading() {
-            if s.queue.len() < max {
+            if !s.queue.full_for(&text, limits) {
                 s.queue.push_back(text);
                 if let Some(link) = &s.link {
                     link.signals.wake.notify_one();
                 }
                 return;
             }
-            tracing::warn!(target: "nexori::serve", server, queued = s.queue.len(),
-                "game server reads too slowly: disconnecting it (bridge.maxQueuedCommands); its commands stay queued");
+            let (queued, bytes) = (s.queue.len(), s.queue.bytes);
+            tracing::warn!(target: "nexori::serve", server, queued, bytes,
+                "game server reads too slowly: disconnecting it (bridge.maxQueuedCommands, maxQueuedBytes); its commands stay queued");
             s.slow_disconnects += 1;
-            s.cut(Ending::TooSlow { queued: max }, now);
+            s.cut(Ending::TooSlow { queued, bytes }, now);
         }
         if s.expired(now, expiry) {
             s.dropped_expired += 1;
             s.log_drop(server, "expired", &text);
             return;
         }
-        if s.queue.len() >= max
+        while s.queue.full_for(&text, limits)
             && let Some(oldest) = s.queue.pop_front()
         {
             s.dropped_queue_full += 1;
@@ -304,9 +357,9 @@ impl Hub {
 
     /// Puts back a command connection `id` could not send, first in line.
     fn put_back(&mut self, server: &str, text: String) {
-        let max = self.max_queued;
+        let limits = self.queue_limits;
         let s = self.servers.entry(server.to_string()).or_default();
-        if s.queue.len() >= max {
+        if s.queue.full_for(&text, limits) {
             s.dropped_queue_full += 1;
             s.log_drop(server, "queue_full", &text);
             return;
@@ -339,7 +392,7 @@ impl Hub {
                     tracing::warn!(target: "nexori::serve", server, dropped = s.queue.len(),
                         "game server gone for longer than bridge.absentServerExpiryMs: its queued commands are dropped");
                     s.dropped_expired += s.queue.len() as u64;
-                    s.queue = VecDeque::new();
+                    s.queue.clear();
                 }
                 return owning.contains(server.as_str());
             }
@@ -1044,7 +1097,7 @@ mod tests {
             hub.route("m", format!("c{n}"), t0);
         }
         assert_eq!(counts(&hub, "a"), Some((3, 2, 0)), "the oldest two dropped");
-        let queued: Vec<_> = hub.servers["a"].queue.iter().cloned().collect();
+        let queued: Vec<_> = hub.servers["a"].queue.items.iter().cloned().collect();
         assert_eq!(queued, ["c2", "c3", "c4"]);
 
         // Within the expiry nothing changes; after it the queue goes, and so does what follows.
@@ -1066,6 +1119,33 @@ mod tests {
         hub.route("m", "c6".into(), later);
         assert_eq!(hub.unroutable, 1);
         assert!(hub.servers.is_empty());
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_too() {
+        let mut hub = Hub::new(&BridgeSettings {
+            max_queued_bytes: 10,
+            ..BridgeSettings::default()
+        });
+        let now = Instant::now();
+        for text in ["aaaa", "bbbb", "cccccc"] {
+            hub.deliver("a", text.into(), now);
+        }
+        let s = &hub.servers["a"];
+        assert_eq!(
+            (s.queue.len(), s.queue.bytes, s.dropped_queue_full),
+            (2, 10, 1)
+        );
+        // Connected, the same limit means too slow a reader.
+        let (id, _) = hub.join("a", false).unwrap();
+        hub.deliver("a", "d".into(), now);
+        assert_eq!(
+            hub.next_for("a", id),
+            Err(Ending::TooSlow {
+                queued: 2,
+                bytes: 10
+            })
+        );
     }
 
     #[test]

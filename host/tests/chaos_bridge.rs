@@ -141,6 +141,7 @@ async fn a_game_server_that_does_not_read_is_disconnected_and_others_play_on() {
     // 100 commands of 2 KiB each, again and again.
     let mut busy = connect(serve.port, "busy").await;
     play(&mut busy, "fine").await;
+    let before = rss(serve.process.0.id());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut sent = 0;
     loop {
@@ -150,6 +151,14 @@ async fn a_game_server_that_does_not_read_is_disconnected_and_others_play_on() {
                 .unwrap();
             sent += 100;
         }
+        // Handled, so that the host holds no message of busy's while it is measured.
+        sync(&mut busy).await;
+        let grown = rss(serve.process.0.id()).saturating_sub(before);
+        assert!(
+            grown < 32 << 20,
+            "the host grew by {} MiB after {sent} commands for sleepy",
+            grown >> 20
+        );
         let metrics = serve.metrics().await;
         if metrics.contains("nexori_bridge_slow_reader_disconnects_total{server=\"sleepy\"} 1") {
             let queued = metrics
@@ -310,4 +319,15 @@ async fn the_owner_of_a_match_that_is_over_is_forgotten() {
             "nexori_bridge_match_owners 0",
         ])
         .await;
+}
+
+/// Resident memory of a process, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap();
+    kib << 10
 }
