@@ -263,14 +263,34 @@ impl Hub {
     /// Queues `text` for `server` and wakes its connection, under the queue policy of the
     /// module docs.
     fn deliver(&mut self, server: &str, text: String, now: Instant) {
-        let (limits, expiry) = (self.queue_limits, self.absent_expiry);
-        let s = self
-            .servers
-            .entry(server.to_string())
-            .or_insert_with(|| GameServer {
+        Self::deliver_to(
+            &mut self.servers,
+            (self.queue_limits, self.absent_expiry),
+            server,
+            text,
+            now,
+        );
+    }
+
+    /// [`deliver`](Self::deliver) with the hub's fields apart, so that `route` can deliver to an
+    /// owner it has borrowed from `owners`.
+    fn deliver_to(
+        servers: &mut HashMap<String, GameServer>,
+        (limits, expiry): (QueueLimits, Duration),
+        server: &str,
+        text: String,
+        now: Instant,
+    ) {
+        if !servers.contains_key(server) {
+            let absent = GameServer {
                 absent_since: Some(now),
                 ..GameServer::default()
-            });
+            };
+            servers.insert(server.to_string(), absent);
+        }
+        let Some(s) = servers.get_mut(server) else {
+            return;
+        };
         if s.reading() {
             if !s.queue.full_for(&text, limits) {
                 s.queue.push_back(text);
@@ -301,8 +321,9 @@ impl Hub {
 
     /// Sends a command to the server that owns its match.
     fn route(&mut self, match_id: &str, text: String, now: Instant) {
-        match self.owners.get(match_id).cloned() {
-            Some(server) => self.deliver(&server, text, now),
+        let settings = (self.queue_limits, self.absent_expiry);
+        match self.owners.get(match_id) {
+            Some(server) => Self::deliver_to(&mut self.servers, settings, server, text, now),
             None => {
                 self.unroutable += 1;
                 if self.unroutable.is_power_of_two() {
