@@ -321,6 +321,59 @@ async fn the_owner_of_a_match_that_is_over_is_forgotten() {
         .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_while_the_host_is_busy_waits_in_the_socket_not_in_the_host() {
+    let serve = Serve::start_with(
+        "chaos-flood",
+        "inboundQueueBytes = 1048576",
+        "[limits]\ncallbackDeadlineMs = 1000",
+    );
+    serve.ready().await;
+    // Four mod callbacks that run to their deadline keep the host thread busy for 4 s.
+    let mut stall = connect(serve.port, "stall").await;
+    let spin = |n: u32| {
+        text(json!({"type": "game.event", "matchId": format!("s{n}"), "kind": "script.spin"}))
+    };
+    for n in 0..=4 {
+        stall.send(create(&format!("s{n}"))).await.unwrap();
+    }
+    // The first fault costs what faults cost (backtraces, logs); it is not what is measured.
+    stall.send(spin(0)).await.unwrap();
+    sync(&mut stall).await;
+    let before = rss(serve.process.0.id());
+    for n in 1..=4 {
+        stall.send(spin(n)).await.unwrap();
+    }
+    // Meanwhile another game server sends 100 MiB.
+    let mut flooder = connect(serve.port, "flooder").await;
+    let flood = tokio::spawn(async move {
+        let junk = format!("x{}", "y".repeat(250 << 10));
+        for _ in 0..400 {
+            flooder
+                .send(Message::Text(junk.clone().into()))
+                .await
+                .unwrap();
+        }
+        flooder
+    });
+    let mut grown = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        grown = grown.max(rss(serve.process.0.id()).saturating_sub(before));
+    }
+    assert!(grown < 32 << 20, "the host grew by {} MiB", grown >> 20);
+    // Once the host is free, every message is handled, in order.
+    let mut flooder = tokio::time::timeout(Duration::from_secs(60), flood)
+        .await
+        .expect("the flood never got through")
+        .unwrap();
+    for _ in 0..400 {
+        let reply = next_json(&mut flooder, Duration::from_secs(60)).await;
+        assert_eq!(reply["messageBytes"], 1 + (250 << 10), "{reply:.300}");
+    }
+    sync(&mut flooder).await;
+}
+
 /// Resident memory of a process, in bytes.
 fn rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();

@@ -93,6 +93,11 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(name: &str, bridge: &str) -> Serve {
+        Self::start_with(name, bridge, "")
+    }
+
+    /// [`start`](Self::start) with more configuration after the `[bridge]` and `[log]` sections.
+    pub fn start_with(name: &str, bridge: &str, more: &str) -> Serve {
         let work = std::env::temp_dir().join(format!("nexori-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(work.join("mods")).unwrap();
@@ -104,13 +109,20 @@ impl Serve {
             format!(
                 "modsDir = \"{mods}\"\ndataDir = \"{data}\"\nshutdownTimeoutMs = 1000\n\n\
                  [bridge]\nlisten = \"127.0.0.1:{port}\"\ntoken = \"{BRIDGE_TOKEN}\"\n{bridge}\n\n\
-                 [log]\nlevel = \"warn\"\n",
+                 [log]\nlevel = \"warn\"\n\n{more}\n",
                 mods = work.join("mods").display(),
                 data = work.join("data").display(),
             ),
         )
         .unwrap();
-        let process = Reaper(nexori(&["serve", "--config"]).arg(&config).spawn().unwrap());
+        // Faults some tests provoke on purpose would fill the output with guest backtraces.
+        let process = Reaper(
+            nexori(&["serve", "--config"])
+                .arg(&config)
+                .env("NEXORI_LOG", "warn,nexori::faults=off")
+                .spawn()
+                .unwrap(),
+        );
         Serve {
             port,
             work,
