@@ -69,6 +69,24 @@ pub struct BridgeSettings {
     /// idle between two requests, before its connection is closed, in ms (at least 1). Default
     /// 10 000. Bounds how long a half-sent request holds a connection slot.
     pub header_read_timeout_ms: u64,
+    /// Largest WebSocket message (and frame) a game server may send, in bytes; default 256 KiB.
+    /// A bigger one is not read: the connection is closed with code 1009 ("message too big").
+    pub max_message_bytes: usize,
+    /// Bytes of received messages waiting for the host thread, all connections together; default
+    /// 16 MiB, at least `maxMessageBytes`. When it is full, connections stop reading their
+    /// sockets until the host has caught up (backpressure on the game server).
+    pub inbound_queue_bytes: usize,
+    /// Commands and error replies waiting for one game server; default 10 000. A connected
+    /// server that lets this many pile up is disconnected as too slow a reader; while it is
+    /// disconnected the oldest are dropped (logged, counted in `/metrics`).
+    pub max_queued_commands: usize,
+    /// Bytes of commands and error replies waiting for one game server; default 16 MiB, at
+    /// least 1 MiB. Reaching it does what reaching `maxQueuedCommands` does.
+    pub max_queued_bytes: usize,
+    /// How long commands wait for a game server that disconnected; default 600 000 (10 min).
+    /// After that its queue is dropped (logged, counted) and so is whatever comes for it, and
+    /// the server is forgotten once it owns no match.
+    pub absent_server_expiry_ms: u64,
 }
 
 impl Default for BridgeSettings {
@@ -79,6 +97,11 @@ impl Default for BridgeSettings {
             metrics_token: String::new(),
             max_connections: crate::http_server::DEFAULT_MAX_CONNECTIONS,
             header_read_timeout_ms: crate::http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
+            max_message_bytes: 256 << 10,
+            inbound_queue_bytes: 16 << 20,
+            max_queued_commands: 10_000,
+            max_queued_bytes: 16 << 20,
+            absent_server_expiry_ms: 600_000,
         }
     }
 }
@@ -90,6 +113,40 @@ impl BridgeSettings {
             max_connections: self.max_connections,
             header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
         }
+    }
+
+    /// The largest `maxMessageBytes`: tungstenite's own default ceiling.
+    pub const MAX_MESSAGE_BYTES_CEILING: usize = 64 << 20;
+
+    fn validate_queues(&self) -> Result<(), String> {
+        if !(1024..=Self::MAX_MESSAGE_BYTES_CEILING).contains(&self.max_message_bytes) {
+            return Err(format!(
+                "bridge.maxMessageBytes {} must be between 1024 and {}",
+                self.max_message_bytes,
+                Self::MAX_MESSAGE_BYTES_CEILING
+            ));
+        }
+        // The inbound queue is counted in semaphore permits, which are taken 32 bits at a time.
+        if self.inbound_queue_bytes < self.max_message_bytes
+            || self.inbound_queue_bytes > u32::MAX as usize
+        {
+            return Err(format!(
+                "bridge.inboundQueueBytes {} must be at least bridge.maxMessageBytes ({}) and at most {}",
+                self.inbound_queue_bytes,
+                self.max_message_bytes,
+                u32::MAX
+            ));
+        }
+        if self.max_queued_commands == 0 {
+            return Err("bridge.maxQueuedCommands must be at least 1".into());
+        }
+        if self.max_queued_bytes < 1 << 20 {
+            return Err(format!(
+                "bridge.maxQueuedBytes {} must be at least 1048576",
+                self.max_queued_bytes
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -259,6 +316,7 @@ impl HostConfig {
                     self.bridge.listen
                 )
             })?;
+        self.bridge.validate_queues()?;
         if !self.server_id.is_empty() && crate::ids::parse_uuid(&self.server_id).is_none() {
             return Err(format!("serverId {:?} is not a UUID", self.server_id));
         }
@@ -475,6 +533,38 @@ mod tests {
         assert_eq!(
             c.validate_for_serve().unwrap_err(),
             "outboxBusyTimeoutMs cannot be negative"
+        );
+    }
+
+    #[test]
+    fn bridge_queue_limits_are_checked_and_named() {
+        let check = |bridge: &str| {
+            HostConfig::from_toml(&format!("[bridge]\ntoken = \"t\"\n{bridge}"))
+                .unwrap()
+                .validate_for_serve()
+        };
+        assert_eq!(check(""), Ok(()));
+        assert_eq!(
+            check("maxMessageBytes = 100"),
+            Err("bridge.maxMessageBytes 100 must be between 1024 and 67108864".into())
+        );
+        assert_eq!(
+            check("maxMessageBytes = 2048\ninboundQueueBytes = 1024"),
+            Err("bridge.inboundQueueBytes 1024 must be at least bridge.maxMessageBytes (2048) and at most 4294967295".into())
+        );
+        assert_eq!(
+            check("maxQueuedCommands = 0"),
+            Err("bridge.maxQueuedCommands must be at least 1".into())
+        );
+        assert_eq!(
+            check("maxQueuedBytes = 1000"),
+            Err("bridge.maxQueuedBytes 1000 must be at least 1048576".into())
+        );
+        let c = HostConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(
+            c.bridge,
+            BridgeSettings::default(),
+            "the example shows the defaults"
         );
     }
 

@@ -8,44 +8,14 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{Reaper, free_port, nexori, wait_healthy};
+use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-const BRIDGE_TOKEN: &str = "bridge-secret";
-const BACKEND_TOKEN: &str = "backend-secret";
-
-fn player(n: u8) -> String {
-    format!("{n:08x}-0000-4000-8000-000000000000")
-}
-
-async fn connect(
-    port: u16,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let mut request = format!("ws://127.0.0.1:{port}/bridge?server=arena-1")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {BRIDGE_TOKEN}").parse().unwrap(),
-    );
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
-
-fn text(v: Value) -> Message {
-    Message::Text(v.to_string().into())
-}
 
 #[test]
 fn a_game_server_plays_capture_the_zone_through_nexori_serve() {
-    let ctz = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/nexori-mods/capture_the_zone.wasm");
-    assert!(
-        ctz.is_file(),
-        "build the mods first: cargo xtask build-mods"
-    );
+    let ctz = built_mod("capture_the_zone");
     let work = std::env::temp_dir().join(format!("nexori-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(work.join("mods")).unwrap();
@@ -112,7 +82,7 @@ returnDelaySeconds = 5
         // No token, no bridge.
         assert!(tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/bridge")).await.is_err());
 
-        let mut ws = connect(port).await;
+        let mut ws = connect(port, "arena-1").await;
         // A bad message is answered with an error naming the field.
         ws.send(text(json!({"type": "player.arrive", "matchId": "ctz-1", "player": "nope"}))).await.unwrap();
         let error: Value = match ws.next().await.unwrap().unwrap() {
@@ -165,7 +135,7 @@ returnDelaySeconds = 5
         ws.close(None).await.ok();
         drop(ws);
         tokio::time::sleep(Duration::from_secs(6)).await;
-        let mut ws = connect(port).await;
+        let mut ws = connect(port, "arena-1").await;
         let mut returns = Vec::new();
         let until = tokio::time::Instant::now() + Duration::from_secs(3);
         while returns.len() < 2 {
@@ -213,10 +183,6 @@ returnDelaySeconds = 5
     let _ = std::fs::remove_dir_all(&work);
 }
 
-unsafe extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-}
-
 /// The next text message on the bridge, or `None` if none comes before `until`.
 async fn next_text(
     ws: &mut tokio_tungstenite::WebSocketStream<
@@ -262,6 +228,8 @@ resultReportingEnabled = true
 modsDir = "{mods}"
 dataDir = "{data}"
 outboxBusyTimeoutMs = 50
+# One held command pauses the host.
+outboxMaxHeldCommands = 1
 
 [bridge]
 listen = "127.0.0.1:{port}"
@@ -286,7 +254,7 @@ level = "warn"
         .unwrap();
     rt.block_on(async {
         wait_healthy(&format!("{base}/healthz")).await;
-        let mut ws = connect(port).await;
+        let mut ws = connect(port, "arena-1").await;
         let a = player(0xa);
         let command = |name: &str| {
             json!({"type": "game.event", "matchId": "m1", "kind": "script.call",
@@ -351,6 +319,24 @@ level = "warn"
         // What the host keeps for the one live match.
         assert_eq!(value("nexori_runtime_players_tracked"), 1, "{metrics}");
         assert_eq!(value("nexori_instances_live"), 1, "{metrics}");
+
+        // The held command pauses the host: a message sent now is not taken while two more
+        // commits fail (the loop runs, retries and publishes its metrics, but reads nothing).
+        let taken = value("nexori_bridge_messages_total");
+        let failures = value("nexori_outbox_commit_failures_total");
+        ws.send(text(json!({"type": "player.teleport", "matchId": "m1"}))).await.unwrap();
+        let paused = loop {
+            let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+            let now = |name: &str| -> u64 {
+                metrics.lines().find(|l| l.starts_with(&format!("{name} "))).and_then(|l| l.rsplit(' ').next()?.parse().ok()).unwrap_or(0)
+            };
+            if now("nexori_outbox_commit_failures_total") >= failures + 2 {
+                break now("nexori_bridge_messages_total");
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the commit was not retried:\n{metrics}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(paused, taken, "a paused host took a message");
         let early = tokio::time::Instant::now() + Duration::from_millis(300);
         assert_eq!(next_text(&mut ws, early).await, None, "a command went out before its result was durable");
 
@@ -360,6 +346,10 @@ level = "warn"
             next_text(&mut ws, deadline).await,
             Some(json!({"type": "game.command", "matchId": "m1", "name": "with-result"}))
         );
+        // Then the host reads on: the message sent while it was paused is answered.
+        let answer = next_text(&mut ws, deadline).await.expect("an answer to the held-up message");
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["message"], json!({"type": "player.teleport", "matchId": "m1"}), "{answer}");
         wait_healthy(&format!("{base}/healthz")).await;
         ws.close(None).await.ok();
     });
