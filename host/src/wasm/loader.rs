@@ -246,25 +246,21 @@ fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component
         return compile();
     }
     let path = cache_path(engine, bytes, dir);
-    // Read into memory rather than map the file: a cache file truncated or replaced while the
-    // host runs must not take the mapped code with it.
-    match untrusted_mode(&path) {
-        Ok(None) => {
-            if let Ok(artifact) = std::fs::read(&path) {
-                // SAFETY: the file was written by this function from `Component::serialize` of
-                // the same bytes under the same engine compatibility hash (both are in its name),
-                // in a directory and a file only the host's user can write to (checked above).
-                // Deserialisation still checks the header and version, and an artifact that
-                // fails is recompiled below.
-                match unsafe { Component::deserialize(engine, &artifact) } {
-                    Ok(component) => return Ok(component),
-                    Err(e) => {
-                        tracing::warn!(target: "nexori::mods", file = %path.display(), "ignoring a cached artifact: {e}")
-                    }
+    match read_trusted(&path) {
+        Ok(Ok(artifact)) => {
+            // SAFETY: the file was written by this function from `Component::serialize` of the
+            // same bytes under the same engine compatibility hash (both are in its name), in a
+            // directory and a file only the host's user can write to (checked on the handle the
+            // bytes came from). Deserialisation still checks the header and version, and an
+            // artifact that fails is recompiled below.
+            match unsafe { Component::deserialize(engine, &artifact) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(target: "nexori::mods", file = %path.display(), "ignoring a cached artifact: {e}")
                 }
             }
         }
-        Ok(Some(mode)) => tracing::error!(
+        Ok(Err(mode)) => tracing::error!(
             target: "nexori::mods",
             file = %path.display(),
             "not loading a cached artifact writable by group or others (mode {mode:o}); recompiling and replacing it"
@@ -290,11 +286,26 @@ fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component
 /// Permission bits that let someone other than the owner write.
 const WRITABLE_BY_OTHERS: u32 = 0o022;
 
-/// `Some(mode)` when `path` is writable by group or others.
-fn untrusted_mode(path: &Path) -> std::io::Result<Option<u32>> {
+/// `Some(mode)` when `metadata` says group or others may write.
+fn untrusted_mode(metadata: &std::fs::Metadata) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
-    Ok((mode & WRITABLE_BY_OTHERS != 0).then_some(mode))
+    let mode = metadata.permissions().mode() & 0o7777;
+    (mode & WRITABLE_BY_OTHERS != 0).then_some(mode)
+}
+
+/// The contents of a cached artifact, or its mode when group or others may write to it. Read
+/// into memory rather than mapped, so an artifact truncated or replaced while the host runs
+/// cannot take the mapped code with it; checked and read through one handle, so the bytes are
+/// those of the file checked.
+fn read_trusted(path: &Path) -> std::io::Result<Result<Vec<u8>, u32>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    if let Some(mode) = untrusted_mode(&file.metadata()?) {
+        return Ok(Err(mode));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
 }
 
 /// Creates the cache directory `0700` if it is missing, and checks that nobody but its owner
@@ -308,7 +319,7 @@ fn trusted_cache_dir(dir: &Path) -> Result<(), String> {
             .create(dir)
             .map_err(|e| format!("cannot create it: {e}"))?;
     }
-    match untrusted_mode(dir) {
+    match std::fs::metadata(dir).map(|m| untrusted_mode(&m)) {
         Ok(None) => Ok(()),
         Ok(Some(mode)) => Err(format!(
             "it is writable by group or others (mode {mode:o}); make it 0700 (chmod 700) so that only the host's user can put native code there"
