@@ -393,25 +393,12 @@ fn listener_registrations_stop_at_the_per_instance_limit() {
 
 #[test]
 fn a_mod_registering_a_million_ids_at_load_is_rejected() {
-    use nexori_host::arena_host::{ArenaHost, HostClock};
-    use nexori_host::clock::VirtualClock;
-    use nexori_host::config::HostConfig;
-    use nexori_host::reporting::{IdGenerator, RecordingReporter};
-
     let dir = hostile_dir(&[]);
-    let mut config = HostConfig::default();
+    let mut config = nexori_host::config::HostConfig::default();
     config
         .mods
         .insert("hostile".into(), json!({"registerAtLoad": 1_000_000}));
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(1));
-    let mut host = ArenaHost::new(
-        config,
-        HostClock::Virtual(VirtualClock::new(T0)),
-        Box::new(reporter),
-        false,
-        &Default::default(),
-    )
-    .unwrap();
+    let mut host = virtual_host_with(config, T0, 1, false);
     let failures = host.load_mods_dir(dir.path()).unwrap();
     let errors: Vec<String> = failures.iter().map(|(_, e)| e.to_string()).collect();
     assert_eq!(

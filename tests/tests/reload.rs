@@ -116,21 +116,6 @@ fn compiled_components_are_cached_on_disk() {
     assert_ne!(std::fs::read(&artifact).unwrap(), b"garbage");
 }
 
-fn host_with(config: nexori_host::config::HostConfig) -> ArenaHost {
-    use nexori_host::arena_host::HostClock;
-    use nexori_host::clock::VirtualClock;
-    use nexori_host::reporting::{IdGenerator, RecordingReporter};
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(1));
-    ArenaHost::new(
-        config,
-        HostClock::Virtual(VirtualClock::new(T0)),
-        Box::new(reporter),
-        false,
-        &Default::default(),
-    )
-    .unwrap()
-}
-
 #[test]
 fn a_mod_file_over_max_mod_file_bytes_is_refused_unread() {
     let dir = mods_subset(&["scripted"]);
@@ -138,7 +123,7 @@ fn a_mod_file_over_max_mod_file_bytes_is_refused_unread() {
     let size = std::fs::metadata(&file).unwrap().len();
     let config =
         nexori_host::config::HostConfig::from_json(json!({"maxModFileBytes": 1000})).unwrap();
-    let mut host = host_with(config);
+    let mut host = virtual_host_with(config, T0, 1, true);
     let failures = host.load_mods_dir(dir.path()).unwrap();
     let errors: Vec<(String, String)> = failures
         .iter()
