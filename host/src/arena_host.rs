@@ -262,12 +262,18 @@ impl ArenaHost {
         Ok(())
     }
 
-    /// Applies the mods the watch finished since the last call (each one's `init` and
-    /// registration checks run here; they are quick). Returns the failures with their file.
+    /// Applies what the watch finished since the last call: removals and failures, and at most
+    /// one new mod, whose `init` and registration checks run here (a probe is bounded by the
+    /// mod's callback deadline, so a turn holds at most one). Returns the failures with their
+    /// file.
     pub fn take_mod_updates(&mut self) -> Vec<(String, LoadError)> {
         let mut failures = Vec::new();
         while let Some(update) = self.mod_watch.as_ref().and_then(ModWatch::try_next) {
+            let probed = matches!(update, ModUpdate::Prepared { .. });
             failures.extend(self.apply_mod_update(update));
+            if probed {
+                break;
+            }
         }
         failures
     }

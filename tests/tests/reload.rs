@@ -227,3 +227,68 @@ fn the_compile_cache_is_private_and_nothing_others_can_write_is_loaded() {
     assert_eq!(load(), ["scripted"]);
     assert!(!artifact.exists(), "nothing written to an untrusted cache");
 }
+
+/// Calls `take_mod_updates` until `done` says so (failures collected), for at most 60 s.
+fn take_updates_until(
+    host: &mut ArenaHost,
+    done: impl Fn(&ArenaHost) -> bool,
+) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut failures = Vec::new();
+    while !done(host) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the watch did not deliver within 60 s"
+        );
+        failures.extend(
+            host.take_mod_updates()
+                .into_iter()
+                .map(|(file, e)| (file, e.to_string())),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    failures
+}
+
+#[test]
+fn a_watched_directory_loads_rejects_and_unloads_from_a_worker() {
+    let dir = mods_subset(&["scripted"]);
+    let mut host = host();
+    assert!(host.load_mods_dir(dir.path()).unwrap().is_empty());
+    host.watch_mods_dir(dir.path(), std::time::Duration::from_millis(20))
+        .unwrap();
+
+    // Files appear whole (a scan may come at any time).
+    let put = |name: &str, bytes: &[u8]| {
+        let staged = dir.path().join(format!("{name}.part"));
+        std::fs::write(&staged, bytes).unwrap();
+        std::fs::rename(&staged, dir.path().join(name)).unwrap();
+    };
+
+    // A new mod: compiled on the watch's thread, probed here.
+    put(
+        "hostile.wasm",
+        &std::fs::read(root().join("target/nexori-test-mods/hostile.wasm")).unwrap(),
+    );
+    let failures = take_updates_until(&mut host, |h| h.mods().count() == 2);
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(registered(&host), ["hostile", "scripted"]);
+
+    // A removed mod is unloaded, and a broken file reported once, however many scans see it.
+    let broken = dir.path().join("broken.wasm");
+    put("broken.wasm", b"not wasm");
+    std::fs::remove_file(dir.path().join("hostile.wasm")).unwrap();
+    let mut failures = take_updates_until(&mut host, |h| h.mods().count() == 1);
+    let scans = std::time::Instant::now() + std::time::Duration::from_millis(300);
+    failures.extend(take_updates_until(&mut host, |_| {
+        std::time::Instant::now() > scans
+    }));
+    assert_eq!(
+        failures,
+        [(
+            broken.display().to_string(),
+            "not a WebAssembly file (no `\\0asm` header)".to_string()
+        )]
+    );
+    assert_eq!(registered(&host), ["scripted"]);
+}

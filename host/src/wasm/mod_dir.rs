@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel, sync_channel};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -158,7 +158,9 @@ impl ModWatch {
         compiler: Compiler,
         mut known: HashMap<String, String>,
     ) -> std::io::Result<Self> {
-        let (updates_tx, updates) = channel();
+        // One finished update waits at a time: the worker compiles the next only once the host
+        // took it, so compiled components never pile up in memory.
+        let (updates_tx, updates) = sync_channel(1);
         let (stop, stop_rx) = channel::<()>();
         std::thread::Builder::new()
             .name("nexori-mods".into())
