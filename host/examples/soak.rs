@@ -478,8 +478,9 @@ async fn play(
         }
         tx.flush().await?;
     }
-    // Keep reading while the host finishes this server's matches (returns after faults).
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    // Keep reading while the host finishes this server's matches: the returns of the last
+    // faulting ones come 5 s after the host (which may lag the sender) handled them.
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let _ = tx.close().await;
     reader.abort();
     Ok(())

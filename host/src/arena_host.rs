@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use sha2::Digest;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
@@ -28,6 +28,7 @@ use crate::trace::{Trace, TraceEntry};
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::instance::{Fault, ModInstance, new_store};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
+use crate::wasm::mod_dir::{self, Compiler, ModUpdate, ModWatch};
 use crate::wasm::registrations::ListenerKind;
 use crate::wasm::state::{InstanceState, RegistrationPolicy};
 use crate::wasm::{convert, game_event_batch};
@@ -67,12 +68,14 @@ pub struct ArenaHost {
     admission: Option<AdmissionPublisher>,
     /// Where compiled mods are cached, if anywhere.
     compile_cache: Option<std::path::PathBuf>,
-    /// The SHA-256 of each mod file that failed to load, so a directory scan does not retry
-    /// (and re-report) the same broken bytes.
+    /// The fingerprint (SHA-256, or why it was not read) of each mod file that failed to load,
+    /// so a directory scan does not retry (and re-report) the same broken bytes.
     rejected: HashMap<String, String>,
     /// Set while the outbox commit fails: see [`ArenaHost::take_commands`].
     commit_retry: Option<CommitRetry>,
     commit_health: Arc<crate::reporting::CommitHealth>,
+    /// The worker that scans and compiles the mods directory (`nexori serve`).
+    mod_watch: Option<ModWatch>,
 }
 
 /// The clock an [`ArenaHost`] runs on.
@@ -129,6 +132,7 @@ impl ArenaHost {
             rejected: HashMap::new(),
             commit_retry: None,
             commit_health: Default::default(),
+            mod_watch: None,
         })
     }
 
@@ -180,22 +184,32 @@ impl ArenaHost {
 
     /// Loads one mod from bytes. The mod's name comes from its file name.
     pub fn load_mod(&mut self, name: &str, bytes: &[u8]) -> Result<&LoadedMod, LoadError> {
+        let prepared = loader::prepare(
+            &self.engine,
+            &self.linker,
+            bytes,
+            self.compile_cache.as_deref(),
+        )?;
+        self.install(name, prepared)
+    }
+
+    /// Runs a prepared mod's `init` in a probe instance and, if its registrations are in order,
+    /// serves new matches with it.
+    fn install(&mut self, name: &str, prepared: loader::Prepared) -> Result<&LoadedMod, LoadError> {
         let taken: HashMap<String, String> = self
             .routes
             .iter()
             .filter(|(_, owner)| owner.as_str() != name)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let loaded = loader::load(
+        let loaded = loader::probe(
             &self.engine,
-            &self.linker,
             &self.shared,
             name,
-            bytes,
+            prepared,
             self.config.mod_config_json(name),
             self.config.limits_for(name).clone(),
-            Arc::new(taken),
-            self.compile_cache.as_deref(),
+            &taken,
         )?;
         // A new version replaces the old for new matches; running matches keep the instance
         // (and so the version) they started with.
@@ -216,67 +230,111 @@ impl ArenaHost {
         Ok(&self.mods[name])
     }
 
+    /// What compiling a mod needs, for [`mod_dir::scan`] on any thread.
+    fn compiler(&self) -> Compiler {
+        Compiler {
+            engine: self.engine.clone(),
+            linker: self.linker.clone(),
+            cache: self.compile_cache.clone(),
+            max_file_bytes: self.config.max_mod_file_bytes,
+        }
+    }
+
+    /// Mod name → fingerprint of the bytes last loaded or rejected, for [`mod_dir::scan`].
+    fn known_mod_files(&self) -> HashMap<String, String> {
+        let mut known: HashMap<String, String> = self
+            .mods
+            .iter()
+            .map(|(name, m)| (name.clone(), m.info.sha256.clone()))
+            .collect();
+        // A rejection is newer than the version still serving (a load clears it).
+        known.extend(self.rejected.clone());
+        known
+    }
+
     /// Loads every `*.wasm` in `dir`, in name order, and reloads those whose contents changed
     /// since they were loaded (a broken new version is rejected and the loaded one keeps
     /// serving). Mods whose file is gone are unloaded for new matches. One bad mod does not stop
-    /// the others; the failures are returned with the file they came from.
+    /// the others; the failures are returned with the file they came from. Everything happens
+    /// on this thread: `nexori serve` uses [`watch_mods_dir`](Self::watch_mods_dir) once it runs.
     pub fn load_mods_dir(&mut self, dir: &Path) -> Result<Vec<(String, LoadError)>, LoadError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
-            path: dir.display().to_string(),
-            error: e.to_string(),
+        let mut known = self.known_mod_files();
+        let mut updates = Vec::new();
+        mod_dir::scan(dir, &self.compiler(), &mut known, |update| {
+            updates.push(update);
+            true
         })?;
-        let mut paths: Vec<_> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|ext| ext == "wasm") && p.is_file())
-            .collect();
-        paths.sort();
-        let names: Vec<String> = paths
-            .iter()
-            .map(|p| {
-                p.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let gone: Vec<String> = self
-            .mods
-            .keys()
-            .filter(|m| !names.contains(m))
-            .cloned()
-            .collect();
-        for name in gone {
-            self.mods.remove(&name);
-            self.routes.retain(|_, owner| owner != &name);
-            tracing::info!(target: "nexori::mods", module = %name, "mod file removed; unloaded for new matches");
-        }
+        Ok(updates
+            .into_iter()
+            .filter_map(|update| self.apply_mod_update(update))
+            .collect())
+    }
+
+    /// Watches `dir` from a worker thread that scans it every `interval` and reads and compiles
+    /// what changed there; [`take_mod_updates`](Self::take_mod_updates) then applies the
+    /// results on this thread. Replaces an earlier watch.
+    pub fn watch_mods_dir(&mut self, dir: &Path, interval: Duration) -> std::io::Result<()> {
+        let watch = ModWatch::start(
+            dir.to_path_buf(),
+            interval,
+            self.compiler(),
+            self.known_mod_files(),
+        )?;
+        self.mod_watch = Some(watch);
+        Ok(())
+    }
+
+    /// Applies what the watch finished since the last call: removals and failures, and at most
+    /// one new mod, whose `init` and registration checks run here (a probe is bounded by the
+    /// mod's callback deadline, so a turn holds at most one). Returns the failures with their
+    /// file.
+    pub fn take_mod_updates(&mut self) -> Vec<(String, LoadError)> {
         let mut failures = Vec::new();
-        for (path, name) in paths.into_iter().zip(names) {
-            let result = std::fs::read(&path)
-                .map_err(|e| LoadError::Io {
-                    path: path.display().to_string(),
-                    error: e.to_string(),
-                })
-                .and_then(|bytes| {
-                    let sha = crate::runtime::results::hex(&sha2::Sha256::digest(&bytes));
-                    let unchanged = self.mods.get(&name).is_some_and(|m| m.info.sha256 == sha);
-                    if unchanged || self.rejected.get(&name) == Some(&sha) {
-                        return Ok(());
-                    }
-                    let loaded = self.load_mod(&name, &bytes).map(|_| ());
-                    if loaded.is_err() {
-                        self.rejected.insert(name.clone(), sha);
-                    } else {
-                        self.rejected.remove(&name);
-                    }
-                    loaded
-                });
-            if let Err(error) = result {
-                tracing::error!(target: "nexori::mods", file = %path.display(), "mod rejected: {error}");
-                failures.push((path.display().to_string(), error));
+        while let Some(update) = self.mod_watch.as_ref().and_then(ModWatch::try_next) {
+            let probed = matches!(update, ModUpdate::Prepared { .. });
+            failures.extend(self.apply_mod_update(update));
+            if probed {
+                break;
             }
         }
-        Ok(failures)
+        failures
+    }
+
+    /// Applies one scan result; a failure comes back with its file.
+    fn apply_mod_update(&mut self, update: ModUpdate) -> Option<(String, LoadError)> {
+        let (name, path, fingerprint, error) = match update {
+            ModUpdate::Removed { name } => {
+                self.rejected.remove(&name);
+                if self.mods.remove(&name).is_some() {
+                    self.routes.retain(|_, owner| owner != &name);
+                    tracing::info!(target: "nexori::mods", module = %name, "mod file removed; unloaded for new matches");
+                }
+                return None;
+            }
+            ModUpdate::Prepared {
+                name,
+                path,
+                prepared,
+            } => {
+                let sha = prepared.sha256.clone();
+                match self.install(&name, *prepared) {
+                    Ok(_) => {
+                        self.rejected.remove(&name);
+                        return None;
+                    }
+                    Err(error) => (name, path, sha, error),
+                }
+            }
+            ModUpdate::Failed {
+                name,
+                path,
+                fingerprint,
+                error,
+            } => (name, path, fingerprint, error),
+        };
+        tracing::error!(target: "nexori::mods", file = %path, "mod rejected: {error}");
+        self.rejected.insert(name, fingerprint);
+        Some((path, error))
     }
 
     /// Applies one message from the game server and delivers what follows from it.

@@ -29,6 +29,10 @@ pub struct ModLimits {
     pub max_game_commands_per_call: u32,
     /// Log lines one callback may write; more are dropped after one warning.
     pub max_log_lines_per_call: u32,
+    /// Listener registrations one instance may make (open or closed, the load-time probe
+    /// included); more are refused with an error, and a mod whose `init` tries is not loaded.
+    /// Default 64.
+    pub max_listener_registrations: usize,
 }
 
 impl Default for ModLimits {
@@ -43,6 +47,7 @@ impl Default for ModLimits {
             max_custom_data_bytes: 1 << 20,
             max_game_commands_per_call: 1000,
             max_log_lines_per_call: 1000,
+            max_listener_registrations: 64,
         }
     }
 }
@@ -181,6 +186,9 @@ pub const DEFAULT_RESULTS_IN_FLIGHT: i64 = 32;
 /// The most `resultMaxInFlight` can ask for.
 pub const MAX_RESULTS_IN_FLIGHT: i64 = 256;
 
+/// The largest mod file unless `maxModFileBytes` says otherwise.
+pub const DEFAULT_MAX_MOD_FILE_BYTES: u64 = 64 << 20;
+
 /// The whole host configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -215,6 +223,14 @@ pub struct HostConfig {
     pub mods_dir: String,
     /// Durable state: the result outbox and the compiled-module cache.
     pub data_dir: String,
+    /// The largest mod file the host reads; a bigger `.wasm` is rejected before it is read.
+    /// Default 64 MiB.
+    pub max_mod_file_bytes: u64,
+    /// Whether a finished match's instance slot keeps the pages it dirtied resident for the next
+    /// match (where the kernel supports it and no swap is configured; see
+    /// `wasm::engine::warm_slots`). Turn it off when a mod handles data one match must never see
+    /// from another. Default true.
+    pub warm_instance_slots: bool,
     pub bridge: BridgeSettings,
     pub log: LogSettings,
     /// How long a graceful shutdown may take to deliver what is pending.
@@ -254,6 +270,8 @@ impl Default for HostConfig {
             mod_limits: BTreeMap::new(),
             mods_dir: "mods".into(),
             data_dir: "nexori-data".into(),
+            max_mod_file_bytes: DEFAULT_MAX_MOD_FILE_BYTES,
+            warm_instance_slots: true,
             bridge: BridgeSettings::default(),
             log: LogSettings::default(),
             shutdown_timeout_ms: 10_000,
@@ -533,6 +551,25 @@ mod tests {
         assert_eq!(
             c.validate_for_serve().unwrap_err(),
             "outboxBusyTimeoutMs cannot be negative"
+        );
+    }
+
+    #[test]
+    fn mod_loading_keys_and_their_defaults() {
+        let c = HostConfig::default();
+        assert_eq!(c.max_mod_file_bytes, 64 << 20);
+        assert!(c.warm_instance_slots);
+        assert_eq!(c.limits.max_listener_registrations, 64);
+        let c = HostConfig::from_toml(
+            "maxModFileBytes = 1000\nwarmInstanceSlots = false\n[limits]\nmaxListenerRegistrations = 3",
+        )
+        .unwrap();
+        assert_eq!(c.max_mod_file_bytes, 1000);
+        assert!(!c.warm_instance_slots);
+        assert_eq!(c.limits.max_listener_registrations, 3);
+        assert_eq!(
+            HostConfig::from_toml(EXAMPLE).unwrap().max_mod_file_bytes,
+            64 << 20
         );
     }
 

@@ -52,7 +52,7 @@ impl LiveHost {
             HostClock::System,
             reporting.reporter,
             false,
-            &EngineSettings::default(),
+            &EngineSettings::from_config(config),
         )?;
         host.set_admission_publisher(reporting.publisher);
         host.set_compile_cache(data_dir.join("compiled"));

@@ -600,8 +600,8 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         let _ = signal_tx.send(Inbound::Shutdown);
     });
 
+    host.watch_mods_dir(&mods_dir, MOD_SCAN_INTERVAL)?;
     let started = Instant::now();
-    let mut last_scan = Instant::now();
     let mut last_prune = Instant::now();
     let mut processed: u64 = 0;
     let mut refused: u64 = 0;
@@ -708,20 +708,10 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
             }
         }
         drop(capacity);
-        // Mods reload without a restart: changed or new files are loaded and checked.
-        if last_scan.elapsed() >= MOD_SCAN_INTERVAL {
-            last_scan = Instant::now();
-            match host.load_mods_dir(&mods_dir) {
-                Ok(failures) => {
-                    for (file, error) in failures {
-                        tracing::error!(target: "nexori::mods", file, "not loaded (the loaded version, if any, keeps serving): {error}");
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(target: "nexori::mods", "cannot scan {}: {e}", mods_dir.display())
-                }
-            }
-        }
+        // Mods reload without a restart: the watch's thread reads and compiles changed or new
+        // files; here each one only runs its `init` and has its registrations checked (failures
+        // are logged there, and the loaded version, if any, keeps serving).
+        host.take_mod_updates();
         let now = host.now();
         host.advance_to(now);
         route_commands(host, &hub);

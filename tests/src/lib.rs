@@ -41,12 +41,20 @@ pub fn virtual_host(
     id_seed: u64,
     trace: bool,
 ) -> nexori_host::arena_host::ArenaHost {
+    virtual_host_with(Default::default(), start_epoch_ms, id_seed, trace)
+}
+
+/// [`virtual_host`] with the given configuration.
+pub fn virtual_host_with(
+    config: nexori_host::config::HostConfig,
+    start_epoch_ms: i64,
+    id_seed: u64,
+    trace: bool,
+) -> nexori_host::arena_host::ArenaHost {
     use nexori_host::arena_host::{ArenaHost, HostClock};
     use nexori_host::clock::VirtualClock;
-    use nexori_host::config::HostConfig;
     use nexori_host::reporting::{IdGenerator, RecordingReporter};
 
-    let config = HostConfig::default();
     let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(id_seed));
     ArenaHost::new(
         config,

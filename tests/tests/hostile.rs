@@ -303,3 +303,109 @@ fn custom_data_bombs_are_rejected_with_exact_messages() {
     );
     assert_good_completed(&trace, &matches);
 }
+
+/// How long a WASI wait may hold the host before the test calls it stuck (the mods wait an hour
+/// or forever).
+const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`attack`] on a thread of its own: a host that stays blocked in the mod fails the test at
+/// [`STUCK_AFTER`] instead of hanging it.
+fn attack_bounded(kind: &str) -> (Vec<Value>, Value) {
+    let (done, result) = std::sync::mpsc::channel();
+    let attack_kind = kind.to_string();
+    std::thread::spawn(move || {
+        let _ = done.send(attack(&attack_kind, Value::Null, &[], vec![]));
+    });
+    result.recv_timeout(STUCK_AFTER).unwrap_or_else(|_| {
+        panic!(
+            "the host was still blocked in the mod's `{kind}` wait after {} s",
+            STUCK_AFTER.as_secs()
+        )
+    })
+}
+
+/// The fault every refused WASI wait gets, word for word.
+const WAIT_REFUSED: &str = "error: the mod tried to block in a WASI wait (wasi:io/poll); rules mods must not sleep or wait, use set_timer";
+
+fn assert_wait_refused(kind: &str) {
+    let (trace, matches) = attack_bounded(kind);
+    assert_faulted(&trace, &matches, WAIT_REFUSED);
+    let bad = trace
+        .iter()
+        .find(|e| e["kind"] == "result" && e["body"]["localMatchId"] == "bad")
+        .unwrap();
+    assert_eq!(
+        bad["body"]["players"][0]["reason"],
+        format!("RULES_MOD_FAULT: {WAIT_REFUSED}")
+    );
+    let fault = trace.iter().find(|e| e["kind"] == "fault").unwrap();
+    assert_eq!(fault["error"], WAIT_REFUSED);
+    assert_eq!(
+        fault["at"],
+        T0 + 1_000,
+        "refused at once, not at a deadline"
+    );
+}
+
+#[test]
+fn a_thread_sleep_is_refused_at_once() {
+    assert_wait_refused("hostile.sleep");
+}
+
+#[test]
+fn polling_a_deadline_at_the_end_of_time_is_refused_at_once() {
+    assert_wait_refused("hostile.poll_forever");
+}
+
+#[test]
+fn blocking_on_a_pollable_is_refused_at_once() {
+    assert_wait_refused("hostile.block");
+}
+
+#[test]
+fn a_zero_length_sleep_still_works() {
+    let (trace, matches) = attack_bounded("hostile.nap");
+    assert!(trace.iter().all(|e| e["kind"] != "fault"));
+    let bad = trace
+        .iter()
+        .find(|e| e["kind"] == "result" && e["body"]["localMatchId"] == "bad")
+        .unwrap();
+    assert_eq!(bad["body"]["players"][0]["outcome"], "WIN");
+    assert_eq!(bad["body"]["players"][0]["reason"], "napped");
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn listener_registrations_stop_at_the_per_instance_limit() {
+    let (trace, matches) = attack("hostile.listeners", json!(1000), &[], vec![]);
+    assert!(trace.iter().all(|e| e["kind"] != "fault"));
+    // `init` registered one; 63 more fit under the default limit of 64.
+    let log = trace
+        .iter()
+        .find(|e| e["kind"] == "log" && e["matchId"] == "bad")
+        .unwrap();
+    assert_eq!(
+        log["message"],
+        "listeners refused: 937; first refusal: listener registration limit reached: an instance may register at most 64 listeners (limits.maxListenerRegistrations)"
+    );
+    assert_good_completed(&trace, &matches);
+}
+
+#[test]
+fn a_mod_registering_a_million_ids_at_load_is_rejected() {
+    let dir = hostile_dir(&[]);
+    let mut config = nexori_host::config::HostConfig::default();
+    config
+        .mods
+        .insert("hostile".into(), json!({"registerAtLoad": 1_000_000}));
+    let mut host = virtual_host_with(config, T0, 1, false);
+    let failures = host.load_mods_dir(dir.path()).unwrap();
+    let errors: Vec<String> = failures.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(
+        errors,
+        [
+            "the mod failed at start-up: listener registration limit reached: an instance may register at most 64 listeners (limits.maxListenerRegistrations)"
+        ]
+    );
+    assert_eq!(host.mods().count(), 0);
+}

@@ -3,7 +3,7 @@
 //! - The **pooling allocator** pre-reserves slots for instances, memories and tables, so
 //!   creating a match's instance is a few page-table operations instead of mmap calls, and the
 //!   number of live instances is bounded by configuration rather than by luck.
-//! - **Warm slots stay resident** ([`warm_slots`]): when a match ends, the pages its instance
+//! - **Warm slots stay resident** ([`warm_slots`], unless `warmInstanceSlots = false`): when a match ends, the pages its instance
 //!   dirtied (up to [`KEEP_RESIDENT_BYTES`] per memory) are reset in place, found with Linux's
 //!   `PAGEMAP_SCAN` (kernel 6.7+), instead of being handed back to the kernel. The next match of
 //!   the same mod reuses the slot without a page fault per touched page: creating a match's
@@ -44,6 +44,24 @@ pub struct EngineSettings {
     pub max_instances: u32,
     /// The most linear memory one instance can ever have; per-mod limits sit below this.
     pub max_memory_bytes: u64,
+    /// Whether dropped instances may keep their dirty pages resident (`warmInstanceSlots`);
+    /// they do only where [`warm_slots`] also says the system allows it.
+    pub warm_instance_slots: bool,
+}
+
+impl EngineSettings {
+    /// The default sizing with the operator's choices from `config`.
+    pub fn from_config(config: &crate::config::HostConfig) -> Self {
+        Self {
+            warm_instance_slots: config.warm_instance_slots,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the engine keeps dirty pages resident: asked for, and possible here.
+    pub fn keeps_warm_slots(&self) -> bool {
+        self.warm_instance_slots && warm_slots()
+    }
 }
 
 impl Default for EngineSettings {
@@ -53,6 +71,7 @@ impl Default for EngineSettings {
         Self {
             max_instances: 1_000,
             max_memory_bytes: 256 << 20,
+            warm_instance_slots: true,
         }
     }
 }
@@ -70,8 +89,13 @@ pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         .total_tables(settings.max_instances * 8)
         .max_tables_per_component(8)
         .max_memory_size(settings.max_memory_bytes as usize);
-    let warm = warm_slots();
-    tracing::debug!(target: "nexori::host", warm, "warm instance slots (keep resident, PAGEMAP_SCAN)");
+    let warm = settings.keeps_warm_slots();
+    tracing::debug!(
+        target: "nexori::host",
+        warm,
+        configured = settings.warm_instance_slots,
+        "warm instance slots (keep resident, PAGEMAP_SCAN)"
+    );
     if warm {
         pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
             .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
@@ -142,4 +166,23 @@ impl Drop for EpochTicker {
 /// Epoch ticks for a deadline of `ms` milliseconds (at least one tick).
 pub fn deadline_ticks(ms: u64) -> u64 {
     (ms / EPOCH_TICK.as_millis() as u64).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::HostConfig;
+
+    #[test]
+    fn warm_instance_slots_false_turns_reuse_off() {
+        let config = HostConfig::from_toml("warmInstanceSlots = false").unwrap();
+        let settings = EngineSettings::from_config(&config);
+        assert!(!settings.warm_instance_slots);
+        assert!(!settings.keeps_warm_slots());
+        build_engine(&settings).expect("an engine without warm slots");
+
+        let settings = EngineSettings::from_config(&HostConfig::default());
+        assert!(settings.warm_instance_slots, "on by default");
+        assert_eq!(settings.keeps_warm_slots(), warm_slots());
+    }
 }

@@ -135,6 +135,7 @@ pub fn new_store(
         match_id,
         shared,
         registrations: Vec::new(),
+        registrations_refused: false,
         policy,
         callbacks_this_call: 1,
         commands_this_call: 0,

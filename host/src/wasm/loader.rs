@@ -58,17 +58,26 @@ pub enum LoadError {
         "the mod registered no rules engine id in init; call register_match_lifecycle_listener there"
     )]
     NoRegistrations,
+    #[error(
+        "the mod tried to register more than {0} listeners in init (limits.maxListenerRegistrations)"
+    )]
+    TooManyRegistrations(usize),
     #[error("{0}")]
     Conflict(String),
     #[error("could not read {path}: {error}")]
     Io { path: String, error: String },
+    #[error(
+        "{path} is {size} bytes, more than the {max} bytes a mod file may have (maxModFileBytes); it was not read"
+    )]
+    TooLarge { path: String, size: u64, max: u64 },
 }
 
-/// The linker every instance uses: WASI (without any grants, see `instance::new_store`) and the
-/// Nexori imports.
+/// The linker every instance uses: WASI (without any grants, see `instance::new_store`, and
+/// without waits, see [`wasi_wait`](super::wasi_wait)) and the Nexori imports.
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    super::wasi_wait::refuse_waits(&mut linker)?;
     RulesModBase::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
     Ok(linker)
 }
@@ -97,14 +106,26 @@ pub struct LoadedMod {
     pub wit_version: String,
 }
 
+/// A component compiled and linked, not yet run: the slow part of loading, which can run on any
+/// thread.
+pub struct Prepared {
+    pub component: Component,
+    pub pre: RulesModPre,
+    pub imports: Vec<String>,
+    pub wit_version: String,
+    /// SHA-256 of the component bytes.
+    pub sha256: String,
+}
+
 /// Compiles and links a component, without running it.
 pub fn prepare(
     engine: &Engine,
     linker: &Linker<InstanceState>,
     bytes: &[u8],
     cache: Option<&Path>,
-) -> Result<(Component, RulesModPre, Vec<String>, String), LoadError> {
+) -> Result<Prepared, LoadError> {
     check_header(bytes)?;
+    let sha256 = hex(&Sha256::digest(bytes));
     let component = match cache {
         Some(dir) => compile_cached(engine, bytes, dir)?,
         None => Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?,
@@ -134,7 +155,42 @@ pub fn prepare(
         .map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
     let pre =
         RulesModPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-    Ok((component, pre, imports, version))
+    Ok(Prepared {
+        component,
+        pre,
+        imports,
+        wit_version: version,
+        sha256,
+    })
+}
+
+/// Reads a mod file of at most `max_bytes` (`maxModFileBytes`); a bigger file is refused
+/// before it is read.
+pub fn read_mod_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| LoadError::Io {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let too_large = |size| LoadError::TooLarge {
+        path: path.display().to_string(),
+        size,
+        max: max_bytes,
+    };
+    if size > max_bytes {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // A file that grows after the check is still read no further than the limit.
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// The version of `nexori:minigame` a component was built against: the newest among the names it
@@ -177,29 +233,45 @@ pub fn cache_path(engine: &Engine, bytes: &[u8], dir: &Path) -> PathBuf {
 }
 
 /// Compiles through the on-disk cache: a restart does not recompile an unchanged mod.
+///
+/// An artifact is native code the host runs as it is, so the cache is trusted only while nobody
+/// but the host's user can write to it: the directory is created `0700`, and a directory or an
+/// artifact writable by group or others is not used (an error names it, and the mod is compiled
+/// in memory; an untrusted artifact in a trusted directory is replaced).
 fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component, LoadError> {
+    let compile =
+        || Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")));
+    if let Err(problem) = trusted_cache_dir(dir) {
+        tracing::error!(target: "nexori::mods", dir = %dir.display(), "not using the compile cache: {problem}");
+        return compile();
+    }
     let path = cache_path(engine, bytes, dir);
-    // Read into memory rather than map the file: a cache file truncated or replaced while the
-    // host runs must not take the mapped code with it.
-    if let Ok(artifact) = std::fs::read(&path) {
-        // SAFETY: the file was written by this function from `Component::serialize` of the same
-        // bytes under the same engine compatibility hash (both are in its name), in a directory
-        // only the host writes to. Deserialisation still checks the header and version, and an
-        // artifact that fails is recompiled below.
-        match unsafe { Component::deserialize(engine, &artifact) } {
-            Ok(component) => return Ok(component),
-            Err(e) => {
-                tracing::warn!(target: "nexori::mods", file = %path.display(), "ignoring a cached artifact: {e}")
+    match read_trusted(&path) {
+        Ok(Ok(artifact)) => {
+            // SAFETY: the file was written by this function from `Component::serialize` of the
+            // same bytes under the same engine compatibility hash (both are in its name), in a
+            // directory and a file only the host's user can write to (checked on the handle the
+            // bytes came from). Deserialisation still checks the header and version, and an
+            // artifact that fails is recompiled below.
+            match unsafe { Component::deserialize(engine, &artifact) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(target: "nexori::mods", file = %path.display(), "ignoring a cached artifact: {e}")
+                }
             }
         }
+        Ok(Err(mode)) => tracing::error!(
+            target: "nexori::mods",
+            file = %path.display(),
+            "not loading a cached artifact writable by group or others (mode {mode:o}); recompiling and replacing it"
+        ),
+        Err(_) => {} // not cached yet
     }
-    let component =
-        Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let component = compile()?;
     match component.serialize() {
         Ok(artifact) => {
-            let _ = std::fs::create_dir_all(dir);
             let tmp = path.with_extension("tmp");
-            if std::fs::write(&tmp, artifact)
+            if write_private(&tmp, &artifact)
                 .and_then(|()| std::fs::rename(&tmp, &path))
                 .is_err()
             {
@@ -209,6 +281,66 @@ fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component
         Err(e) => tracing::warn!(target: "nexori::mods", "cannot serialise a compiled mod: {e}"),
     }
     Ok(component)
+}
+
+/// Permission bits that let someone other than the owner write.
+const WRITABLE_BY_OTHERS: u32 = 0o022;
+
+/// `Some(mode)` when `metadata` says group or others may write.
+fn untrusted_mode(metadata: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o7777;
+    (mode & WRITABLE_BY_OTHERS != 0).then_some(mode)
+}
+
+/// The contents of a cached artifact, or its mode when group or others may write to it. Read
+/// into memory rather than mapped, so an artifact truncated or replaced while the host runs
+/// cannot take the mapped code with it; checked and read through one handle, so the bytes are
+/// those of the file checked.
+fn read_trusted(path: &Path) -> std::io::Result<Result<Vec<u8>, u32>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    if let Some(mode) = untrusted_mode(&file.metadata()?) {
+        return Ok(Err(mode));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
+}
+
+/// Creates the cache directory `0700` if it is missing, and checks that nobody but its owner
+/// can write to it.
+fn trusted_cache_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot create it: {e}"))?;
+    }
+    match std::fs::metadata(dir).map(|m| untrusted_mode(&m)) {
+        Ok(None) => Ok(()),
+        Ok(Some(mode)) => Err(format!(
+            "it is writable by group or others (mode {mode:o}); make it 0700 (chmod 700) so that only the host's user can put native code there"
+        )),
+        Err(e) => Err(format!("cannot read its permissions: {e}")),
+    }
+}
+
+/// Writes `bytes` to a new file only its owner can read or write.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    // A leftover file would keep its own mode: `mode` applies only to a file it creates.
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
 }
 
 /// Loads a mod: compiles it, links it, runs `init` in a probe instance and records the rules
@@ -225,8 +357,29 @@ pub fn load(
     taken: Arc<HashMap<String, String>>,
     cache: Option<&Path>,
 ) -> Result<LoadedMod, LoadError> {
-    let (component, pre, imports, wit_version) = prepare(engine, linker, bytes, cache)?;
-    let sha256 = hex(&Sha256::digest(bytes));
+    let prepared = prepare(engine, linker, bytes, cache)?;
+    probe(engine, shared, name, prepared, config_json, limits, &taken)
+}
+
+/// The quick part of loading, on the thread that runs the matches: runs `init` in a probe
+/// instance of a prepared mod and records the rules engine ids it registers. `taken` maps ids
+/// already registered to the mod that owns them.
+pub fn probe(
+    engine: &Engine,
+    shared: &SharedHandle,
+    name: &str,
+    prepared: Prepared,
+    config_json: String,
+    limits: ModLimits,
+    taken: &HashMap<String, String>,
+) -> Result<LoadedMod, LoadError> {
+    let Prepared {
+        component,
+        pre,
+        imports,
+        wit_version,
+        sha256,
+    } = prepared;
     let probe_info = Arc::new(ModInfo {
         name: name.to_string(),
         sha256: sha256.clone(),
@@ -243,6 +396,11 @@ pub fn load(
     );
     let probe =
         ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.detail))?;
+    if probe.store.data().registrations_refused() {
+        return Err(LoadError::TooManyRegistrations(
+            probe.store.data().module.limits.max_listener_registrations,
+        ));
+    }
     let ids = probe.store.data().registered_ids();
     for id in &ids {
         if let Some(other) = taken.get(id) {

@@ -55,6 +55,8 @@ pub struct InstanceState {
     pub(crate) match_id: Option<String>,
     pub(crate) shared: SharedHandle,
     pub(crate) registrations: Vec<Registration>,
+    /// Whether a registration was refused for the limit (the loader rejects such a mod).
+    pub(crate) registrations_refused: bool,
     pub(crate) policy: RegistrationPolicy,
     /// How many callbacks the current guest call stands for (the events of a batch, else 1):
     /// the per-callback limits below are multiplied by it.
@@ -79,6 +81,11 @@ impl InstanceState {
         self.registrations
             .iter()
             .any(|r| r.kind == kind && !r.closed && r.rules_engine_id == rules_engine_id)
+    }
+
+    /// Whether the instance tried to register more listeners than its limit allows.
+    pub fn registrations_refused(&self) -> bool {
+        self.registrations_refused
     }
 
     /// The ids this instance registered (open or closed), for the load-time probe.
@@ -114,8 +121,16 @@ impl InstanceState {
             ListenerKind::Lifecycle => "registerMatchLifecycleListener",
             ListenerKind::Afk => "registerAfkActivityListener",
         };
+        let max = self.module.limits.max_listener_registrations;
         let refusal = if id.is_empty() {
             Some("Rules engine id cannot be blank.".to_string())
+        } else if self.registrations.len() >= max {
+            // Each registration is kept for the instance's life (`close` only marks it), so a
+            // mod registering in a loop would grow host memory without end.
+            self.registrations_refused = true;
+            Some(format!(
+                "listener registration limit reached: an instance may register at most {max} listeners (limits.maxListenerRegistrations)"
+            ))
         } else {
             match &self.policy {
                 // The loader rejects a mod whose registrations collide with another mod's,

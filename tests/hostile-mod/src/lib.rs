@@ -18,6 +18,12 @@
 //! | `hostile.forged` | calls the API for `data.matchIds` (other mods' and made-up matches) |
 //! | `hostile.deep_json` | submits customData nested 10 000 deep |
 //! | `hostile.bad_escape` | submits customData with a lone surrogate escape |
+//! | `hostile.sleep` | `std::thread::sleep` for an hour |
+//! | `hostile.nap` | `std::thread::sleep` for zero time (allowed), then finishes like `finish` |
+//! | `hostile.poll_forever` | `monotonic-clock.subscribe-instant` at the end of time, then `poll` |
+//! | `hostile.block` | `monotonic-clock.subscribe-duration` of an hour, then `pollable.block` |
+//! | `hostile.listeners` | registers `data` (a number) more lifecycle listeners for `hostile` |
+//! | `hostile` mod config `{"registerAtLoad": N}` | `init` registers N distinct rules engine ids |
 
 use std::hint::black_box;
 
@@ -41,9 +47,54 @@ fn recurse_big(depth: u64, pad: [u64; 64]) -> u64 {
     black_box(pad)[0] + recurse_big(depth + 1, black_box([depth; 64]))
 }
 
+/// The raw WASI imports the waits use, at the version wasi-libc's component type declares (the
+/// host resolves them to its own, newer minor version). The canonical ABI: a pollable is an i32
+/// handle; `poll` takes a list of borrowed handles and writes the ready indices' list (pointer,
+/// length) to `ret`.
+#[cfg(target_arch = "wasm32")]
+mod wasi_raw {
+    #[link(wasm_import_module = "wasi:clocks/monotonic-clock@0.2.0")]
+    unsafe extern "C" {
+        #[link_name = "subscribe-instant"]
+        pub fn subscribe_instant(when: i64) -> i32;
+        #[link_name = "subscribe-duration"]
+        pub fn subscribe_duration(duration: i64) -> i32;
+    }
+    #[link(wasm_import_module = "wasi:io/poll@0.2.0")]
+    unsafe extern "C" {
+        #[link_name = "poll"]
+        pub fn poll(list: *const i32, len: usize, ret: *mut [usize; 2]);
+        #[link_name = "[method]pollable.block"]
+        pub fn block(pollable: i32);
+    }
+}
+
+/// Waits until the end of time with `poll`.
+fn poll_forever() {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        let pollable = wasi_raw::subscribe_instant(-1); // u64::MAX nanoseconds
+        let mut ready = [0usize; 2];
+        wasi_raw::poll(&pollable, 1, &mut ready);
+    }
+}
+
+/// Waits an hour with `pollable.block`.
+fn block_an_hour() {
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        wasi_raw::block(wasi_raw::subscribe_duration(3_600_000_000_000));
+    }
+}
+
 impl RulesMod for Hostile {
-    fn init(_config: ModConfig) -> Result<Self, String> {
+    fn init(config: ModConfig) -> Result<Self, String> {
         nexori_sdk::register_match_lifecycle_listener("hostile")?;
+        let config: serde_json::Value = config.parse()?;
+        let extra = config["registerAtLoad"].as_u64().unwrap_or(0);
+        for i in 0..extra {
+            nexori_sdk::register_match_lifecycle_listener(&format!("hostile-{i}"))?;
+        }
         Ok(Hostile {
             spin_on_timer: false,
         })
@@ -132,6 +183,29 @@ impl RulesMod for Hostile {
                 nexori_sdk::set_player_outcome(&match_id, &player, Outcome::Win, "");
                 let _ =
                     raw::submit_final_match_result(&match_id, "escape", Some(r#"{"a": "\ud800"}"#));
+            }
+            "hostile.sleep" => std::thread::sleep(std::time::Duration::from_secs(3600)),
+            "hostile.nap" => {
+                std::thread::sleep(std::time::Duration::ZERO);
+                nexori_sdk::set_player_outcome(&match_id, &player, Outcome::Win, "napped");
+                let _ = nexori_sdk::submit_final_match_result(
+                    &match_id,
+                    "done",
+                    &serde_json::json!({}),
+                );
+            }
+            "hostile.poll_forever" => poll_forever(),
+            "hostile.block" => block_an_hour(),
+            "hostile.listeners" => {
+                let wanted = event.data_as::<u32>().ok().flatten().unwrap_or(0);
+                let refused = (0..wanted)
+                    .filter_map(|_| nexori_sdk::register_match_lifecycle_listener("hostile").err())
+                    .collect::<Vec<_>>();
+                nexori_sdk::info!(
+                    "listeners refused: {}; first refusal: {}",
+                    refused.len(),
+                    refused.first().map_or("none", |e| e.message())
+                );
             }
             _ => {}
         }
