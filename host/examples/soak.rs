@@ -40,6 +40,9 @@ const KINDS: [&str; 6] = [
     "backfilled",
     "admission",
 ];
+/// The match id of the message each game server ends with, to learn that the host has handled
+/// everything before it.
+const SYNC_MATCH: &str = "soak-sync";
 /// A sample every this often.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 /// The share of the run treated as warm-up before flatness is judged.
@@ -425,14 +428,21 @@ async fn play(
     let (socket, _) = tokio_tungstenite::connect_async(request).await?;
     let (mut tx, mut rx) = socket.split();
     let reader_counters = counters.clone();
+    let (synced_tx, synced) = tokio::sync::oneshot::channel::<()>();
     let reader = tokio::spawn(async move {
         let mut errors_shown = 0;
+        let mut synced_tx = Some(synced_tx);
         while let Some(Ok(message)) = rx.next().await {
             let Message::Text(text) = message else {
                 continue;
             };
             let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             match value["type"].as_str() {
+                Some("error") if value["message"]["matchId"] == SYNC_MATCH => {
+                    if let Some(tx) = synced_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
                 Some("error") => {
                     reader_counters.errors.fetch_add(1, Ordering::Relaxed);
                     if errors_shown < 5 {
@@ -478,9 +488,20 @@ async fn play(
         }
         tx.flush().await?;
     }
-    // Keep reading while the host finishes this server's matches: the returns of the last
-    // faulting ones come 5 s after the host (which may lag the sender) handled them.
-    tokio::time::sleep(Duration::from_secs(12)).await;
+    // Close only once the host has handled everything sent: closing a socket with unread data
+    // resets the connection, and a reset throws away what the host had not read yet. A message
+    // the host refuses comes back after all that was sent before it.
+    tx.send(Message::Text(
+        json!({"type": "player.arrive", "matchId": SYNC_MATCH, "player": "sync"})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    tokio::time::timeout(Duration::from_secs(300), synced)
+        .await
+        .map_err(|_| anyhow::anyhow!("soak-{server}: the host did not catch up within 300 s"))??;
+    // The returns of the last faulting matches come 5 s after the host handled them.
+    tokio::time::sleep(Duration::from_secs(6)).await;
     let _ = tx.close().await;
     reader.abort();
     Ok(())
