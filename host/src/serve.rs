@@ -603,6 +603,17 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     host.watch_mods_dir(&mods_dir, MOD_SCAN_INTERVAL)?;
     let started = Instant::now();
     let mut last_prune = Instant::now();
+    let publish_metrics = |host: &ArenaHost, processed: u64, refused: u64| {
+        *metrics.lock().unwrap_or_else(|p| p.into_inner()) = render_metrics(
+            host,
+            outbox.as_deref(),
+            sender.as_deref(),
+            processed,
+            refused,
+            started,
+            &hub,
+        );
+    };
     let mut processed: u64 = 0;
     let mut refused: u64 = 0;
     let mut stop = false;
@@ -613,15 +624,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
             // only retry the commit, until it succeeds.
             std::thread::sleep(Duration::from_millis(50));
             route_commands(host, &hub);
-            *metrics.lock().unwrap_or_else(|p| p.into_inner()) = render_metrics(
-                host,
-                outbox.as_deref(),
-                sender.as_deref(),
-                processed,
-                refused,
-                started,
-                &hub,
-            );
+            publish_metrics(host, processed, refused);
             stop = signalled.load(Ordering::SeqCst);
             continue;
         }
@@ -721,15 +724,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
             last_prune = Instant::now();
             prune_hub(host, &hub);
         }
-        *metrics.lock().unwrap_or_else(|p| p.into_inner()) = render_metrics(
-            host,
-            outbox.as_deref(),
-            sender.as_deref(),
-            processed,
-            refused,
-            started,
-            &hub,
-        );
+        publish_metrics(host, processed, refused);
     }
 
     // Graceful shutdown.

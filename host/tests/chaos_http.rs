@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Reaper, free_port, nexori, wait_healthy};
+use common::{BACKEND_TOKEN, BRIDGE_TOKEN, Reaper, free_port, nexori, wait_healthy};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,9 +16,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-const BRIDGE_TOKEN: &str = "bridge-secret";
 const METRICS_TOKEN: &str = "metrics-secret";
-const BACKEND_TOKEN: &str = "backend-secret";
 
 /// A working directory removed when the test ends.
 struct WorkDir(PathBuf);

@@ -3,38 +3,20 @@
 //! `nexori serve` runs as a real process; a WebSocket game server plays a match of the scripted
 //! mod and times each round trip (a game event whose handler sends a game command back).
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::{BRIDGE_TOKEN, Reaper, connect, free_port, player, text};
 use futures_util::{SinkExt, StreamExt};
 use nexori_host::wasm::engine::{EngineSettings, build_engine};
 use nexori_host::wasm::loader;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-const BRIDGE_TOKEN: &str = "bridge-secret";
-
-/// Kills a child process when the test ends, whatever happens.
-struct Reaper(Child);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn mods_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods");
@@ -111,14 +93,6 @@ fn compile_time(bytes: &[u8]) -> Duration {
     started.elapsed()
 }
 
-fn player(n: u8) -> String {
-    format!("{n:08x}-0000-4000-8000-000000000000")
-}
-
-fn text(v: Value) -> Message {
-    Message::Text(v.to_string().into())
-}
-
 /// Waits for a stderr line of `nexori serve` containing `needle`.
 fn wait_for_line(lines: &mpsc::Receiver<String>, needle: &str, within: Duration) -> Instant {
     let deadline = Instant::now() + within;
@@ -185,14 +159,7 @@ fn matches_keep_their_turns_while_a_big_mod_compiles() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let mut request = format!("ws://127.0.0.1:{port}/bridge?server=arena-1")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "Authorization",
-            format!("Bearer {BRIDGE_TOKEN}").parse().unwrap(),
-        );
-        let mut ws = tokio_tungstenite::connect_async(request).await.unwrap().0;
+        let mut ws = connect(port, "arena-1").await;
         let p = player(1);
         for message in [
             json!({"type": "match.create", "matchId": "live", "queueId": "q", "arenaId": "a",
