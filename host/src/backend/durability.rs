@@ -249,30 +249,35 @@ mod tests {
         let durability = Arc::new(Durability::default());
         let syncing = Arc::new(AtomicBool::new(false));
         let overlaps = Arc::new(AtomicU32::new(0));
-        let threads: Vec<_> = (0..8)
-            .map(|_| {
-                let (durability, syncing, overlaps) =
-                    (durability.clone(), syncing.clone(), overlaps.clone());
-                std::thread::spawn(move || {
-                    for _ in 0..100 {
-                        let ticket = durability.committed();
-                        durability
-                            .wait(ticket, || {
-                                if syncing.swap(true, Ordering::SeqCst) {
-                                    overlaps.fetch_add(1, Ordering::SeqCst);
-                                }
-                                std::thread::sleep(Duration::from_micros(200));
-                                syncing.store(false, Ordering::SeqCst);
-                                Ok::<(), ()>(())
-                            })
-                            .unwrap();
-                        assert!(durability.state().durable >= ticket);
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
+        let (done_tx, done) = mpsc::channel();
+        for _ in 0..8 {
+            let (durability, syncing, overlaps, done_tx) = (
+                durability.clone(),
+                syncing.clone(),
+                overlaps.clone(),
+                done_tx.clone(),
+            );
+            std::thread::spawn(move || {
+                for _ in 0..100 {
+                    let ticket = durability.committed();
+                    durability
+                        .wait(ticket, || {
+                            if syncing.swap(true, Ordering::SeqCst) {
+                                overlaps.fetch_add(1, Ordering::SeqCst);
+                            }
+                            std::thread::sleep(Duration::from_micros(200));
+                            syncing.store(false, Ordering::SeqCst);
+                            Ok::<(), ()>(())
+                        })
+                        .unwrap();
+                    assert!(durability.state().durable >= ticket);
+                }
+                done_tx.send(()).unwrap();
+            });
+        }
+        for _ in 0..8 {
+            // A thread that panicked or never woke up fails here instead of hanging the test.
+            done.recv_timeout(DEADLINE).expect("every thread finishes");
         }
         assert_eq!(overlaps.load(Ordering::SeqCst), 0, "syncs ran at once");
         assert_eq!(durability.state().durable, 800);
