@@ -704,13 +704,9 @@ async fn reservations_are_consumed_once_and_only_from_accepted_snapshots() {
     assert_eq!(post_state(&f, &stale).await.body["status"], "STALE");
     let reservations = get_json(&f, "/api/reservations").await;
     assert_eq!(reservations["consumed"], json!([]));
-    assert!(
-        reservations["issued"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["status"] == "ACTIVE")
-    );
+    let issued = reservations["issued"].as_array().unwrap();
+    assert_eq!(issued.len(), 3, "{issued:?}");
+    assert!(issued.iter().all(|r| r["status"] == "ACTIVE"));
 
     // An accepted snapshot consumes res-a and res-b (ids are trimmed, blanks ignored).
     let mut accepted = snapshot_body("s-11", "m-res", 11);
@@ -758,13 +754,9 @@ async fn reservations_are_consumed_once_and_only_from_accepted_snapshots() {
     assert!(consumed.contains(&("res-a".into(), "s-11".into())));
     assert!(consumed.contains(&("res-b".into(), "s-11".into())));
     assert!(consumed.contains(&("res-c".into(), "s-12".into())));
-    assert!(
-        reservations["issued"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r["status"] == "CONSUMED")
-    );
+    let issued = reservations["issued"].as_array().unwrap();
+    assert_eq!(issued.len(), 3, "{issued:?}");
+    assert!(issued.iter().all(|r| r["status"] == "CONSUMED"));
 
     // An id the backend never issued is still recorded once, with a warning.
     let mut foreign = snapshot_body("s-13", "m-res", 13);
@@ -949,20 +941,61 @@ async fn registry_tracks_eligibility_and_effective_available_slots() {
     f.backend.shutdown().await;
 }
 
+/// `snapshot_body` at a fixed time, so its §4.4 hash is a known answer.
+fn fixed_snapshot_body(update_id: &str, sequence: i64) -> Value {
+    let mut body = snapshot_body(update_id, "m-hash", sequence);
+    body["sentAtEpochMs"] = json!(1_760_000_000_000_i64);
+    body["stateExpiresAtEpochMs"] = json!(1_760_000_060_000_i64);
+    body["admissionOpenUntilEpochMs"] = json!(1_760_000_060_000_i64);
+    body["primaryChangeReason"] = json!("PLAYER_ARRIVED<&>");
+    body
+}
+
+/// The hashes are written out, derived by hand from the §4.4 canonical text of
+/// `fixed_snapshot_body` (HTML-safe for `h-1`, plain for `h-3`):
+///
+/// ```text
+/// printf '%s' '{"schemaVersion":1,"stateUpdateId":"h-1","admissionStateSequence":1,"sentAtEpochMs":1760000000000,"stateExpiresAtEpochMs":1760000060000,"reportingServerId":"25bdb01c-97f2-42d4-998a-4ef7b04d71c3","matchId":"match-m-hash","externalMatchId":"m-hash","queueId":"capture_zone_queue","arenaId":"capture_zone_arena","backfillEnabled":true,"backfillMode":"ACTIVE_WINDOW","backfillWindowSeconds":60,"matchLifecycleStatus":"ACTIVE","admissionOpen":true,"admissionOpenUntilEpochMs":1760000060000,"admissionCapacity":8,"admittedSlotCount":5,"availableAdmissionSlots":3,"initialRosterSize":5,"arrivedInitialPlayerCount":5,"unfilledInitialRosterCount":0,"consumedAdmissionReservationIds":[],"admissionReportingClosed":false,"admissionReportingCloseReason":"","primaryChangeReason":"PLAYER_ARRIVED\u003c\u0026\u003e","coalescedChangeReasons":["PLAYER_ARRIVED"]}' | sha256sum
+/// printf '%s' '{"schemaVersion":1,"stateUpdateId":"h-3","admissionStateSequence":3,"sentAtEpochMs":1760000000000,"stateExpiresAtEpochMs":1760000060000,"reportingServerId":"25bdb01c-97f2-42d4-998a-4ef7b04d71c3","matchId":"match-m-hash","externalMatchId":"m-hash","queueId":"capture_zone_queue","arenaId":"capture_zone_arena","backfillEnabled":true,"backfillMode":"ACTIVE_WINDOW","backfillWindowSeconds":60,"matchLifecycleStatus":"ACTIVE","admissionOpen":true,"admissionOpenUntilEpochMs":1760000060000,"admissionCapacity":8,"admittedSlotCount":5,"availableAdmissionSlots":3,"initialRosterSize":5,"arrivedInitialPlayerCount":5,"unfilledInitialRosterCount":0,"consumedAdmissionReservationIds":[],"admissionReportingClosed":false,"admissionReportingCloseReason":"","primaryChangeReason":"PLAYER_ARRIVED<&>","coalescedChangeReasons":["PLAYER_ARRIVED"]}' | sha256sum
+/// ```
 #[tokio::test]
 async fn payload_hash_is_checked_but_never_rejects() {
     let f = fixture().await;
-    let mut body = snapshot_body("h-1", "m-hash", 1);
-    body["primaryChangeReason"] = json!("PLAYER_ARRIVED<&>");
-    let hash = backend::admission_payload_hash(body.as_object().unwrap());
-    body["payloadHash"] = json!(hash);
+    let mut body = fixed_snapshot_body("h-1", 1);
+    body["payloadHash"] = json!("a7c36dbc37f9ad928fa46b948bd25da01546c5cd43952e7f9720f3f6c3892653");
+    // The host's publisher computes it with the same function the backend checks with.
+    assert_eq!(
+        backend::admission_payload_hash(body.as_object().unwrap()),
+        body["payloadHash"]
+    );
     assert_eq!(post_state(&f, &body).await.body["status"], "ACCEPTED");
-    let mut wrong = snapshot_body("h-2", "m-hash", 2);
+    let mut wrong = fixed_snapshot_body("h-2", 2);
     wrong["payloadHash"] = json!("00");
     assert_eq!(post_state(&f, &wrong).await.body["status"], "ACCEPTED");
+    let mut plain = fixed_snapshot_body("h-3", 3);
+    plain["payloadHash"] =
+        json!("f2bca67a1aabefccc29b28ca9046d5a0eb55a758c198d2ce773dc01ba05996fe");
+    assert_eq!(post_state(&f, &plain).await.body["status"], "ACCEPTED");
     let snaps = get_json(&f, "/api/snapshots?matchId=m-hash").await;
-    assert_eq!(snaps["snapshots"][1]["payloadHashCheck"], "MATCHES");
-    assert_eq!(snaps["snapshots"][0]["payloadHashCheck"], "MISMATCH");
+    let checks: Vec<(&str, &str)> = snaps["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stateUpdateId"].as_str().unwrap(),
+                s["payloadHashCheck"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            ("h-3", "MATCHES_WITHOUT_HTML_ESCAPING"),
+            ("h-2", "MISMATCH"),
+            ("h-1", "MATCHES")
+        ]
+    );
     f.backend.shutdown().await;
 }
 

@@ -63,11 +63,51 @@ fn result(n: u32, winner: bool) -> AcceptedResult {
     r
 }
 
+/// The §2.3 result payload hash, a known answer derived by hand from the documented text (one
+/// line per field, players sorted by UUID, metadata by key, customData in its canonical form,
+/// which D8 writes without HTML escaping):
+///
+/// ```text
+/// printf 'matchId=m-kat\nqueueId=q\narenaId=a\nexternalMatchId=ext-kat\nrulesEngineId=scripted\nreason=done\nplayer=11111111-0000-4000-8000-000000000000|WIN|\nplayer=22222222-0000-4000-8000-000000000000|LOSS|left early\nmetadata=k1|v1\nmetadata=k2|v=2\ncustomData={"a":"<b>","z":1}\n' | sha256sum
+/// ```
+#[test]
+fn the_result_payload_hash_is_the_documented_one() {
+    let player = |n: u32, outcome: &str, reason: &str| ResultPlayer {
+        player_uuid: Uuid::parse_str(&format!("{n:08}-0000-4000-8000-000000000000")).unwrap(),
+        outcome: outcome.into(),
+        reason: reason.into(),
+    };
+    let r = AcceptedResult {
+        local_match_id: "m-kat".into(),
+        external_match_id: "ext-kat".into(),
+        assignment_id: String::new(),
+        assignment_ids_by_player_uuid: Default::default(),
+        queue_id: "q".into(),
+        arena_id: "a".into(),
+        rules_engine_id: "scripted".into(),
+        players: vec![
+            player(22222222, "LOSS", "left early"),
+            player(11111111, "WIN", ""),
+        ],
+        reason: "done".into(),
+        metadata: vec![("k1".into(), "v1".into()), ("k2".into(), "v=2".into())],
+        custom_data: custom_data::parse(Some(r#"{"z": 1, "a": "<b>"}"#)).unwrap(),
+        payload_hash: String::new(),
+        ended_at_epoch_ms: T0,
+    };
+    assert_eq!(
+        payload_hash(&r),
+        "897a6e0a830c5e168f20d179188fc04d0d57d922be9ae500dfd47fbc8790e551"
+    );
+}
+
 struct Rig {
     clock: VirtualClock,
     outbox: Arc<Outbox>,
     sender: Arc<ResultSender>,
     reporter: DurableReporter,
+    /// Results queued only to watch the sender take a round (see `assert_not_sent_again_by`).
+    probes: u32,
 }
 
 fn rig(base_url: &str) -> Rig {
@@ -102,6 +142,7 @@ fn rig(base_url: &str) -> Rig {
         outbox,
         sender,
         reporter,
+        probes: 0,
     }
 }
 
@@ -136,7 +177,31 @@ impl Rig {
     fn advance_to(&self, at: i64) {
         self.clock.set(at);
         self.sender.wake();
-        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    /// Moves virtual time to `at` and proves that the sender, looking at `at`, did not send `id`
+    /// again. A sleep cannot show that (it passes whenever the sender has not looked yet), so this
+    /// waits for a positive signal: two probe results, each due at once, queued one after the
+    /// other, and the second queued only once the first was attempted. Each round of the sender
+    /// reads the clock, then takes everything due at that time in one query (ordered by due time,
+    /// up to 32 records); the round that took the first probe may have read the clock just before
+    /// it moved, but the round that took the second started after that one, so it read `at` and
+    /// would have taken `id` with it had `id` been due.
+    fn assert_not_sent_again_by(&mut self, id: &str, at: i64) {
+        let attempts = self.record(id).attempt_count;
+        self.advance_to(at);
+        for _ in 0..2 {
+            self.probes += 1;
+            let n = 1_000 + self.probes;
+            let probe = self.enqueue(&result(n, true), at);
+            assert_eq!(probe.status, BackendReportStatus::Queued);
+            self.wait_for(&probe.result_id, |r| r.attempt_count >= 1);
+        }
+        assert_eq!(
+            self.record(id).attempt_count,
+            attempts,
+            "{id} was sent again by {at}"
+        );
     }
 }
 
@@ -164,12 +229,8 @@ fn a_result_is_delivered_once_the_backend_comes_up() {
     assert_eq!(r.status, RecordStatus::Pending);
 
     let backend = start_backend(&rt, &addr.to_string());
-    rig.advance_to(T0 + 6_999);
-    assert_eq!(
-        rig.record(&queued.result_id).attempt_count,
-        1,
-        "not before the back-off"
-    );
+    // Not before the back-off.
+    rig.assert_not_sent_again_by(&queued.result_id, T0 + 6_999);
     rig.advance_to(T0 + 7_000);
     let r = rig.wait_for(&queued.result_id, |r| {
         r.status == RecordStatus::Acknowledged
@@ -221,8 +282,7 @@ fn auth_failures_back_off_thirty_seconds_and_permanent_failures_never_retry() {
     });
     assert_eq!(r.next_attempt_at_epoch_ms, T0 + 30_000);
     backend.set_faults(FaultPlan::none()).unwrap();
-    rig.advance_to(T0 + 29_999);
-    assert_eq!(rig.record(&auth.result_id).attempt_count, 1);
+    rig.assert_not_sent_again_by(&auth.result_id, T0 + 29_999);
     rig.advance_to(T0 + 30_000);
     rig.wait_for(&auth.result_id, |r| r.status == RecordStatus::Acknowledged);
 
@@ -232,8 +292,8 @@ fn auth_failures_back_off_thirty_seconds_and_permanent_failures_never_retry() {
         r.status == RecordStatus::FailedPermanent
     });
     assert_eq!((r.last_status_code, r.attempt_count), (422, 1));
-    rig.advance_to(T0 + 1_000_000);
-    assert_eq!(rig.record(&bad.result_id).attempt_count, 1);
+    // Never retried.
+    rig.assert_not_sent_again_by(&bad.result_id, T0 + 1_000_000);
     // An operator can put it back in line.
     assert!(
         rig.outbox
@@ -361,7 +421,9 @@ fn a_turn_commits_its_results_together() {
 }
 
 /// A backfill arrival's reservation reaches the backend in an accepted snapshot, exactly once,
-/// through the scripted mod and the real host.
+/// through the scripted mod and the real host: the snapshots after the one that carried it (a
+/// later backfill arrival makes one) do not carry it again. Checked on both sides: the bodies the
+/// host sent (its trace) and the bodies the backend received.
 #[test]
 fn admission_snapshots_carry_a_consumed_reservation_once() {
     let mods = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods");
@@ -376,6 +438,7 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
     let backend = start_backend(&rt, "127.0.0.1:0");
     let p1 = "11111111-0000-4000-8000-000000000000";
     let p2 = "22222222-0000-4000-8000-000000000000";
+    let p3 = "33333333-0000-4000-8000-000000000000";
     let scenario = json!({
         "startEpochMs": T0,
         "config": {"baseUrl": backend.base_url(), "serverToken": TOKEN, "serverId": SERVER_ID},
@@ -388,12 +451,14 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
             {"at": 200, "type": "player.placed", "matchId": "bf", "player": p1},
             {"at": 5000, "type": "player.arrive", "matchId": "bf", "player": p2,
              "admissionReservationId": "res-42", "admissionExpiresAtEpochMs": T0 + 60_000},
+            {"at": 10000, "type": "player.arrive", "matchId": "bf", "player": p3,
+             "admissionReservationId": "res-43", "admissionExpiresAtEpochMs": T0 + 60_000},
             {"at": 20000, "type": "wait"}
         ]
     });
     let scenario = nexori_host::scenario::Scenario::from_value(scenario).unwrap();
-    // Answers are applied on the host's ticks; give real HTTP a moment between steps by running
-    // the scenario, then checking what the backend recorded.
+    // A simulation's admission transport waits for each answer before virtual time moves on, so
+    // when the run returns the backend has answered every snapshot in the trace.
     let out = nexori_host::scenario::run(&scenario, &dir, &Default::default()).unwrap();
     let sent: Vec<&Value> = out
         .trace
@@ -403,27 +468,81 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
             _ => None,
         })
         .collect();
-    assert!(sent.len() >= 2, "{sent:?}");
-    let with_reservation: Vec<&&Value> = sent
-        .iter()
-        .filter(|b| b["consumedAdmissionReservationIds"] == json!(["res-42"]))
-        .collect();
-    assert!(!with_reservation.is_empty());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let ledger = loop {
-        let reservations: Value = rt
-            .block_on(async {
-                reqwest::get(format!("{}/api/reservations", backend.base_url()))
-                    .await?
-                    .json()
-                    .await
-            })
-            .unwrap();
-        if reservations.to_string().contains("res-42") || Instant::now() > deadline {
-            break reservations;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let carries = |body: &Value, id: &str| {
+        body["consumedAdmissionReservationIds"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|r| r == id)
     };
+    let position = |id: &str| -> usize {
+        let carrying: Vec<usize> = (0..sent.len()).filter(|&i| carries(sent[i], id)).collect();
+        assert_eq!(carrying.len(), 1, "{id} in exactly one snapshot: {sent:#?}");
+        carrying[0]
+    };
+    let (first, second) = (position("res-42"), position("res-43"));
+    assert!(first < second, "{sent:#?}");
+    assert_eq!(
+        sent[first]["consumedAdmissionReservationIds"],
+        json!(["res-42"])
+    );
+    assert_eq!(
+        sent[second]["consumedAdmissionReservationIds"],
+        json!(["res-43"]),
+        "an accepted snapshot's reservation does not ride again"
+    );
+
+    // What the backend received: the same snapshots, res-42 in exactly one body.
+    let received: Value = rt
+        .block_on(async {
+            reqwest::get(format!(
+                "{}/api/snapshots?matchId=ext-bf",
+                backend.base_url()
+            ))
+            .await?
+            .json()
+            .await
+        })
+        .unwrap();
+    let received = received["snapshots"].as_array().unwrap();
+    let ids = |snapshots: &mut dyn Iterator<Item = &Value>| -> Vec<String> {
+        let mut ids: Vec<String> = snapshots
+            .map(|s| s["stateUpdateId"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        ids(&mut received.iter().map(|s| &s["body"])),
+        ids(&mut sent.iter().copied()),
+        "{received:#?}"
+    );
+    let with_42: Vec<&Value> = received
+        .iter()
+        .filter(|s| carries(&s["body"], "res-42"))
+        .collect();
+    assert_eq!(with_42.len(), 1, "{received:#?}");
+    assert_eq!(with_42[0]["stateUpdateId"], sent[first]["stateUpdateId"]);
+    assert_eq!(with_42[0]["consumedReservationIds"], json!(["res-42"]));
+    for snapshot in received {
+        assert_eq!(snapshot["status"], "ACCEPTED", "{snapshot}");
+        assert_eq!(
+            snapshot["alreadyConsumedReservationIds"],
+            json!([]),
+            "{snapshot}"
+        );
+        // The publisher's payloadHash is the one the backend computes (§4.4).
+        assert_eq!(snapshot["payloadHashCheck"], "MATCHES", "{snapshot}");
+    }
+
+    let ledger: Value = rt
+        .block_on(async {
+            reqwest::get(format!("{}/api/reservations", backend.base_url()))
+                .await?
+                .json()
+                .await
+        })
+        .unwrap();
     assert_eq!(
         ledger.to_string().matches("\"res-42\"").count(),
         1,
@@ -438,8 +557,9 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
         })
         .unwrap();
     assert_eq!(stats["snapshots"]["stale"], 0);
-    assert!(
-        stats["snapshots"]["accepted"].as_i64().unwrap() >= 2,
+    assert_eq!(
+        stats["snapshots"]["accepted"].as_u64(),
+        Some(sent.len() as u64),
         "{stats}"
     );
 }

@@ -149,6 +149,7 @@ returnDelaySeconds = 5
                 other => panic!("no queued returns after reconnecting: {other:?}"),
             }
         }
+        assert_eq!(returns.len(), 2);
         assert!(returns.iter().all(|r| r["reason"] == "mid_capture_match_completed" && r["matchId"] == "ctz-1"));
 
         let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();

@@ -353,8 +353,10 @@ fn invalid_submissions_get_exact_messages() {
         submits[6],
         ("MATCH_MISSING".into(), "Match is not active.".into())
     );
+    let submit_entries = api(&trace, "submitFinalMatchResult");
+    assert_eq!(submit_entries.len(), 7, "one entry per submit step");
     assert!(
-        api(&trace, "submitFinalMatchResult")
+        submit_entries
             .iter()
             .all(|e| e["backendReportStatus"] == "NOT_ATTEMPTED")
     );

@@ -153,36 +153,68 @@ mod tests {
         );
     }
 
+    /// Known answer, derived by hand: the canonical text of the body below without `resultId`,
+    /// `sentAtEpochMs`, `endedAtEpochMs` and `serverId`, keys sorted at every level, players
+    /// sorted by lowercased `playerUuid` (their own case kept), no HTML escaping:
+    ///
+    /// ```text
+    /// printf '%s' '{"customData":{"a":{"b":[3,{"c":5,"d":4}],"y":2},"z":1},"externalMatchId":"ext-1","localMatchId":"m1","players":[{"outcome":"WIN","playerUuid":"aaaaaaaa-0000-4000-8000-000000000000","reason":"<won>"},{"outcome":"LOSS","playerUuid":"BBBBBBBB-0000-4000-8000-000000000000","reason":""}],"reason":"done","schemaVersion":1}' | sha256sum
+    /// ```
+    #[test]
+    fn fingerprint_known_answer() {
+        let body = json!({"schemaVersion": 1, "resultId": "r-1", "sentAtEpochMs": 5, "serverId": "s",
+            "localMatchId": "m1", "externalMatchId": "ext-1",
+            "players": [
+                {"playerUuid": "BBBBBBBB-0000-4000-8000-000000000000", "outcome": "LOSS", "reason": ""},
+                {"playerUuid": "aaaaaaaa-0000-4000-8000-000000000000", "outcome": "WIN", "reason": "<won>"}
+            ],
+            "reason": "done", "customData": {"z": 1, "a": {"y": 2, "b": [3, {"d": 4, "c": 5}]}},
+            "endedAtEpochMs": 9});
+        assert_eq!(
+            result_fingerprint(body.as_object().unwrap()),
+            "14b3a077bba5b3be3d3b86668c3f71ae1d0e62e4ff682a686db96e7bba9a51f4"
+        );
+    }
+
+    /// The backend recognises each variant by the hand-derived hashes of
+    /// `reporting::payload_hash::vectors` (the publisher's tests pin the same values).
     #[test]
     fn payload_hash_variants() {
-        let mut body = json!({"schemaVersion": 1, "stateUpdateId": "u", "reportingServerId": "s",
-            "reportingServerConnectionAddress": "a:1", "primaryChangeReason": "A<B",
-            "consumedAdmissionReservationIds": ["b", "A"], "coalescedChangeReasons": []});
-        let obj = body.as_object().unwrap().clone();
-        for (address, html_safe, expected) in [
-            (false, true, PayloadHashCheck::Matches),
-            (false, false, PayloadHashCheck::MatchesWithoutHtmlEscaping),
-            (true, true, PayloadHashCheck::MatchesWithConnectionAddress),
+        use crate::reporting::payload_hash::vectors::*;
+        let mut body = edge_cases();
+        for (hash, expected) in [
+            (EDGE_CASES, PayloadHashCheck::Matches),
             (
-                true,
-                false,
+                EDGE_CASES_PLAIN,
+                PayloadHashCheck::MatchesWithoutHtmlEscaping,
+            ),
+            (
+                EDGE_CASES_WITH_ADDRESS,
+                PayloadHashCheck::MatchesWithConnectionAddress,
+            ),
+            (
+                EDGE_CASES_WITH_ADDRESS_PLAIN,
                 PayloadHashCheck::MatchesWithConnectionAddressWithoutHtmlEscaping,
             ),
+            // Compared case-insensitively.
+            (&EDGE_CASES.to_uppercase(), PayloadHashCheck::Matches),
         ] {
-            body["payloadHash"] = Value::from(snapshot_hash(&obj, address, html_safe));
-            assert_eq!(check_payload_hash(body.as_object().unwrap()), expected);
+            body["payloadHash"] = Value::from(hash);
+            assert_eq!(check_payload_hash(&body), expected, "{hash}");
         }
         body["payloadHash"] = Value::from("abc");
+        assert_eq!(check_payload_hash(&body), PayloadHashCheck::Mismatch);
+        // The docs' own example hash is an illustration: it matches no variant.
         assert_eq!(
-            check_payload_hash(body.as_object().unwrap()),
+            check_payload_hash(&docs_example()),
             PayloadHashCheck::Mismatch
         );
+        let mut docs = docs_example();
+        docs["payloadHash"] = Value::from(DOCS_EXAMPLE);
+        assert_eq!(check_payload_hash(&docs), PayloadHashCheck::Matches);
         // Reservation ids are hashed sorted case-insensitively, whatever the body order.
-        let mut reordered = obj.clone();
-        reordered["consumedAdmissionReservationIds"] = json!(["A", "b"]);
-        assert_eq!(
-            admission_payload_hash(&obj),
-            admission_payload_hash(&reordered)
-        );
+        let mut reordered = edge_cases();
+        reordered["consumedAdmissionReservationIds"] = json!(["Res-A", "res-a", "res-b"]);
+        assert_eq!(admission_payload_hash(&reordered), EDGE_CASES);
     }
 }

@@ -130,3 +130,152 @@ pub fn snapshot_hash(body: &Map<String, Value>, with_address: bool, html_safe: b
 pub fn admission_payload_hash(body: &Map<String, Value>) -> String {
     snapshot_hash(body, false, true)
 }
+
+/// Known-answer vectors for the §4.4 hash, shared by the publisher's and the backend's tests. The
+/// hashes were derived by hand from the canonical text of nexori-arena.md §4.4 (written out next
+/// to each), not with this module.
+#[cfg(test)]
+pub(crate) mod vectors {
+    use serde_json::{Map, Value, json};
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().expect("an object").clone()
+    }
+
+    /// The request payload of the public docs (seeds/match-admission-state-endpoint.txt). Its
+    /// `payloadHash` there (8f14c87a…) matches none of the four variants: it is an illustration.
+    /// Canonical text (no character needs escaping, so HTML-safe and plain are the same):
+    ///
+    /// ```text
+    /// printf '%s' '{"schemaVersion":1,"stateUpdateId":"0b386f76-2e41-4b35-a4ba-6b0d8dc5a6f2","admissionStateSequence":17,"sentAtEpochMs":1760000000000,"stateExpiresAtEpochMs":1760000030000,"reportingServerId":"25bdb01c-97f2-42d4-998a-4ef7b04d71c3","matchId":"3bb28e1b-b83a-459a-ad13-1961acc7759b","externalMatchId":"backend-match-001","queueId":"capture_zone_queue","arenaId":"capture_zone_arena","backfillEnabled":true,"backfillMode":"ACTIVE_WINDOW","backfillWindowSeconds":60,"matchLifecycleStatus":"ACTIVE","admissionOpen":true,"admissionOpenUntilEpochMs":1760000060000,"admissionCapacity":8,"admittedSlotCount":7,"availableAdmissionSlots":1,"initialRosterSize":6,"arrivedInitialPlayerCount":6,"unfilledInitialRosterCount":0,"consumedAdmissionReservationIds":["reservation-a6d8a0a4"],"admissionReportingClosed":false,"admissionReportingCloseReason":"","primaryChangeReason":"PLAYER_ARRIVED","coalescedChangeReasons":["PLAYER_ARRIVED"]}' | sha256sum
+    /// ```
+    ///
+    /// With `"reportingServerConnectionAddress":"arena.example.com:21918"` inserted after
+    /// `reportingServerId` (same command, that member added): [`DOCS_EXAMPLE_WITH_ADDRESS`].
+    pub(crate) const DOCS_EXAMPLE: &str =
+        "ee5cf0b92af20debf766c84c309d4aa57bcfc4b9e7ce0f82572b35f16c560c4b";
+    pub(crate) const DOCS_EXAMPLE_WITH_ADDRESS: &str =
+        "c746d6fce035babef1bdd25cd6247c6c7a7cb5281b7a48f0b81bd8f32ddc44b2";
+
+    pub(crate) fn docs_example() -> Map<String, Value> {
+        object(json!({
+            "schemaVersion": 1,
+            "stateUpdateId": "0b386f76-2e41-4b35-a4ba-6b0d8dc5a6f2",
+            "admissionStateSequence": 17,
+            "payloadHash": "8f14c87ab9f7d1caa3d8f04f89f40fbb02ff4cc33e8bb4d08c1e560c321aa2e9",
+            "sentAtEpochMs": 1760000000000_i64,
+            "stateExpiresAtEpochMs": 1760000030000_i64,
+            "reportingServerId": "25bdb01c-97f2-42d4-998a-4ef7b04d71c3",
+            "reportingServerConnectionAddress": "arena.example.com:21918",
+            "matchId": "3bb28e1b-b83a-459a-ad13-1961acc7759b",
+            "externalMatchId": "backend-match-001",
+            "queueId": "capture_zone_queue",
+            "arenaId": "capture_zone_arena",
+            "backfillEnabled": true,
+            "backfillMode": "ACTIVE_WINDOW",
+            "backfillWindowSeconds": 60,
+            "matchLifecycleStatus": "ACTIVE",
+            "admissionOpen": true,
+            "admissionOpenUntilEpochMs": 1760000060000_i64,
+            "admissionCapacity": 8,
+            "admittedSlotCount": 7,
+            "availableAdmissionSlots": 1,
+            "initialRosterSize": 6,
+            "arrivedInitialPlayerCount": 6,
+            "unfilledInitialRosterCount": 0,
+            "consumedAdmissionReservationIds": ["reservation-a6d8a0a4"],
+            "admissionReportingClosed": false,
+            "admissionReportingCloseReason": "",
+            "primaryChangeReason": "PLAYER_ARRIVED",
+            "coalescedChangeReasons": ["PLAYER_ARRIVED"]
+        }))
+    }
+
+    /// Every rule at once: members out of hash order; Gson's HTML-safe escapes (`=` `<` `>` `&`
+    /// `'` and U+2028); a non-ASCII character written as it is; both id lists re-sorted with Java's
+    /// `CASE_INSENSITIVE_ORDER`, stably ("Res-A" and "res-a" compare equal and keep their order).
+    /// HTML-safe canonical text:
+    ///
+    /// ```text
+    /// printf '%s' '{"schemaVersion":1,"stateUpdateId":"u-2","admissionStateSequence":2,"sentAtEpochMs":1760000000000,"stateExpiresAtEpochMs":1760000030000,"reportingServerId":"25bdb01c-97f2-42d4-998a-4ef7b04d71c3","matchId":"m\u003d2","externalMatchId":"ext\u003c2\u003e","queueId":"capture_zone_queue","arenaId":"capture_zone_arena","backfillEnabled":true,"backfillMode":"ACTIVE_WINDOW","backfillWindowSeconds":60,"matchLifecycleStatus":"ACTIVE","admissionOpen":false,"admissionOpenUntilEpochMs":0,"admissionCapacity":8,"admittedSlotCount":8,"availableAdmissionSlots":0,"initialRosterSize":6,"arrivedInitialPlayerCount":6,"unfilledInitialRosterCount":0,"consumedAdmissionReservationIds":["Res-A","res-a","res-b"],"admissionReportingClosed":true,"admissionReportingCloseReason":"a \u0026 b\u0027s","primaryChangeReason":"café\u2028x","coalescedChangeReasons":["match_started","PLAYER_ARRIVED"]}' | sha256sum
+    /// ```
+    ///
+    /// Plain (no HTML escaping; é and U+2028 as UTF-8 bytes, so the command holds only ASCII):
+    ///
+    /// ```text
+    /// printf '{"schemaVersion":1,"stateUpdateId":"u-2","admissionStateSequence":2,"sentAtEpochMs":1760000000000,"stateExpiresAtEpochMs":1760000030000,"reportingServerId":"25bdb01c-97f2-42d4-998a-4ef7b04d71c3","matchId":"m=2","externalMatchId":"ext<2>","queueId":"capture_zone_queue","arenaId":"capture_zone_arena","backfillEnabled":true,"backfillMode":"ACTIVE_WINDOW","backfillWindowSeconds":60,"matchLifecycleStatus":"ACTIVE","admissionOpen":false,"admissionOpenUntilEpochMs":0,"admissionCapacity":8,"admittedSlotCount":8,"availableAdmissionSlots":0,"initialRosterSize":6,"arrivedInitialPlayerCount":6,"unfilledInitialRosterCount":0,"consumedAdmissionReservationIds":["Res-A","res-a","res-b"],"admissionReportingClosed":true,"admissionReportingCloseReason":"a & b\047s","primaryChangeReason":"caf\303\251\342\200\250x","coalescedChangeReasons":["match_started","PLAYER_ARRIVED"]}' | sha256sum
+    /// ```
+    ///
+    /// The `_WITH_ADDRESS` hashes: the same two commands with
+    /// `"reportingServerConnectionAddress":"arena.example.com:21918"` inserted after
+    /// `reportingServerId`.
+    pub(crate) const EDGE_CASES: &str =
+        "f723d78678bc921ed487c650a73f7dfc45c98dc5c2b8211fc8735cb534b5a9bf";
+    pub(crate) const EDGE_CASES_PLAIN: &str =
+        "ba35fe8a7d66ca0146a8a0dd977d089308f77fced5bb74142770e43f0794df6e";
+    pub(crate) const EDGE_CASES_WITH_ADDRESS: &str =
+        "29c620563dc5a0dfbf0f400ce75b0ae76aa844ddabaca142c168ee86d0ca5334";
+    pub(crate) const EDGE_CASES_WITH_ADDRESS_PLAIN: &str =
+        "8c65e3dc5fabb3dd564e1b671e839a63bde28bea6c0120808d0bbefb7a1e0d41";
+
+    pub(crate) fn edge_cases() -> Map<String, Value> {
+        object(json!({
+            "coalescedChangeReasons": ["PLAYER_ARRIVED", "match_started"],
+            "schemaVersion": 1,
+            "payloadHash": "",
+            "stateUpdateId": "u-2",
+            "admissionStateSequence": 2,
+            "sentAtEpochMs": 1760000000000_i64,
+            "stateExpiresAtEpochMs": 1760000030000_i64,
+            "reportingServerConnectionAddress": "arena.example.com:21918",
+            "reportingServerId": "25bdb01c-97f2-42d4-998a-4ef7b04d71c3",
+            "matchId": "m=2",
+            "externalMatchId": "ext<2>",
+            "queueId": "capture_zone_queue",
+            "arenaId": "capture_zone_arena",
+            "backfillEnabled": true,
+            "backfillMode": "ACTIVE_WINDOW",
+            "backfillWindowSeconds": 60,
+            "matchLifecycleStatus": "ACTIVE",
+            "admissionOpen": false,
+            "admissionOpenUntilEpochMs": 0,
+            "admissionCapacity": 8,
+            "admittedSlotCount": 8,
+            "availableAdmissionSlots": 0,
+            "initialRosterSize": 6,
+            "arrivedInitialPlayerCount": 6,
+            "unfilledInitialRosterCount": 0,
+            "consumedAdmissionReservationIds": ["res-b", "Res-A", "res-a"],
+            "admissionReportingClosed": true,
+            "admissionReportingCloseReason": "a & b's",
+            "primaryChangeReason": "café\u{2028}x"
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vectors::*;
+    use super::*;
+
+    #[test]
+    fn the_hash_of_the_docs_example_is_the_hand_derived_one() {
+        let body = docs_example();
+        assert_eq!(admission_payload_hash(&body), DOCS_EXAMPLE);
+        assert_eq!(snapshot_hash(&body, false, false), DOCS_EXAMPLE);
+        assert_eq!(snapshot_hash(&body, true, true), DOCS_EXAMPLE_WITH_ADDRESS);
+    }
+
+    #[test]
+    fn escaping_order_and_sorting_give_the_hand_derived_hashes() {
+        let body = edge_cases();
+        assert_eq!(admission_payload_hash(&body), EDGE_CASES);
+        assert_eq!(snapshot_hash(&body, false, true), EDGE_CASES);
+        assert_eq!(snapshot_hash(&body, false, false), EDGE_CASES_PLAIN);
+        assert_eq!(snapshot_hash(&body, true, true), EDGE_CASES_WITH_ADDRESS);
+        assert_eq!(
+            snapshot_hash(&body, true, false),
+            EDGE_CASES_WITH_ADDRESS_PLAIN
+        );
+    }
+}

@@ -217,10 +217,10 @@ fn window_expiry_below_minimum_cancels_with_a_nexori_result() {
         })
         .unwrap();
     assert_eq!(result.reason, "INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET");
+    assert_eq!(result.players.len(), 2);
     assert!(result.players.iter().all(|pl| pl.outcome == "NO_CONTEST"
         && pl.reason
             == "Match cancelled: not enough players joined in time. Returning to lobby..."));
-    assert_eq!(result.players.len(), 2);
     assert_eq!(
         result.custom_data.canonical_json(),
         r#"{"cancelReason":"INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET","cancelledBy":"nexori","minimumInitialPlayers":2,"placedInitialPlayers":1}"#
@@ -1002,6 +1002,7 @@ fn fault_policy_finishes_the_match() {
         })
         .unwrap();
     assert_eq!(result.reason, "RULES_MOD_FAULT");
+    assert_eq!(result.players.len(), 2);
     assert!(
         result
             .players
