@@ -1,11 +1,14 @@
 //! `cargo bench -p nexori-host --bench host`: what the host costs, measured against the bare
 //! thing in the same run (the machines are shared and noisy; ratios travel, absolute numbers do
-//! not). Each measurement warms up, then takes the median of repeated runs. The inputs are the
-//! project's own: the example mods, Capture The Zone's `player.tick` stream, the reference
-//! backend.
+//! not). Every row warms up, then repeats its measurement and reports the median with the range
+//! (min-max) of the runs; the two sides of a comparison run in alternation, so a burst of load
+//! from a neighbour falls on both, and a ratio is the median of the runs' own ratios. The inputs
+//! are the project's own: the example mods, Capture The Zone's `player.tick` stream, the
+//! reference backend. The bench build has the mods' optimisation settings (`[profile.bench]` in
+//! the root Cargo.toml), so the natively compiled mod is optimised as the wasm one is.
 //!
 //! Needs the example mods: `cargo xtask build-mods`. Without `--bench` (as under `cargo test`)
-//! each measurement runs once, briefly, as a smoke test.
+//! each measurement runs once, briefly, without warming up, as a smoke test.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -53,31 +56,139 @@ impl Mode {
     }
 }
 
-/// Median time of one call of `f`, after warming up, over `runs` batches of `batch` calls.
-fn median(mode: Mode, runs: usize, batch: usize, mut f: impl FnMut()) -> Duration {
-    let (runs, batch) = mode.size(runs, batch);
+/// The values of one quantity over a row's runs.
+struct Runs(Vec<f64>);
+
+impl Runs {
+    fn new(mut values: Vec<f64>) -> Self {
+        assert!(!values.is_empty(), "a row with no runs");
+        values.sort_by(f64::total_cmp);
+        Runs(values)
+    }
+
+    /// The middle value (rows take an odd number of runs).
+    fn median(&self) -> f64 {
+        self.0[self.0.len() / 2]
+    }
+
+    fn min(&self) -> f64 {
+        self.0[0]
+    }
+
+    fn max(&self) -> f64 {
+        self.0[self.0.len() - 1]
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The same runs, each value through `f`.
+    fn map(&self, f: impl Fn(f64) -> f64) -> Runs {
+        Runs::new(self.0.iter().copied().map(f).collect())
+    }
+
+    /// `median (min-max)` of times in seconds.
+    fn time(&self) -> String {
+        format!(
+            "{:.2?} ({:.2?}-{:.2?})",
+            secs(self.median()),
+            secs(self.min()),
+            secs(self.max())
+        )
+    }
+
+    /// `median x (min-max)` of ratios.
+    fn times(&self) -> String {
+        format!(
+            "{:.2}x ({:.2}-{:.2})",
+            self.median(),
+            self.min(),
+            self.max()
+        )
+    }
+
+    /// `median (min-max)` of plain numbers, with `decimals` decimals.
+    fn number(&self, decimals: usize) -> String {
+        format!(
+            "{:.decimals$} ({:.decimals$}-{:.decimals$})",
+            self.median(),
+            self.min(),
+            self.max()
+        )
+    }
+}
+
+fn secs(seconds: f64) -> Duration {
+    Duration::from_secs_f64(seconds)
+}
+
+/// Seconds per call of `f`, over a batch of `batch` calls.
+fn per_call(batch: usize, f: &mut impl FnMut()) -> f64 {
+    let start = Instant::now();
     for _ in 0..batch {
         f();
     }
-    let mut samples: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            start.elapsed() / batch as u32
-        })
-        .collect();
-    samples.sort();
-    samples[runs / 2]
+    start.elapsed().as_secs_f64() / batch as f64
 }
 
-/// Median of `runs` runs of `f`, each timing itself.
-fn median_of(mode: Mode, runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+/// Seconds per call of `f` over `runs` batches of `batch` calls, after a warm-up batch.
+fn measure(mode: Mode, runs: usize, batch: usize, mut f: impl FnMut()) -> Runs {
+    let (runs, batch) = mode.size(runs, batch);
+    if !mode.smoke {
+        per_call(batch, &mut f);
+    }
+    Runs::new((0..runs).map(|_| per_call(batch, &mut f)).collect())
+}
+
+/// Our side and the bare thing over the same runs, and the ratio of each run's pair.
+struct Compared {
+    ours: Runs,
+    bare: Runs,
+    ratio: Runs,
+}
+
+/// Runs `ours` and `bare` (each returns the figure it measured, in seconds) one after the other,
+/// `runs` times, after one warm-up run of each.
+fn alternate(
+    mode: Mode,
+    runs: usize,
+    mut ours: impl FnMut() -> f64,
+    mut bare: impl FnMut() -> f64,
+) -> Compared {
     let (runs, _) = mode.size(runs, 1);
-    let mut samples: Vec<Duration> = (0..runs).map(|_| f()).collect();
-    samples.sort();
-    samples[runs / 2]
+    if !mode.smoke {
+        ours();
+        bare();
+    }
+    let (mut o, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        o.push(ours());
+        b.push(bare());
+    }
+    let ratio = o.iter().zip(&b).map(|(o, b)| o / b).collect();
+    Compared {
+        ours: Runs::new(o),
+        bare: Runs::new(b),
+        ratio: Runs::new(ratio),
+    }
+}
+
+/// [`alternate`] over batches of `batch` calls of each side: seconds per call.
+fn compare(
+    mode: Mode,
+    runs: usize,
+    batch: usize,
+    mut ours: impl FnMut(),
+    mut bare: impl FnMut(),
+) -> Compared {
+    let (_, batch) = mode.size(runs, batch);
+    alternate(
+        mode,
+        runs,
+        || per_call(batch, &mut ours),
+        || per_call(batch, &mut bare),
+    )
 }
 
 /// Set for a smoke run, whose figures (debug build, one short batch) mean nothing.
@@ -93,19 +204,32 @@ fn verdict(met: bool) -> &'static str {
     }
 }
 
-fn ratio_row(what: &str, ours: Duration, bare: Duration, target: f64) {
-    let ratio = ours.as_secs_f64() / bare.as_secs_f64();
+/// A target row for a comparison: both sides' medians, the median ratio against `target`, and
+/// the ranges on a second line.
+fn ratio_row(what: &str, compared: &Compared, target: f64) {
+    let ratio = compared.ratio.median();
     println!(
-        "{what:<62} {ours:>11.2?} vs {bare:>11.2?}  ratio {ratio:>5.2}x (target <= {target}x: {})",
+        "{what:<66} {:>9.2?} vs {:>9.2?}  ratio {ratio:>5.2}x (target <= {target}x: {})",
+        secs(compared.ours.median()),
+        secs(compared.bare.median()),
         verdict(ratio <= target)
+    );
+    println!(
+        "  {} runs: ours {}, compared with {}, ratio {}",
+        compared.ratio.len(),
+        compared.ours.time(),
+        compared.bare.time(),
+        compared.ratio.number(2)
     );
 }
 
-fn rate_row(what: &str, rate: f64, target: f64, unit: &str) {
+fn rate_row(what: &str, rate: &Runs, target: f64, unit: &str) {
     println!(
-        "{what:<62} {rate:>11.0} {unit}/s (target >= {target}/s: {})",
-        verdict(rate >= target)
+        "{what:<66} {:>11.0} {unit}/s (target >= {target}/s: {})",
+        rate.median(),
+        verdict(rate.median() >= target)
     );
+    println!("  {} runs: {} {unit}/s", rate.len(), rate.number(0));
 }
 
 // ------------------------------------------------------------------------------------ the host
@@ -137,11 +261,7 @@ const IGNORES_TICKS: Rules = Rules {
     rules_engine_id: "scripted",
 };
 
-thread_local! {
-    static RULES: std::cell::Cell<Rules> = const { std::cell::Cell::new(CAPTURE_THE_ZONE) };
-}
-
-fn host_with(settings: &EngineSettings) -> ArenaHost {
+fn host_with(rules: Rules, settings: &EngineSettings) -> ArenaHost {
     let config = HostConfig::default();
     let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(1));
     let mut host = ArenaHost::new(
@@ -152,14 +272,14 @@ fn host_with(settings: &EngineSettings) -> ArenaHost {
         settings,
     )
     .expect("host");
-    let rules = RULES.get();
     let bytes = std::fs::read(mods_dir().join(format!("{}.wasm", rules.module))).unwrap();
     host.load_mod(rules.module, &bytes).unwrap();
     host
 }
 
+/// A host running Capture The Zone.
 fn host() -> ArenaHost {
-    host_with(&EngineSettings::default())
+    host_with(CAPTURE_THE_ZONE, &EngineSettings::default())
 }
 
 /// An instance of the host's mod for [`MATCH`], with no host around it: the other side of the
@@ -189,15 +309,15 @@ fn message(value: Value) -> BridgeMessage {
     bridge::parse(&value).expect("bridge message")
 }
 
-/// A Capture The Zone match of 16 players, created, joined and placed: the start gate is open.
-fn start_match(host: &mut ArenaHost, match_id: &str, group: u16) {
+/// A 16-player match of `rules`, created, joined and placed: the start gate is open.
+fn start_match(host: &mut ArenaHost, rules: Rules, match_id: &str, group: u16) {
     let player = |n| player_in(group, n);
     let expected: Vec<Value> = (1..=PLAYERS)
         .map(|n| json!({"uuid": player(n), "name": format!("P{n}")}))
         .collect();
     host.apply(message(json!({
         "type": "match.create", "matchId": match_id, "queueId": "q", "arenaId": "a",
-        "rulesEngineId": RULES.get().rules_engine_id, "externalMatchId": format!("ext-{match_id}"),
+        "rulesEngineId": rules.rules_engine_id, "externalMatchId": format!("ext-{match_id}"),
         "expectedPlayers": expected,
     })))
     .unwrap();
@@ -216,19 +336,27 @@ fn start_match(host: &mut ArenaHost, match_id: &str, group: u16) {
     }
 }
 
-/// Every player standing in the zone: a contested capture, won at the 300th advance (60.8 s).
+/// A player standing in the zone.
 fn tick_data(match_id: &str) -> Value {
     json!({"worldName": format!("nexori-match-{match_id}"), "x": 62.0, "y": 90.0, "z": -6.0, "alive": true})
 }
 
+/// A player 20 blocks from the zone's centre, outside its 8-block radius.
+fn tick_data_outside(match_id: &str) -> Value {
+    json!({"worldName": format!("nexori-match-{match_id}"), "x": 82.0, "y": 90.0, "z": -6.0, "alive": true})
+}
+
+fn tick_message(match_id: &str, group: u16, n: u8, data: Value) -> BridgeMessage {
+    message(
+        json!({"type": "game.event", "matchId": match_id, "kind": "player.tick",
+                   "player": player_in(group, n), "data": data}),
+    )
+}
+
+/// Every player standing in the zone: a contested capture, won at the 300th advance (60.8 s).
 fn tick_messages(match_id: &str, group: u16) -> Vec<BridgeMessage> {
     (1..=PLAYERS)
-        .map(|n| {
-            message(
-                json!({"type": "game.event", "matchId": match_id, "kind": "player.tick",
-                           "player": player_in(group, n), "data": tick_data(match_id)}),
-            )
-        })
+        .map(|n| tick_message(match_id, group, n, tick_data(match_id)))
         .collect()
 }
 
@@ -244,13 +372,21 @@ fn result_submitted(host: &ArenaHost, match_id: &str) -> bool {
         .is_some_and(|m| m.result_submitted_at > 0)
 }
 
-/// One 20 Hz round through the host: time moves on, then the players' ticks arrive together,
-/// as one turn (as `nexori serve` takes them from the bridge).
-fn host_round(host: &mut ArenaHost, round: usize, ticks: &[BridgeMessage]) {
-    host.advance_to(round_at(round));
-    for result in host.apply_turn(ticks.iter().cloned()) {
+/// One turn as `nexori serve` runs it: the messages in order, then the turn's results committed
+/// and its commands handed over (left to pile up, they would be work and memory that the served
+/// host does not have).
+fn host_turn(host: &mut ArenaHost, messages: &[BridgeMessage]) {
+    for result in host.apply_turn(messages.iter().cloned()) {
         result.unwrap();
     }
+    black_box(host.take_commands());
+}
+
+/// One 20 Hz round through the host: time moves on, then the players' ticks arrive together,
+/// as one turn.
+fn host_round(host: &mut ArenaHost, round: usize, ticks: &[BridgeMessage]) {
+    host.advance_to(round_at(round));
+    host_turn(host, ticks);
 }
 
 // ------------------------------------------------------------------------------------- native
@@ -342,30 +478,31 @@ fn bench_instantiation(mode: Mode) {
             RegistrationPolicy::Loaded,
         )
     };
-    let ours = median(mode, 15, 20, || {
-        black_box(ModInstance::start(&pre, store()).expect("start"));
-    });
-    let bare = median(mode, 15, 20, || {
-        let mut store = store();
-        // The same deadline the host gives (instantiation runs guest start code, which traps
-        // on the epoch check of a store without one).
-        store.set_epoch_deadline(1_000);
-        black_box(pre.instantiate(&mut store).expect("instantiate"));
-    });
+    let compared = compare(
+        mode,
+        15,
+        20,
+        || {
+            black_box(ModInstance::start(&pre, store()).expect("start"));
+        },
+        || {
+            let mut store = store();
+            // The same deadline the host gives (instantiation runs guest start code, which
+            // traps on the epoch check of a store without one).
+            store.set_epoch_deadline(1_000);
+            black_box(pre.instantiate(&mut store).expect("instantiate"));
+        },
+    );
     ratio_row(
         "match instance: host (store, instantiate, init) vs instantiate",
-        ours,
-        bare,
+        &compared,
         1.5,
     );
 }
 
 fn bench_lifecycle_callback(mode: Mode) {
     let mut host = host();
-    start_match(&mut host, MATCH, 0);
-    let ours = median(mode, 15, 200, || {
-        host.deliver_match_callback(MATCH, Callback::MatchPlacementCompleted, "BENCH");
-    });
+    start_match(&mut host, CAPTURE_THE_ZONE, MATCH, 0);
     // The same record, built once, into an instance of its own with no host around it.
     let record = {
         let shared = lock(host.shared());
@@ -381,121 +518,130 @@ fn bench_lifecycle_callback(mode: Mode) {
     assert_eq!(record.expected_player_uuids.len(), usize::from(PLAYERS));
     let mut bare = bare_instance(&host);
     let lifecycle = bare.bindings.nexori_minigame_lifecycle_listener();
-    let bare = median(mode, 15, 200, || {
-        lifecycle
-            .call_on_match_placement_completed(&mut bare.store, &record)
-            .unwrap();
-    });
+    let compared = compare(
+        mode,
+        15,
+        200,
+        || host.deliver_match_callback(MATCH, Callback::MatchPlacementCompleted, "BENCH"),
+        || {
+            lifecycle
+                .call_on_match_placement_completed(&mut bare.store, &record)
+                .unwrap();
+        },
+    );
     ratio_row(
         "lifecycle callback, 16 players: routed + snapshot vs bare call",
-        ours,
-        bare,
+        &compared,
         2.0,
     );
 }
 
 fn bench_game_events(mode: Mode) {
     const ROUNDS: usize = 200;
-    let events = ROUNDS as u32 * u32::from(PLAYERS);
+    let events = (ROUNDS * usize::from(PLAYERS)) as f64;
     let ticks = tick_messages(MATCH, 0);
+    // Seconds per event of the stream through a fresh host running `rules`.
     let through_host = |rules: Rules| {
-        RULES.set(rules);
-        let per_event = median_of(mode, 7, || {
-            let mut host = host();
-            start_match(&mut host, MATCH, 0);
-            let start = Instant::now();
-            for round in 0..ROUNDS {
-                host_round(&mut host, round, &ticks);
-            }
-            start.elapsed() / events
-        });
-        RULES.set(CAPTURE_THE_ZONE);
-        per_event
+        let mut host = host_with(rules, &EngineSettings::default());
+        start_match(&mut host, rules, MATCH, 0);
+        let start = Instant::now();
+        for round in 0..ROUNDS {
+            host_round(&mut host, round, &ticks);
+        }
+        start.elapsed().as_secs_f64() / events
     };
-    let ours = through_host(CAPTURE_THE_ZONE);
     let native_ticks = Native::ticks();
-    let native = median_of(mode, 7, || {
+    let native = || {
         let mut native = Native::started();
         let start = Instant::now();
         for round in 0..ROUNDS {
             native.round(round, &native_ticks);
         }
-        start.elapsed() / events
-    });
+        start.elapsed().as_secs_f64() / events
+    };
+    let compared = alternate(mode, 7, || through_host(CAPTURE_THE_ZONE), native);
     ratio_row(
         "player.tick into a 16-player CTZ match, per event: wasm vs native",
-        ours,
-        native,
+        &compared,
         3.0,
     );
     // Not a target: where the time goes. The same stream into a mod that ignores the event is
     // the host's own path (routing, the guest call with its four strings, command flush).
-    let floor = through_host(IGNORES_TICKS);
+    let floor = alternate(mode, 7, || through_host(IGNORES_TICKS), native);
     println!(
-        "  of which the host path alone (a mod that ignores player.tick) {:>9.2?}   = {:.2}x native",
-        floor,
-        floor.as_secs_f64() / native.as_secs_f64()
+        "  of which the host path alone (a mod that ignores player.tick) {:>9.2?}   = {} native",
+        secs(floor.ours.median()),
+        floor.ratio.times()
     );
     // The least any event API can cost: a bare call of an export with no string at all
     // (`timers.on-timer`, which Capture The Zone leaves to the SDK's no-op default).
     let host = host();
     let mut bare = bare_instance(&host);
     let timers = bare.bindings.nexori_minigame_timers();
-    let call = median(mode, 15, 2_000, || {
+    let call = measure(mode, 15, 2_000, || {
         timers.call_on_timer(&mut bare.store, 1).unwrap();
     });
+    let native_median = compared.bare.median();
     println!(
-        "  the cheapest guest call (on-timer, no strings, bare instance)  {:>9.2?}   = {:.2}x native",
-        call,
-        call.as_secs_f64() / native.as_secs_f64()
+        "  the cheapest guest call (on-timer, no strings, bare instance)  {:>9.2?}   = {} native",
+        secs(call.median()),
+        call.map(|c| c / native_median).times()
     );
 }
 
 fn bench_whole_match(mode: Mode) {
     let ticks = tick_messages(MATCH, 0);
-    let mut rounds = 0;
-    let ours = median_of(mode, 5, || {
+    // The rounds the match took through the host, the same in every run (virtual time).
+    let rounds = std::cell::Cell::new(None);
+    let ours = || {
         // Loading (compiling) the mod is the operator's start-up cost, not the match's.
         let mut host = host();
         let start = Instant::now();
-        start_match(&mut host, MATCH, 0);
-        rounds = 0;
+        start_match(&mut host, CAPTURE_THE_ZONE, MATCH, 0);
+        let mut round = 0;
         while !result_submitted(&host, MATCH) {
-            host_round(&mut host, rounds, &ticks);
-            rounds += 1;
-            assert!(rounds < 2_000, "no capture");
+            host_round(&mut host, round, &ticks);
+            round += 1;
+            assert!(round < 2_000, "no capture");
         }
-        start.elapsed()
-    });
+        let elapsed = start.elapsed().as_secs_f64();
+        let first = rounds.get().unwrap_or(round);
+        rounds.set(Some(first));
+        assert_eq!(first, round, "the same match in every run");
+        elapsed
+    };
     let native_ticks = Native::ticks();
-    let native = median_of(mode, 5, || {
+    let native = || {
+        let rounds = rounds.get().expect("the host's run comes first");
         let start = Instant::now();
         let mut native = Native::started();
         for round in 0..rounds {
             native.round(round, &native_ticks);
         }
-        let elapsed = start.elapsed();
+        let elapsed = start.elapsed().as_secs_f64();
         assert!(native.submitted(), "the native match captured too");
         elapsed
-    });
-    let events = rounds * usize::from(PLAYERS);
+    };
+    let compared = alternate(mode, 5, ours, native);
+    let rounds = rounds.get().unwrap();
+    let events = (rounds * usize::from(PLAYERS)) as f64;
     ratio_row(
         &format!("whole CTZ match, 16 players, 20 Hz, {rounds} rounds: wasm vs native"),
-        ours,
-        native,
+        &compared,
         3.0,
     );
     rate_row(
         "  game events through the host in that match",
-        events as f64 / ours.as_secs_f64(),
+        &compared.ours.map(|seconds| events / seconds),
         300_000.0,
         "events",
     );
 }
 
-fn custom_data_document() -> String {
-    // Just under 32 KiB of JSON in the shape mods send, inside every limit (at most 256
-    // properties): per-player stats with a longer text field.
+/// Just under 32 KiB of JSON in the shape mods send, inside every limit (at most 256
+/// properties): per-player stats with a longer text field, no escapes. The best case: nearly
+/// every byte is in a string the fast pass copies as it stands.
+fn custom_data_plain() -> String {
     let mut players = serde_json::Map::new();
     for i in 0..40 {
         players.insert(
@@ -505,32 +651,100 @@ fn custom_data_document() -> String {
         );
     }
     let doc = json!({"mode": "mid_capture", "capturePointId": "mid", "players": players});
-    let text = doc.to_string();
+    checked_size(doc.to_string())
+}
+
+/// The same shape with every string escaped: chat-like notes with quotes, backslashes, tabs
+/// and newlines, and `<`, `>` and `é` written as `\u` escapes (as Gson writes HTML characters).
+/// Every string token goes through serde_json's decoder and is escaped again on the way out.
+fn custom_data_escaped() -> String {
+    let mut players = serde_json::Map::new();
+    for i in 0..32 {
+        let line = format!("[12:{:02}] P{i}: \"gg\" <3 C:\\maps\\mid\tcafé\n", i % 60);
+        players.insert(
+            format!("{i:08x}-0000-4000-8000-000000000000"),
+            json!({"playerName": format!("Player \"{i}\""), "progressSeconds": i as f64 * 0.37,
+                   "kills": i % 7, "notes": line.repeat(16)}),
+        );
+    }
+    let doc = json!({"mode": "mid_capture", "capturePointId": "mid", "players": players});
+    // Only string values hold these characters.
+    let text = doc
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('é', "\\u00e9");
+    checked_size(text)
+}
+
+/// The plain document with its first member repeated at the end. A repeated name is the full
+/// parser's to decide (`fast.rs`, `leaves_the_rest_to_the_full_parser`), and the fast pass
+/// meets it only when it closes the root object, after reading everything: the full path's
+/// worst case, the fast pass's work thrown away and the document parsed again into a `Value`.
+fn custom_data_repeated_key() -> String {
+    let plain = custom_data_plain();
+    let text = format!(
+        "{},\"mode\":\"mid_capture\"}}",
+        plain.strip_suffix('}').unwrap()
+    );
     assert!(
-        text.len() > 31_000 && text.len() <= 32_768,
+        text.starts_with("{\"mode\":"),
+        "the first member is repeated"
+    );
+    checked_size(text)
+}
+
+fn checked_size(text: String) -> String {
+    assert!(
+        text.len() > 31_000 && text.len() <= custom_data::MAX_BYTES,
         "{}",
         text.len()
     );
     text
 }
 
+/// Escape sequences in a JSON text (each `\` that starts one).
+fn escapes(text: &str) -> usize {
+    let mut bytes = text.bytes();
+    let mut count = 0;
+    while let Some(b) = bytes.next() {
+        if b == b'\\' {
+            count += 1;
+            bytes.next();
+        }
+    }
+    count
+}
+
 fn bench_custom_data(mode: Mode) {
-    let text = custom_data_document();
-    let ours = median(mode, 31, 50, || {
-        black_box(custom_data::parse(Some(black_box(&text))).unwrap());
-    });
-    let bare = median(mode, 31, 50, || {
-        black_box(serde_json::from_slice::<Value>(black_box(text.as_bytes())).unwrap());
-    });
-    ratio_row(
-        &format!(
-            "customData, {} B: validate vs serde_json::from_slice::<Value>",
-            text.len()
-        ),
-        ours,
-        bare,
-        1.0,
-    );
+    for (shape, text) in [
+        ("plain", custom_data_plain()),
+        ("escape-heavy", custom_data_escaped()),
+        ("repeated key", custom_data_repeated_key()),
+    ] {
+        // Both sides must accept the document, or the row compares an error with a parse.
+        custom_data::parse(Some(&text)).expect("a valid customData document");
+        let compared = compare(
+            mode,
+            31,
+            50,
+            || {
+                black_box(custom_data::parse(Some(black_box(&text))).unwrap());
+            },
+            || {
+                black_box(serde_json::from_slice::<Value>(black_box(text.as_bytes())).unwrap());
+            },
+        );
+        ratio_row(
+            &format!(
+                "customData {shape}, {} B, {} escapes: validate vs from_slice::<Value>",
+                text.len(),
+                escapes(&text)
+            ),
+            &compared,
+            1.0,
+        );
+    }
 }
 
 fn result(n: u32) -> AcceptedResult {
@@ -560,6 +774,15 @@ fn result(n: u32) -> AcceptedResult {
     r
 }
 
+/// The first `n` of a run of distinct results, made once and reused (each measurement writes
+/// to a fresh outbox, so reusing them is no duplicate).
+fn results(pool: &mut Vec<AcceptedResult>, n: usize) -> &[AcceptedResult] {
+    while pool.len() < n {
+        pool.push(result(pool.len() as u32));
+    }
+    &pool[..n]
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nexori-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -567,8 +790,6 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Results accepted through the durable reporter (duplicate check, body, fsync'd commit), in
-/// turns of `per_turn` results each.
 /// An outbox and a durable reporter writing to it, in a fresh directory.
 fn outbox_reporter() -> (PathBuf, Arc<Outbox>, DurableReporter) {
     let dir = temp_dir("outbox");
@@ -584,10 +805,10 @@ fn outbox_reporter() -> (PathBuf, Arc<Outbox>, DurableReporter) {
     (dir, outbox, reporter)
 }
 
-fn outbox_rate(mode: Mode, per_turn: usize) -> f64 {
-    let total = if mode.smoke { per_turn } else { 2_000 };
+/// Results accepted per second through the durable reporter (duplicate check, body, fsync'd
+/// commit), in turns of `per_turn` results each.
+fn outbox_rate(results: &[AcceptedResult], per_turn: usize) -> f64 {
     let (dir, outbox, mut reporter) = outbox_reporter();
-    let results: Vec<AcceptedResult> = (0..total as u32).map(result).collect();
     let start = Instant::now();
     for turn in results.chunks(per_turn) {
         for r in turn {
@@ -595,71 +816,193 @@ fn outbox_rate(mode: Mode, per_turn: usize) -> f64 {
         }
         reporter.commit().expect("the outbox commits");
     }
-    let rate = total as f64 / start.elapsed().as_secs_f64();
-    assert_eq!(outbox.enqueued_total().unwrap(), total as i64);
+    let rate = results.len() as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(outbox.enqueued_total().unwrap(), results.len() as i64);
     let _ = std::fs::remove_dir_all(&dir);
     rate
 }
 
-/// What group commit does under load: results arrive at `offered` per second, evenly spaced,
+/// The rate the outbox must accept results at: the target, and the rate offered in the row
+/// that shows what happens at the target.
+const OUTBOX_TARGET_PER_S: f64 = 5_000.0;
+
+/// The longest the 99th percentile of results may wait for their commit at a sustained rate.
+/// A turn's commands leave the host only after its commit, so this wait delays them: a fifth
+/// of a 20 Hz tick.
+const COMMIT_WAIT_BOUND: Duration = Duration::from_millis(10);
+
+/// The share of the offered rate a sustained rate must accept: a run ends with its last
+/// commit's wait (up to the bound, 1 % of a 1 s run), so a little under 1.
+const ACCEPTED_SHARE: f64 = 0.98;
+
+/// How many seconds of results a step of the offered-rate sweep offers.
+const STEP_SECONDS: f64 = 1.0;
+
+/// What group commit does under load: `results` arrive at `offered` per second, evenly spaced,
 /// and each turn commits every result that arrived while the previous commit was syncing (as
-/// `nexori serve` does with the bridge messages that wait for a turn). Returns the accepted
-/// rate, the mean results per commit and the longest a result waited for its commit.
-fn outbox_offered(mode: Mode, offered: f64) -> (f64, f64, Duration) {
-    let total = if mode.smoke { 10 } else { 10_000 };
-    let (dir, outbox, mut reporter) = outbox_reporter();
-    let results: Vec<AcceptedResult> = (0..total as u32).map(result).collect();
-    let arrival = |n: usize| Duration::from_secs_f64(n as f64 / offered);
-    let (mut next, mut commits, mut longest) = (0, 0, Duration::ZERO);
-    let start = Instant::now();
-    while next < total {
-        let now = start.elapsed();
-        let arrived = ((now.as_secs_f64() * offered) as usize + 1).min(total);
-        if arrived <= next {
-            std::thread::sleep(arrival(next) - now);
-            continue;
+/// `nexori serve` does with the bridge messages that wait for a turn).
+struct Offered {
+    offered: f64,
+    /// Results per second from the first arrival to the last commit: never more than offered.
+    accepted: f64,
+    per_commit: f64,
+    /// Seconds from a result's arrival to the end of its commit: the 99th percentile, the most.
+    p99_wait: f64,
+    longest_wait: f64,
+}
+
+impl Offered {
+    fn run(results: &[AcceptedResult], offered: f64) -> Self {
+        let total = results.len();
+        let (dir, outbox, mut reporter) = outbox_reporter();
+        let arrival = |n: usize| Duration::from_secs_f64(n as f64 / offered);
+        let (mut next, mut commits) = (0, 0);
+        let mut waits = Vec::with_capacity(total);
+        let start = Instant::now();
+        while next < total {
+            let now = start.elapsed();
+            let arrived = ((now.as_secs_f64() * offered) as usize + 1).min(total);
+            if arrived <= next {
+                std::thread::sleep(arrival(next).saturating_sub(now));
+                continue;
+            }
+            for r in &results[next..arrived] {
+                reporter.enqueue(r, T0);
+            }
+            reporter.commit().expect("the outbox commits");
+            commits += 1;
+            let done = start.elapsed();
+            waits.extend((next..arrived).map(|n| (done - arrival(n)).as_secs_f64()));
+            next = arrived;
         }
-        for r in &results[next..arrived] {
-            reporter.enqueue(r, T0);
+        let accepted = total as f64 / start.elapsed().as_secs_f64();
+        assert_eq!(outbox.enqueued_total().unwrap(), total as i64);
+        let _ = std::fs::remove_dir_all(&dir);
+        let waits = Runs::new(waits);
+        Offered {
+            offered,
+            accepted,
+            per_commit: total as f64 / commits as f64,
+            p99_wait: waits.0[(waits.len() * 99).div_ceil(100) - 1],
+            longest_wait: waits.max(),
         }
-        reporter.commit().expect("the outbox commits");
-        commits += 1;
-        longest = longest.max(start.elapsed() - arrival(next));
-        next = arrived;
     }
-    let rate = total as f64 / start.elapsed().as_secs_f64();
-    assert_eq!(outbox.enqueued_total().unwrap(), total as i64);
-    let _ = std::fs::remove_dir_all(&dir);
-    (rate, total as f64 / commits as f64, longest)
+
+    /// Every result accepted at the offered rate, and 99 % of them within the bound.
+    fn sustained(&self) -> bool {
+        self.accepted >= ACCEPTED_SHARE * self.offered
+            && self.p99_wait <= COMMIT_WAIT_BOUND.as_secs_f64()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{:.0}/s offered: {:.0}/s accepted, {:.1} per commit, waits p99 {:.2?}, longest {:.2?}{}",
+            self.offered,
+            self.accepted,
+            self.per_commit,
+            secs(self.p99_wait),
+            secs(self.longest_wait),
+            if self.sustained() {
+                ""
+            } else {
+                " (not sustained)"
+            }
+        )
+    }
+}
+
+/// One sweep of offered rates: the target first, then up by a quarter at a time while the
+/// rate is sustained, or down by a fifth at a time (at most three steps) until it is. Returns
+/// the highest sustained rate (0 if none was) and every step.
+fn sustained_rate(mode: Mode, pool: &mut Vec<AcceptedResult>) -> (f64, Vec<Offered>) {
+    let step = |pool: &mut Vec<AcceptedResult>, offered: f64| {
+        let n = if mode.smoke {
+            10
+        } else {
+            (offered * STEP_SECONDS) as usize
+        };
+        Offered::run(results(pool, n), offered)
+    };
+    let max_steps = if mode.smoke { 1 } else { 16 };
+    let at_target = step(pool, OUTBOX_TARGET_PER_S);
+    let (factor, up) = if at_target.sustained() {
+        (1.25, true)
+    } else {
+        (0.8, false)
+    };
+    let mut steps = vec![at_target];
+    let mut highest = if up { OUTBOX_TARGET_PER_S } else { 0.0 };
+    for k in 1..=max_steps {
+        if !up && k > 3 {
+            break;
+        }
+        let offered = OUTBOX_TARGET_PER_S * f64::powi(factor, k);
+        let offered = step(pool, offered);
+        let sustained = offered.sustained();
+        if sustained {
+            highest = offered.offered;
+        }
+        steps.push(offered);
+        if sustained != up {
+            break;
+        }
+    }
+    (highest, steps)
 }
 
 fn bench_outbox(mode: Mode) {
-    // The target: 5 000 results/s offered, every one accepted as it comes.
-    let (rate, per_commit, longest) = outbox_offered(mode, 5_000.0);
+    let runs = mode.size(3, 1).0;
+    let mut pool = Vec::new();
+    if !mode.smoke {
+        // Warm-up: a fifth of a second at the target, not counted.
+        Offered::run(results(&mut pool, 1_000), OUTBOX_TARGET_PER_S);
+    }
+    let sweeps: Vec<(f64, Vec<Offered>)> =
+        (0..runs).map(|_| sustained_rate(mode, &mut pool)).collect();
     rate_row(
-        "accept results offered at 5000/s, fsync'd, group commit",
-        rate,
-        4_950.0,
+        &format!(
+            "accept results fsync'd, highest offered rate with p99 wait <= {COMMIT_WAIT_BOUND:?}"
+        ),
+        &Runs::new(sweeps.iter().map(|(highest, _)| *highest).collect()),
+        OUTBOX_TARGET_PER_S,
         "results",
     );
-    println!("  {per_commit:.1} results per commit, the longest wait for a commit {longest:.2?}");
-    // The headroom: twice that.
-    let (rate, per_commit, longest) = outbox_offered(mode, 10_000.0);
+    for (run, (_, steps)) in sweeps.iter().enumerate() {
+        println!("  sweep {}:", run + 1);
+        for step in steps {
+            println!("    {}", step.describe());
+        }
+    }
+    // What the target rate looks like (the first step of every sweep). Accepted can only fall
+    // short of offered: this line cannot show headroom, the sweep above does.
+    let at_target =
+        |f: fn(&Offered) -> f64| Runs::new(sweeps.iter().map(|(_, s)| f(&s[0])).collect());
     println!(
-        "  offered 10000/s: {rate:.0} results/s accepted, {per_commit:.1} per commit, the longest wait {longest:.2?}"
+        "  at the target, {OUTBOX_TARGET_PER_S}/s offered: {}/s accepted, {} per commit, waits p99 {}, longest {}",
+        at_target(|o| o.accepted).number(0),
+        at_target(|o| o.per_commit).number(1),
+        at_target(|o| o.p99_wait).time(),
+        at_target(|o| o.longest_wait).time(),
     );
-    // The curve behind it: a fixed number of results per commit.
+    // The curve behind it: a fixed number of results per commit, as fast as they go.
+    let n = if mode.smoke { 8 } else { 2_000 };
     for per_turn in [1, 2, 8, 32] {
-        let rate = outbox_rate(mode, per_turn);
+        let rates = Runs::new(
+            (0..runs)
+                .map(|_| outbox_rate(results(&mut pool, n), per_turn))
+                .collect(),
+        );
         println!(
-            "  {:<60} {rate:>11.0} results/s",
-            format!("{per_turn} per commit")
+            "  {:<64} {} results/s",
+            format!("{per_turn} per commit, {runs} runs"),
+            rates.number(0)
         );
     }
 }
 
-fn bench_delivery(mode: Mode) {
-    let total = if mode.smoke { 50 } else { 5_000 };
+/// Results per second the sender delivers to the reference backend over loopback: `total`
+/// results waiting in the outbox, a fresh backend and outbox.
+fn delivery_rate(total: usize) -> f64 {
     let dir = temp_dir("delivery");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -700,66 +1043,205 @@ fn bench_delivery(mode: Mode) {
         ResultSender::start(outbox.clone(), clock, SenderSettings::from_config(&config)).unwrap();
     sender.wake();
     let acknowledged = &sender.stats().acknowledged;
+    // Far beyond any healthy run (about a second), so a stuck sender fails the bench.
+    let deadline = start + Duration::from_secs(60);
     while acknowledged.load(std::sync::atomic::Ordering::Relaxed) < total as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {total} results acknowledged after 60 s",
+            acknowledged.load(std::sync::atomic::Ordering::Relaxed)
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert_eq!(outbox.depth().unwrap().0, 0);
     let rate = total as f64 / start.elapsed().as_secs_f64();
-    rate_row(
-        "deliver results to the reference backend over loopback",
-        rate,
-        5_000.0,
-        "results",
-    );
+    assert_eq!(outbox.depth().unwrap().0, 0);
     drop(sender);
     drop(backend);
     let _ = std::fs::remove_dir_all(&dir);
+    rate
 }
 
-/// Resident memory of this process, from `/proc/self/statm`.
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
+fn bench_delivery(mode: Mode) {
+    let (runs, total) = if mode.smoke { (1, 50) } else { (3, 5_000) };
+    if !mode.smoke {
+        delivery_rate(500);
+    }
+    rate_row(
+        &format!("deliver {total} results to the reference backend over loopback"),
+        &Runs::new((0..runs).map(|_| delivery_rate(total)).collect()),
+        5_000.0,
+        "results",
+    );
+}
+
+/// Resident memory of this process: `VmRSS` of `/proc/self/status`, which is in KiB, so no
+/// page size is assumed. An error, never 0, when it cannot be read: 0 bytes would read as a
+/// target met.
+fn rss_bytes() -> Result<u64, String> {
+    const STATUS: &str = "/proc/self/status";
+    let status =
+        std::fs::read_to_string(STATUS).map_err(|e| format!("cannot read {STATUS}: {e}"))?;
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .ok_or_else(|| format!("{STATUS} has no VmRSS line"))?;
+    let kib = line
+        .trim()
+        .strip_suffix("kB")
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .ok_or_else(|| format!("{STATUS}: VmRSS is not a number of kB: {line:?}"))?;
+    Ok(kib * 1024)
+}
+
+/// A minute of play at 20 Hz.
+const MINUTE_OF_ROUNDS: usize = 1_200;
+
+/// `--memory-run MATCHES ROUNDS`, in a process of its own (memory a run frees stays with the
+/// allocator and would flatter the next run in the same process): `MATCHES` Capture The Zone
+/// matches started, then `ROUNDS` rounds of 20 Hz play on the virtual clock, every match's
+/// ticks a turn of their own. Half of each match stands in the zone and half outside, swapping
+/// every second, so nobody captures within the minute: the matches stay live, the zone
+/// contested, progress and HUDs changing. Prints one line for [`bench_memory`]: RSS before the
+/// matches, after their first round, after the last, and the seconds the play took.
+fn memory_run(matches: usize, rounds: usize) -> Result<(), String> {
+    let mut host = host_with(
+        CAPTURE_THE_ZONE,
+        &EngineSettings {
+            max_instances: matches as u32 + 100,
+            ..EngineSettings::default()
+        },
+    );
+    // Ticks for both halves of the swap, made before the baseline.
+    let ids: Vec<String> = (0..matches).map(|n| format!("m{n}")).collect();
+    let ticks: Vec<[Vec<BridgeMessage>; 2]> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let group = n as u16 + 1;
+            let half = |phase: u8| {
+                (1..=PLAYERS)
+                    .map(|p| {
+                        let data = if (p + phase).is_multiple_of(2) {
+                            tick_data(id)
+                        } else {
+                            tick_data_outside(id)
+                        };
+                        tick_message(id, group, p, data)
+                    })
+                    .collect()
+            };
+            [half(0), half(1)]
+        })
+        .collect();
+    // One match first, so that what every match shares (compiled code, pools) is counted once.
+    start_match(&mut host, CAPTURE_THE_ZONE, "warm", 0);
+    host_round(&mut host, 0, &tick_messages("warm", 0));
+    let before = rss_bytes()?;
+    for (n, id) in ids.iter().enumerate() {
+        start_match(&mut host, CAPTURE_THE_ZONE, id, n as u16 + 1);
+    }
+    let play = Instant::now();
+    let mut after_first = 0;
+    for round in 0..rounds {
+        host.advance_to(round_at(round));
+        for match_ticks in &ticks {
+            host_turn(&mut host, &match_ticks[round / 20 % 2]);
+        }
+        if round == 0 {
+            after_first = rss_bytes()?;
+        }
+    }
+    let seconds = play.elapsed().as_secs_f64();
+    let after = rss_bytes()?;
+    let live = lock(host.shared()).arena.match_ids().count();
+    assert_eq!(live, matches + 1, "every match still live");
+    assert!(
+        ids.iter().all(|id| !result_submitted(&host, id)),
+        "nobody captured: the matches are in play"
+    );
+    println!("memory-run {before} {after_first} {after} {seconds}");
+    Ok(())
+}
+
+/// Runs [`memory_run`] in a child process, with a deadline far beyond a healthy run's time.
+fn memory_child(matches: usize, rounds: usize) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--memory-run", &matches.to_string(), &rounds.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the memory measurement");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    // The child writes one line and, if it fails, a panic message: far less than a pipe holds.
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the memory measurement ran past its 600 s deadline");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
 }
 
 fn bench_memory(mode: Mode) {
-    let matches = if mode.smoke { 10 } else { 1_000 };
-    let mut host = host_with(&EngineSettings {
-        max_instances: 1_100,
-        ..EngineSettings::default()
-    });
-    // One match first, so that what every match shares (compiled code, pools) is counted once.
-    start_match(&mut host, "warm", 0);
-    let before = rss_bytes();
-    for n in 0..matches {
-        let id = format!("m{n}");
-        start_match(&mut host, &id, n as u16 + 1);
-        for result in host.apply_turn(tick_messages(&id, n as u16 + 1)) {
-            result.unwrap();
-        }
+    let (runs, matches, rounds) = if mode.smoke {
+        (1, 10, 20)
+    } else {
+        (3, 1_000, MINUTE_OF_ROUNDS)
+    };
+    let mut first_round = Vec::new();
+    let mut minute = Vec::new();
+    let mut play = Vec::new();
+    for _ in 0..runs {
+        let output = memory_child(matches, rounds);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the memory measurement failed ({}): {}{}",
+            output.status,
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let figures: Vec<f64> = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("memory-run "))
+            .expect("the memory measurement's line")
+            .split(' ')
+            .map(|f| f.parse().unwrap())
+            .collect();
+        let [before, after_first, after, seconds] = figures[..] else {
+            panic!("four figures: {stdout}")
+        };
+        first_round.push((after_first - before) / matches as f64 / 1024.0);
+        minute.push((after - before) / matches as f64 / 1024.0);
+        play.push(seconds);
     }
-    let live = lock(host.shared()).arena.match_ids().count();
-    assert_eq!(live, matches + 1);
-    let per_match = (rss_bytes() - before) as f64 / matches as f64;
+    let (minute, first_round, play) = (Runs::new(minute), Runs::new(first_round), Runs::new(play));
     println!(
-        "{:<62} {:>11.0} KiB per match (target <= 2048 KiB: {})",
-        format!("memory of {matches} live 16-player CTZ matches (RSS)"),
-        per_match / 1024.0,
-        verdict(per_match <= 2.0 * 1024.0 * 1024.0)
+        "{:<66} {:>11.0} KiB per match (target <= 2048 KiB: {})",
+        format!(
+            "memory of {matches} live 16-player CTZ matches, {} s of play (RSS)",
+            rounds / 20
+        ),
+        minute.median(),
+        verdict(minute.median() <= 2_048.0)
+    );
+    println!(
+        "  {runs} runs, each in a process of its own: {} KiB after {} s of play, {} KiB after the first round; the play took {} s",
+        minute.number(0),
+        rounds / 20,
+        first_round.number(0),
+        play.number(1)
     );
 }
 
 /// `-- --profile-host` / `-- --profile-native`: feeds the `player.tick` stream through the
 /// host (or the native mod) for 10 s with nothing timed, for `perf record` (see BENCHMARKS.md);
 /// `-- --profile-host-path` through the host into the `scripted` mod, which ignores it.
-fn profile_loop(native: bool) {
+fn profile_loop(rules: Rules, native: bool) {
     let native_ticks = Native::ticks();
-    let mut host = host();
+    let mut host = host_with(rules, &EngineSettings::default());
     let (start, mut round) = (Instant::now(), 0);
     for group in 1.. {
         if start.elapsed() > Duration::from_secs(10) {
@@ -772,7 +1254,7 @@ fn profile_loop(native: bool) {
             }
         } else {
             let match_id = format!("p{group}");
-            start_match(&mut host, &match_id, group);
+            start_match(&mut host, rules, &match_id, group);
             let ticks = tick_messages(&match_id, group);
             for _ in 0..1_000 {
                 host_round(&mut host, round, &ticks);
@@ -788,19 +1270,31 @@ fn profile_loop(native: bool) {
 type Measurement = (&'static str, fn(Mode));
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--memory-run") {
+        let number = |i: usize| -> usize {
+            args.get(at + i)
+                .and_then(|n| n.parse().ok())
+                .expect("--memory-run MATCHES ROUNDS")
+        };
+        if let Err(e) = memory_run(number(1), number(2)) {
+            eprintln!("memory run: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     // The host's own path: the same stream into the mod that ignores it.
-    if std::env::args().any(|a| a == "--profile-host-path") {
-        RULES.set(IGNORES_TICKS);
-        return profile_loop(false);
+    if args.iter().any(|a| a == "--profile-host-path") {
+        return profile_loop(IGNORES_TICKS, false);
     }
     for (flag, native) in [("--profile-host", false), ("--profile-native", true)] {
-        if std::env::args().any(|a| a == flag) {
-            return profile_loop(native);
+        if args.iter().any(|a| a == flag) {
+            return profile_loop(CAPTURE_THE_ZONE, native);
         }
     }
     // `cargo test` builds benches and runs them without --bench: a quick smoke run only.
     let mode = Mode {
-        smoke: !std::env::args().any(|a| a == "--bench"),
+        smoke: !args.iter().any(|a| a == "--bench"),
     };
     SMOKE.store(mode.smoke, std::sync::atomic::Ordering::Relaxed);
     println!(
@@ -809,7 +1303,8 @@ fn main() {
     );
     // `cargo bench -p nexori-host --bench host -- NAME` runs the measurements whose name
     // contains NAME (for profiling one of them).
-    let only: Vec<String> = std::env::args()
+    let only: Vec<&String> = args
+        .iter()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
@@ -823,9 +1318,11 @@ fn main() {
         ("delivery", bench_delivery),
         ("memory", bench_memory),
     ];
+    let start = Instant::now();
     for (name, measure) in measurements {
         if only.is_empty() || only.iter().any(|o| name.contains(o.as_str())) {
             measure(mode);
         }
     }
+    println!("the measurements took {:.0?}", start.elapsed());
 }

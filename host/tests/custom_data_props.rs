@@ -218,7 +218,7 @@ proptest! {
     }
 
     /// Whatever JSON arrives, the message is answered, and one that is not a message of a known
-    /// type gets the error that says which of the three ways it is not.
+    /// type gets the error that says which of the four ways it is not.
     #[test]
     fn any_json_is_classified(value in prop_oneof![json(), typed_object()]) {
         let answer = bridge::parse(&value);
@@ -229,6 +229,9 @@ proptest! {
                     answer,
                     Err(BridgeError::NotAnObject | BridgeError::MissingType | BridgeError::UnknownType(_))
                 ), "{:?}", answer);
+            }
+            Some(Some(Value::String(ty))) if ty.len() > bridge::MAX_ID_BYTES => {
+                prop_assert_eq!(answer, Err(BridgeError::TypeTooLong(ty.len())))
             }
             Some(Some(Value::String(ty))) => {
                 prop_assert_eq!(answer, Err(BridgeError::UnknownType(ty.clone())))
