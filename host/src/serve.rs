@@ -1036,6 +1036,11 @@ fn render_metrics(
     );
     let _ = writeln!(
         out,
+        "# TYPE nexori_mod_compilations_total counter\nnexori_mod_compilations_total {}",
+        crate::wasm::loader::compilations()
+    );
+    let _ = writeln!(
+        out,
         "# TYPE nexori_bridge_messages_total counter\nnexori_bridge_messages_total {processed}"
     );
     let _ = writeln!(

@@ -85,18 +85,27 @@ fn a_new_version_serves_new_matches_and_running_ones_finish_on_the_old() {
 fn compiled_components_are_cached_on_disk() {
     let dir = mods_subset(&["scripted"]);
     let cache = tempdir::Dir::new();
+    let compiled = nexori_host::wasm::loader::compilations_on_this_thread;
+    let before = compiled();
     let mut first = host();
     first.set_compile_cache(cache.path().to_path_buf());
     assert!(first.load_mods_dir(dir.path()).unwrap().is_empty());
+    assert_eq!(compiled() - before, 1, "the first load compiles");
     let bytes = std::fs::read(dir.path().join("scripted.wasm")).unwrap();
     let artifact = nexori_host::wasm::loader::cache_path(first.engine(), &bytes, cache.path());
     assert!(artifact.is_file(), "{}", artifact.display());
     let written = std::fs::metadata(&artifact).unwrap().modified().unwrap();
 
     // A second host reuses the artifact instead of compiling again, and it works.
+    let before = compiled();
     let mut second = host();
     second.set_compile_cache(cache.path().to_path_buf());
     assert!(second.load_mods_dir(dir.path()).unwrap().is_empty());
+    assert_eq!(
+        compiled() - before,
+        0,
+        "the cached artifact was compiled again"
+    );
     assert_eq!(
         std::fs::metadata(&artifact).unwrap().modified().unwrap(),
         written
@@ -110,9 +119,15 @@ fn compiled_components_are_cached_on_disk() {
     // A corrupt artifact is ignored and replaced.
     drop(second);
     std::fs::write(&artifact, b"garbage").unwrap();
+    let before = compiled();
     let mut third = host();
     third.set_compile_cache(cache.path().to_path_buf());
     assert!(third.load_mods_dir(dir.path()).unwrap().is_empty());
+    assert_eq!(
+        compiled() - before,
+        1,
+        "a corrupt artifact is compiled again"
+    );
     assert_ne!(std::fs::read(&artifact).unwrap(), b"garbage");
 }
 

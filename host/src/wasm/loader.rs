@@ -2,9 +2,11 @@
 //! known. Each failure has its own error, so `nexori check` and the load log can say exactly
 //! what is wrong with a file.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -128,7 +130,7 @@ pub fn prepare(
     let sha256 = hex(&Sha256::digest(bytes));
     let component = match cache {
         Some(dir) => compile_cached(engine, bytes, dir)?,
-        None => Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?,
+        None => compile(engine, bytes)?,
     };
     let imports: Vec<String> = component
         .component_type()
@@ -232,6 +234,34 @@ pub fn cache_path(engine: &Engine, bytes: &[u8], dir: &Path) -> PathBuf {
     dir.join(format!("{sha}-{:016x}.cwasm", hasher.finish()))
 }
 
+/// Components this process compiled (rather than took from the compile cache):
+/// `nexori_mod_compilations_total`.
+static COMPILATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The same, for the calling thread only: a test that loads synchronously counts its own
+    /// compilations exactly while other tests compile beside it.
+    static COMPILATIONS_HERE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Compiles a component with Cranelift, counting it.
+fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, LoadError> {
+    COMPILATIONS.fetch_add(1, Ordering::Relaxed);
+    COMPILATIONS_HERE.with(|n| n.set(n.get() + 1));
+    Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))
+}
+
+/// How many components this process compiled rather than took from the compile cache.
+pub fn compilations() -> u64 {
+    COMPILATIONS.load(Ordering::Relaxed)
+}
+
+/// How many components the calling thread compiled (tests).
+#[doc(hidden)]
+pub fn compilations_on_this_thread() -> u64 {
+    COMPILATIONS_HERE.with(Cell::get)
+}
+
 /// Compiles through the on-disk cache: a restart does not recompile an unchanged mod.
 ///
 /// An artifact is native code the host runs as it is, so the cache is trusted only while nobody
@@ -239,8 +269,7 @@ pub fn cache_path(engine: &Engine, bytes: &[u8], dir: &Path) -> PathBuf {
 /// artifact writable by group or others is not used (an error names it, and the mod is compiled
 /// in memory; an untrusted artifact in a trusted directory is replaced).
 fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component, LoadError> {
-    let compile =
-        || Component::new(engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")));
+    let compile = || compile(engine, bytes);
     if let Err(problem) = trusted_cache_dir(dir) {
         tracing::error!(target: "nexori::mods", dir = %dir.display(), "not using the compile cache: {problem}");
         return compile();
