@@ -1,5 +1,5 @@
-//! Messages from the game server (bridge-protocol.md), parsed with errors that name the message
-//! type and the field.
+//! Messages from the game server (see docs/bridge-protocol.md#messages-from-the-game-server),
+//! parsed with errors that name the message type and the field.
 //!
 //! # String limits
 //!

@@ -1,5 +1,6 @@
-//! Commands from the host to the game server (bridge-protocol.md, "Commands from the host to
-//! the game server"). The same values go out over the bridge and into the simulation trace.
+//! Commands from the host to the game server (see
+//! docs/bridge-protocol.md#commands-from-the-host-to-the-game-server). The same values go out over
+//! the bridge and into the simulation trace.
 
 use std::fmt;
 

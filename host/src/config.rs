@@ -1,6 +1,6 @@
-//! Host configuration. Reporting keys keep Nexori's own names (`backend-matchmaking.json`, §6)
-//! so an operator can carry values over; the normalisation of §6 is applied by
-//! [`HostConfig::normalized`].
+//! Host configuration. Reporting keys keep Nexori's own names (those of its
+//! `backend-matchmaking.json`) so an operator can carry values over; their normalisation
+//! (docs/arena-behaviour.md#defaults) is applied by [`HostConfig::normalized`].
 
 use std::collections::BTreeMap;
 
@@ -381,7 +381,7 @@ impl HostConfig {
         Ok(())
     }
 
-    /// §6 normalisation.
+    /// The normalisation of docs/arena-behaviour.md#defaults.
     pub fn normalized(mut self) -> Self {
         let trim = |s: &mut String| *s = crate::ids::java_trim(s).to_string();
         self.schema_version = 1;

@@ -48,8 +48,8 @@ pub fn normalize_text(text: &str) -> String {
     java_trim(text).to_string()
 }
 
-/// Whether a rules engine id is acceptable in a launch (§5.1): at most 64 characters of
-/// `[A-Za-z0-9_.-]`. Blank is allowed and reaches no listener.
+/// Whether a rules engine id is acceptable in a launch (docs/arena-behaviour.md#match-creation): at
+/// most 64 characters of `[A-Za-z0-9_.-]`. Blank is allowed and reaches no listener.
 pub fn is_valid_rules_engine_id(id: &str) -> bool {
     id.len() <= 64
         && id

@@ -1,4 +1,5 @@
-//! Scenario files and `nexori simulate` (bridge-protocol.md, "Scenario files" and "The trace").
+//! Scenario files and `nexori simulate` (see docs/bridge-protocol.md#scenario-files and
+//! docs/bridge-protocol.md#the-trace-nexori-simulate---json).
 
 use std::collections::BTreeMap;
 use std::path::Path;

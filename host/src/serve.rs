@@ -2,7 +2,7 @@
 //!
 //! - The **bridge**: game servers connect over WebSocket to `ws://LISTEN/bridge?server=NAME` with
 //!   `Authorization: Bearer <bridge.token>` (or `?token=`), send the JSON messages of
-//!   bridge-protocol.md and receive the host's commands. Errors go back to the sender as
+//!   docs/bridge-protocol.md and receive the host's commands. Errors go back to the sender as
 //!   `{"type":"error","error":...,"message":<what was sent>}`; a message longer than 256 bytes
 //!   is quoted by its first 256 bytes (cut on a character boundary) as a string, with
 //!   `"messageTruncated": true` and `"messageBytes": <its length>`. A message over

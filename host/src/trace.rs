@@ -1,4 +1,5 @@
-//! The simulation trace (bridge-protocol.md, "The trace"): what happened, in order.
+//! The simulation trace (see docs/bridge-protocol.md#the-trace-nexori-simulate---json): what
+//! happened, in order.
 
 use std::fmt;
 

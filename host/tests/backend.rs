@@ -941,7 +941,7 @@ async fn registry_tracks_eligibility_and_effective_available_slots() {
     f.backend.shutdown().await;
 }
 
-/// `snapshot_body` at a fixed time, so its §4.4 hash is a known answer.
+/// `snapshot_body` at a fixed time, so its snapshot hash is a known answer.
 fn fixed_snapshot_body(update_id: &str, sequence: i64) -> Value {
     let mut body = snapshot_body(update_id, "m-hash", sequence);
     body["sentAtEpochMs"] = json!(1_760_000_000_000_i64);
@@ -951,8 +951,9 @@ fn fixed_snapshot_body(update_id: &str, sequence: i64) -> Value {
     body
 }
 
-/// The hashes are written out, derived by hand from the §4.4 canonical text of
-/// `fixed_snapshot_body` (HTML-safe for `h-1`, plain for `h-3`):
+/// The hashes are written out, derived by hand from the canonical text
+/// (docs/arena-behaviour.md#the-snapshot) of `fixed_snapshot_body` (HTML-safe for `h-1`, plain for
+/// `h-3`):
 ///
 /// ```text
 /// printf '%s' '{"schemaVersion":1,"stateUpdateId":"h-1","admissionStateSequence":1,"sentAtEpochMs":1760000000000,"stateExpiresAtEpochMs":1760000060000,"reportingServerId":"25bdb01c-97f2-42d4-998a-4ef7b04d71c3","matchId":"match-m-hash","externalMatchId":"m-hash","queueId":"capture_zone_queue","arenaId":"capture_zone_arena","backfillEnabled":true,"backfillMode":"ACTIVE_WINDOW","backfillWindowSeconds":60,"matchLifecycleStatus":"ACTIVE","admissionOpen":true,"admissionOpenUntilEpochMs":1760000060000,"admissionCapacity":8,"admittedSlotCount":5,"availableAdmissionSlots":3,"initialRosterSize":5,"arrivedInitialPlayerCount":5,"unfilledInitialRosterCount":0,"consumedAdmissionReservationIds":[],"admissionReportingClosed":false,"admissionReportingCloseReason":"","primaryChangeReason":"PLAYER_ARRIVED\u003c\u0026\u003e","coalescedChangeReasons":["PLAYER_ARRIVED"]}' | sha256sum

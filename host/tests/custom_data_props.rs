@@ -1,5 +1,5 @@
 //! Property tests: the customData validator agrees with a straightforward reference
-//! implementation of §1 / D8, and never panics on any text.
+//! implementation of docs/arena-behaviour.md#customdata-rules / D8, and never panics on any text.
 
 use std::cell::Cell;
 
@@ -14,8 +14,8 @@ use proptest::test_runner::TestRunner;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-/// §1 written as plainly as possible: recursive walk, first violation, then the byte limit on
-/// the canonical text.
+/// The customData rules (docs/arena-behaviour.md#customdata-rules) written as plainly as possible:
+/// recursive walk, first violation, then the byte limit on the canonical text.
 fn reference(value: &Value) -> Result<String, String> {
     fn utf16(s: &str) -> usize {
         s.encode_utf16().count()
@@ -441,7 +441,7 @@ const fn field(name: &'static str, kind: Kind, required: bool) -> Field {
     }
 }
 
-/// The fields of each message type, as bridge-protocol.md lists them (`match.create`'s nested
+/// The fields of each message type, as docs/bridge-protocol.md lists them (`match.create`'s nested
 /// `expectedPlayers`, `admission` and `afkDetectionPolicy` are left to the unit tests).
 fn schema(ty: &str) -> &'static [Field] {
     const OUTCOME: Kind = Kind::Choice {

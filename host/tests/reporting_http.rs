@@ -63,9 +63,9 @@ fn result(n: u32, winner: bool) -> AcceptedResult {
     r
 }
 
-/// The §2.3 result payload hash, a known answer derived by hand from the documented text (one
-/// line per field, players sorted by UUID, metadata by key, customData in its canonical form,
-/// which D8 writes without HTML escaping):
+/// The result payload hash (docs/arena-behaviour.md#payload-hash), a known answer derived by hand
+/// from the documented text (one line per field, players sorted by UUID, metadata by key,
+/// customData in its canonical form, which D8 writes without HTML escaping):
 ///
 /// ```text
 /// printf 'matchId=m-kat\nqueueId=q\narenaId=a\nexternalMatchId=ext-kat\nrulesEngineId=scripted\nreason=done\nplayer=11111111-0000-4000-8000-000000000000|WIN|\nplayer=22222222-0000-4000-8000-000000000000|LOSS|left early\nmetadata=k1|v1\nmetadata=k2|v=2\ncustomData={"a":"<b>","z":1}\n' | sha256sum
@@ -531,7 +531,8 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
             json!([]),
             "{snapshot}"
         );
-        // The publisher's payloadHash is the one the backend computes (§4.4).
+        // The publisher's payloadHash is the one the backend computes
+        // (docs/arena-behaviour.md#the-snapshot).
         assert_eq!(snapshot["payloadHashCheck"], "MATCHES", "{snapshot}");
     }
 

@@ -1,5 +1,6 @@
-//! The match advance (spec §1.4, §1.6): the throttle and its deltas, progress arithmetic, and the
-//! choice of the leader. Pure functions of their inputs, so the arithmetic is tested exactly.
+//! The match advance, as the Java mod does it: the throttle and its deltas, progress arithmetic,
+//! and the choice of the leader. Pure functions of their inputs, so the arithmetic is tested
+//! exactly.
 
 use std::cmp::Ordering;
 
@@ -7,7 +8,7 @@ use std::cmp::Ordering;
 ///
 /// The first advance credits exactly `interval_ms / 1000` seconds, however much time really
 /// passed since the start; every later one credits `(now − previous) / 1000`, never below 0 and
-/// **with no upper cap** (a long stall credits the whole gap, spec Q3).
+/// **with no upper cap** (a long stall credits the whole gap, as in the Java mod).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdvanceClock {
     interval_ms: i64,

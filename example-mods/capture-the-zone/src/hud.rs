@@ -1,4 +1,4 @@
-//! The HUD (spec §1.11): what one viewer sees while the match is live.
+//! The HUD, as the Java mod draws it: what one viewer sees while the match is live.
 //!
 //! The session looks at it on the viewer's own tick, at most once per `hudUpdateIntervalMs`, and
 //! sends it as a `hud.update` game command only when its content changed since the last one

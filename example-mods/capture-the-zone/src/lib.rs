@@ -48,7 +48,7 @@ use session::{PlayerTick, Session};
 /// The game event kind carrying one player's per-tick state.
 pub const PLAYER_TICK: &str = "player.tick";
 
-/// Operator configuration. The defaults are the constants of the Java mod (spec §4).
+/// Operator configuration. The defaults are the constants of the Java mod.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {

@@ -1,5 +1,5 @@
-//! Death and respawn (spec §1.7): nobody is eliminated; a dead player is force-respawned after
-//! their current penalty, which then grows by `respawnDelayPerDeathMs`; a kill takes
+//! Death and respawn, as in the Java mod: nobody is eliminated; a dead player is force-respawned
+//! after their current penalty, which then grows by `respawnDelayPerDeathMs`; a kill takes
 //! `respawnKillRewardMs` off the killer's penalty (floored at 0).
 //!
 //! Plain state, driven by the victim's own ticks; the session turns what it reports into game

@@ -1,5 +1,5 @@
 //! One Capture The Zone match: who is tracked, their cached tick state and progress, the advance
-//! loop, respawns, and the resolution (spec §1.2–§1.10, §2.3–§2.4).
+//! loop, respawns, and the resolution (the rules in the crate docs).
 //!
 //! Plain Rust over the SDK's API functions, so the same code runs in the component and, through
 //! the SDK's native host, in unit tests.
@@ -163,7 +163,7 @@ pub struct Finish {
     pub finished_at: i64,
 }
 
-/// `customData` of the final result (spec §2.4, the decided shape).
+/// `customData` of the final result: the Java mod's fields plus the per-player progress map.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FinishData<'a> {
@@ -687,9 +687,9 @@ impl Session {
 
     // ------------------------------------------------------------------------ resolution
 
-    /// Someone reached the target: outcomes, the final result, and the returns (spec §2.3),
-    /// with the Q6/Q7 fixes: an empty required list falls back to the tracked players, and the
-    /// winner gets `WIN` even when missing from it.
+    /// Someone reached the target: outcomes, the final result, and the returns, with two fixes over
+    /// the Java mod, which could leave a finished match unresolved: an empty required list falls
+    /// back to the tracked players, and the winner gets `WIN` even when missing from it.
     fn resolve(&mut self, config: &Config, winner: usize, now: i64) {
         if self.rules_engine_id != config.rules_engine_id {
             warn!(

@@ -1,4 +1,4 @@
-//! The capture zone: an upright cylinder (spec §1.3).
+//! The capture zone: an upright cylinder, the Java mod's shape.
 //!
 //! Horizontally inside means `dx² + dz² ≤ r²` (inclusive) around the centre; vertically the band
 //! `[min_y, max_y]`, both ends inclusive. The corners of the legacy square (`|dx| ≤ r` and

@@ -1,5 +1,5 @@
 //! `scripted`: a rules mod whose behaviour the scenario gives, so any API behaviour can be tested
-//! without writing a new mod (see "The scripted mod" in `bridge-protocol.md`).
+//! without writing a new mod (see docs/bridge-protocol.md#the-scripted-mod).
 //!
 //! - Config `{"rulesEngineIds": [...]}` (default `["scripted"]`): lifecycle and AFK listeners are
 //!   registered for every id.

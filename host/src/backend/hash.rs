@@ -1,6 +1,7 @@
 //! Hashes the backend computes: the result content fingerprint (for duplicate and conflict
 //! detection) and an independent re-computation of an admission snapshot's `payloadHash`
-//! (nexori-arena.md §4.4), reported for debugging but never used to reject a snapshot.
+//! (docs/arena-behaviour.md#the-snapshot), reported for debugging but never used to reject a
+//! snapshot.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -68,12 +69,13 @@ pub(crate) fn result_fingerprint(body: &Map<String, Value>) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum PayloadHashCheck {
-    /// Equal to the §4.4 hash.
+    /// Equal to the documented hash (docs/arena-behaviour.md#the-snapshot).
     Matches,
-    /// Equal to the §4.4 hash computed without Gson's HTML-safe escaping (the same unless a hashed
-    /// string contains `<`, `>`, `&`, `=`, `'`, U+2028 or U+2029).
+    /// Equal to the documented hash computed without Gson's HTML-safe escaping (the same unless a
+    /// hashed string contains `<`, `>`, `&`, `=`, `'`, U+2028 or U+2029).
     MatchesWithoutHtmlEscaping,
-    /// Equal to the §4.4 hash with `reportingServerConnectionAddress` added after `reportingServerId`.
+    /// Equal to the documented hash with `reportingServerConnectionAddress` added after
+    /// `reportingServerId`.
     MatchesWithConnectionAddress,
     /// Both variations above.
     MatchesWithConnectionAddressWithoutHtmlEscaping,

@@ -113,13 +113,14 @@
 //!   queue. `GET /api/matches` lists every match with `ineligibleReasons`.
 //! - A snapshot that had already expired on arrival is still accepted (its reservation ids are real
 //!   arrivals) but the registry ignores it for eligibility; it carries a warning.
-//! - The backend re-computes `payloadHash` as nexori-arena.md §4.4 describes (Gson compact JSON with
-//!   HTML-safe escaping) and stores `payloadHashCheck`: `MATCHES`, or one of the tolerated variations
-//!   `MATCHES_WITHOUT_HTML_ESCAPING` (plain compact JSON), `MATCHES_WITH_CONNECTION_ADDRESS`
-//!   (`reportingServerConnectionAddress` hashed after `reportingServerId`, which §4.4 calls
-//!   unconfirmed) and `MATCHES_WITH_CONNECTION_ADDRESS_WITHOUT_HTML_ESCAPING`, or `MISMATCH` (with a
-//!   warning). It never rejects on it. Other inconsistencies (admitted > capacity, more available
-//!   slots than `capacity - admitted`, closed but open, expiry before sending) are stored as warnings.
+//! - The backend re-computes `payloadHash` as docs/arena-behaviour.md#the-snapshot describes (Gson
+//!   compact JSON with HTML-safe escaping) and stores `payloadHashCheck`: `MATCHES`, or one of the
+//!   tolerated variations `MATCHES_WITHOUT_HTML_ESCAPING` (plain compact JSON),
+//!   `MATCHES_WITH_CONNECTION_ADDRESS` (`reportingServerConnectionAddress` hashed after
+//!   `reportingServerId`, which the Java reference may or may not do) and
+//!   `MATCHES_WITH_CONNECTION_ADDRESS_WITHOUT_HTML_ESCAPING`, or `MISMATCH` (with a warning). It
+//!   never rejects on it. Other inconsistencies (admitted > capacity, more available slots than
+//!   `capacity - admitted`, closed but open, expiry before sending) are stored as warnings.
 //!
 //! # Durability
 //!
@@ -849,7 +850,7 @@ fn snapshot_warnings(
     let mut w = Vec::new();
     if hash_check == hash::PayloadHashCheck::Mismatch {
         w.push(
-            "payloadHash differs from the hash the backend computes (nexori-arena.md §4.4)"
+            "payloadHash differs from the hash the backend computes (docs/arena-behaviour.md#the-snapshot)"
                 .to_owned(),
         );
     }

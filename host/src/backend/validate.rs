@@ -141,15 +141,16 @@ pub(crate) struct ResultReport {
     pub ended_at_epoch_ms: i64,
 }
 
-/// Validates a `POST /nexori/results` body (nexori-arena.md §2.4).
+/// Validates a `POST /nexori/results` body (docs/arena-behaviour.md#the-result-body).
 ///
 /// Required: `schemaVersion` = 1; non-blank strings `resultId`, `serverId`, `localMatchId`,
 /// `externalMatchId`; strings `assignmentId`, `queueId`, `arenaId`, `rulesEngineId`, `reason`;
 /// non-negative integers `sentAtEpochMs`, `endedAtEpochMs`; objects `metadata` (string values) and
-/// `customData`; a non-empty `players` array of `{playerUuid (non-blank, unique), outcome (WIN, LOSS,
-/// DISCONNECTED, NO_CONTEST), reason (string)}` with at least one `WIN` unless every outcome is
-/// `NO_CONTEST` (the host's own rule, §2.2). `assignmentIdsByPlayerUuid` is optional (the public docs'
-/// example omits it) but must be an object of strings when present.
+/// `customData`; a non-empty `players` array of `{playerUuid (non-blank, unique), outcome (WIN,
+/// LOSS, DISCONNECTED, NO_CONTEST), reason (string)}` with at least one `WIN` unless every outcome
+/// is `NO_CONTEST` (the host's own rule, docs/arena-behaviour.md#validation).
+/// `assignmentIdsByPlayerUuid` is optional (the public docs' example omits it) but must be an
+/// object of strings when present.
 pub(crate) fn validate_result(obj: &Obj) -> Result<ResultReport, SchemaError> {
     schema_version(obj)?;
     let result_id = non_blank(obj, "resultId", "resultId")?.to_owned();

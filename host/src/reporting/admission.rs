@@ -1,5 +1,5 @@
-//! The admission-state publisher (`POST <baseUrl>/nexori/matches/state`, §4 with Decisions D6,
-//! D7 and D10).
+//! The admission-state publisher (`POST <baseUrl>/nexori/matches/state`; see
+//! docs/arena-behaviour.md#admission-state, with Decisions D6, D7 and D10).
 //!
 //! A state machine on the injected clock, like the runtime: [`AdmissionPublisher::mark_dirty`]
 //! records why a match's admission may have changed; [`AdmissionPublisher::tick`] decides which
@@ -136,7 +136,8 @@ impl AdmissionTransport for RecordingTransport {
     }
 }
 
-/// Timing and identity of the publisher (§6 keys).
+/// Timing and identity of the publisher (the configuration keys of
+/// docs/arena-behaviour.md#defaults).
 #[derive(Debug, Clone)]
 pub struct PublisherSettings {
     pub enabled: bool,
@@ -168,7 +169,7 @@ impl PublisherSettings {
     }
 }
 
-/// §4.3 publication state of one match.
+/// Publication state of one match (docs/arena-behaviour.md#publication).
 #[derive(Debug, Default)]
 struct Publication {
     dirty: bool,
@@ -273,8 +274,9 @@ impl AdmissionPublisher {
         }
     }
 
-    /// A runtime change that may affect admission (§4.6). Blank reasons and remembered closed
-    /// matches are ignored; reportability is checked when the snapshot is due.
+    /// A runtime change that may affect admission (docs/arena-behaviour.md#change-reasons). Blank
+    /// reasons and remembered closed matches are ignored; reportability is checked when the
+    /// snapshot is due.
     pub fn mark_dirty(&mut self, match_id: &str, reason: &str, now: i64) {
         if !self.settings.enabled || reason.trim().is_empty() || self.closed_set.contains(match_id)
         {
@@ -283,7 +285,8 @@ impl AdmissionPublisher {
         let settings = self.settings.clone();
         let state = self.states.entry(match_id.to_string()).or_default();
         state.mark(reason, now, &settings);
-        // The runtime ended before admission was closed: say so at once (§4.6).
+        // The runtime ended before admission was closed: say so at once (see
+        // docs/arena-behaviour.md#change-reasons).
         if reason == crate::runtime::admission::MATCH_RUNTIME_ENDED {
             state.scheduled_flush_at = now;
         }
@@ -405,7 +408,8 @@ impl AdmissionPublisher {
                 continue;
             };
             if !self.settings.usable {
-                // §4.4: enabled but not usable: try again later, keep the reasons.
+                // Enabled but not usable: try again later, keep the reasons (see
+                // docs/arena-behaviour.md#publication).
                 self.health = Health::ConfigInvalid;
                 self.next_global_attempt_at = now + self.settings.retry_interval_ms;
                 break;
@@ -427,7 +431,7 @@ impl AdmissionPublisher {
         sent
     }
 
-    /// Builds the next snapshot of a match (§4.4).
+    /// Builds the next snapshot of a match (docs/arena-behaviour.md#the-snapshot).
     fn build(&mut self, m: &Match, now: i64) -> Snapshot {
         let state = self.states.get(&m.match_id).expect("present");
         let eval: AdmissionState = evaluate(m, now);
@@ -495,7 +499,8 @@ impl AdmissionPublisher {
             ("primaryChangeReason", primary.into()),
             ("coalescedChangeReasons", reasons.clone().into()),
         ];
-        // payloadHash covers the fields above, in this order, as Gson writes them (§4.4).
+        // payloadHash covers the fields above, in this order, as Gson writes them (see
+        // docs/arena-behaviour.md#the-snapshot).
         let hashed: Map<String, Value> = fields
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -560,7 +565,7 @@ impl AdmissionPublisher {
         }
     }
 
-    /// §4.5 with D7.
+    /// docs/arena-behaviour.md#answers, with D7.
     fn apply_answer(
         &mut self,
         state_update_id: &str,

@@ -1,5 +1,6 @@
 //! The HTTP transport of the admission publisher: requests run on a small tokio runtime; answers
-//! are queued and applied by the publisher's next tick (§4.5: never in the HTTP callback).
+//! are queued and applied by the publisher's next tick (never in the HTTP callback; see
+//! docs/arena-behaviour.md#answers).
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;

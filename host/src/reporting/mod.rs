@@ -1,8 +1,10 @@
-//! Result reporting: the enqueue plan of §3.1 in front of a delivery backend.
+//! Result reporting: the enqueue plan (docs/arena-behaviour.md#reporting-a-result) in front of a
+//! delivery backend.
 //!
 //! [`ResultReporter`] is the seam between the runtime's accepted results and delivery. The
 //! [`RecordingReporter`] keeps results in memory and treats them as acknowledged; it is what
-//! simulations use (bridge-protocol.md: "an in-process recorder that answers ACCEPTED").
+//! simulations use (docs/bridge-protocol.md#scenario-files: "an in-process recorder that answers
+//! ACCEPTED").
 
 pub mod admission;
 pub mod admission_http;
@@ -132,8 +134,8 @@ impl IdGenerator {
     }
 }
 
-/// The part of the §3.1 plan that does not depend on the store: reporting switches and
-/// `externalMatchId`. `None` means "go on and store it".
+/// The part of the enqueue plan (docs/arena-behaviour.md#reporting-a-result) that does not depend
+/// on the store: reporting switches and `externalMatchId`. `None` means "go on and store it".
 pub fn precheck(
     config: &HostConfig,
     result: &AcceptedResult,
@@ -159,8 +161,8 @@ pub fn precheck(
     None
 }
 
-/// Which stored record a new result collides with (§3.1 step 4): same non-blank local or
-/// external match id. Same hash is a repeat, a different one a conflict.
+/// Which stored record a new result collides with (docs/arena-behaviour.md#reporting-a-result):
+/// same non-blank local or external match id. Same hash is a repeat, a different one a conflict.
 pub fn duplicate_status<'a>(
     existing: impl IntoIterator<Item = (&'a str, &'a str, &'a str, &'a str)>,
     result: &AcceptedResult,

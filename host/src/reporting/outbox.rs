@@ -16,10 +16,11 @@
 //! consistent, and a power cut that rolls one back only means the result is sent again and the
 //! backend answers `DUPLICATE`.
 //!
-//! Record states (§3.2): `PENDING` → `ACKNOWLEDGED` | `FAILED_PERMANENT`. An operator can put
-//! failed records back to `PENDING` (`nexori outbox retry`). The latest [`KEEP_ACKNOWLEDGED`]
-//! acknowledged records are kept (older ones are pruned every [`PRUNE_EVERY`] acknowledgements
-//! and on the sender's first round); pending and failed ones never expire.
+//! Record states (docs/arena-behaviour.md#reporting-a-result): `PENDING` → `ACKNOWLEDGED` |
+//! `FAILED_PERMANENT`. An operator can put failed records back to `PENDING` (`nexori outbox
+//! retry`). The latest [`KEEP_ACKNOWLEDGED`] acknowledged records are kept (older ones are pruned
+//! every [`PRUNE_EVERY`] acknowledgements and on the sender's first round); pending and failed ones
+//! never expire.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -259,7 +260,8 @@ pub struct DueRecord {
     pub body: String,
 }
 
-/// What storing a result decided (§3.1 step 4).
+/// What storing a result decided (the duplicate check of
+/// docs/arena-behaviour.md#reporting-a-result).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutOutcome {
     pub status: BackendReportStatus,
@@ -380,9 +382,10 @@ impl Outbox {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Stores a new result unless one for the same local or external match exists (§3.1), in a
-    /// transaction of its own. The host batches instead: [`Outbox::existing`] when a result is
-    /// accepted, [`Outbox::insert_pending`] once per turn.
+    /// Stores a new result unless one for the same local or external match exists (see
+    /// docs/arena-behaviour.md#reporting-a-result), in a transaction of its own. The host batches
+    /// instead: [`Outbox::existing`] when a result is accepted, [`Outbox::insert_pending`] once per
+    /// turn.
     pub fn put_pending(
         &self,
         result: &AcceptedResult,
@@ -407,7 +410,7 @@ impl Outbox {
     }
 
     /// The stored records for the same local or external match as `result`, oldest first: what
-    /// §3.1's duplicate check compares it with.
+    /// the duplicate check of docs/arena-behaviour.md#reporting-a-result compares it with.
     pub fn existing(&self, result: &AcceptedResult) -> Result<Existing, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(

@@ -1,6 +1,7 @@
-//! The admission snapshot `payloadHash` of §4.4, shared by the host's publisher and the
-//! reference backend's check: the listed fields in order, the two id lists re-sorted with Java's
-//! `CASE_INSENSITIVE_ORDER`, Gson's compact HTML-safe JSON, SHA-256 in lowercase hex.
+//! The admission snapshot `payloadHash` (docs/arena-behaviour.md#the-snapshot), shared by the
+//! host's publisher and the reference backend's check: the listed fields in order, the two id lists
+//! re-sorted with Java's `CASE_INSENSITIVE_ORDER`, Gson's compact HTML-safe JSON, SHA-256 in
+//! lowercase hex.
 
 use std::cmp::Ordering;
 
@@ -65,9 +66,9 @@ pub fn gson_compact(value: &Value) -> String {
     out
 }
 
-/// The payload-hash key order of §4.4 (`reportingServerConnectionAddress` is not part of it in the
-/// stored builder; whether a newer builder adds it after `reportingServerId` is unconfirmed, so both
-/// variants are tried).
+/// The payload-hash key order (docs/arena-behaviour.md#the-snapshot;
+/// `reportingServerConnectionAddress` is not part of it in the stored builder; whether a newer
+/// builder adds it after `reportingServerId` is unconfirmed, so both variants are tried).
 pub const HASH_KEYS: [&str; 27] = [
     "schemaVersion",
     "stateUpdateId",
@@ -126,14 +127,15 @@ pub fn snapshot_hash(body: &Map<String, Value>, with_address: bool, html_safe: b
     })
 }
 
-/// The §4.4 payload hash of a body (what a conforming host would send); for tests and tooling.
+/// The snapshot payload hash (docs/arena-behaviour.md#the-snapshot) of a body (what a conforming
+/// host would send); for tests and tooling.
 pub fn admission_payload_hash(body: &Map<String, Value>) -> String {
     snapshot_hash(body, false, true)
 }
 
-/// Known-answer vectors for the §4.4 hash, shared by the publisher's and the backend's tests. The
-/// hashes were derived by hand from the canonical text of nexori-arena.md §4.4 (written out next
-/// to each), not with this module.
+/// Known-answer vectors for the snapshot hash, shared by the publisher's and the backend's tests.
+/// The hashes were derived by hand from the canonical text docs/arena-behaviour.md#the-snapshot
+/// describes (written out next to each), not with this module.
 #[cfg(test)]
 pub(crate) mod vectors {
     use serde_json::{Map, Value, json};
@@ -142,7 +144,7 @@ pub(crate) mod vectors {
         value.as_object().expect("an object").clone()
     }
 
-    /// The request payload of the public docs (seeds/match-admission-state-endpoint.txt). Its
+    /// The example request of Nexori's public admission-state endpoint documentation. Its
     /// `payloadHash` there (8f14c87a…) matches none of the four variants: it is an illustration.
     /// Canonical text (no character needs escaping, so HTML-safe and plain are the same):
     ///

@@ -1,5 +1,7 @@
-//! How the host reads the backend's answers (§3.4 for results, §4.5 for admission state).
-//! Pure functions of (HTTP status, body), so every status class is unit-tested.
+//! How the host reads the backend's answers
+//! (docs/arena-behaviour.md#how-the-backends-answers-are-read for results,
+//! docs/arena-behaviour.md#answers for admission state). Pure functions of (HTTP status, body), so
+//! every status class is unit-tested.
 
 use serde_json::Value;
 
@@ -8,7 +10,7 @@ pub const AUTH_BACKOFF_MS: i64 = 30_000;
 /// Back-off after an answer that is neither success nor a known failure class.
 pub const RESULT_ERROR_BACKOFF_MS: i64 = 5_000;
 
-/// Health as operators see it (§3.3 health record).
+/// Health as operators see it (the reporting health record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Health {
@@ -36,7 +38,8 @@ pub enum ResultVerdict {
     },
 }
 
-/// §3.4. `status` is 0 when no HTTP answer arrived (timeout, connection refused).
+/// docs/arena-behaviour.md#how-the-backends-answers-are-read. `status` is 0 when no HTTP answer
+/// arrived (timeout, connection refused).
 pub fn result_verdict(
     status: u16,
     body: &str,
@@ -97,7 +100,7 @@ fn parse_body(body: &str) -> Result<Value, String> {
     serde_json::from_str::<Value>(body).map_err(|_| "INVALID_JSON".to_string())
 }
 
-/// How an admission-state answer classifies (§4.5).
+/// How an admission-state answer classifies (docs/arena-behaviour.md#answers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateVerdict {
     /// 2xx and semantically accepted (`""`, OK, ACCEPTED, DUPLICATE, DUPLICATE_ACCEPTED).
@@ -115,7 +118,7 @@ pub enum StateVerdict {
     Unexpected,
 }
 
-/// §4.5.
+/// docs/arena-behaviour.md#answers.
 pub fn state_verdict(status: u16, body: &str) -> StateVerdict {
     match status {
         200..=299 => {

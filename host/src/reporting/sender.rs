@@ -1,4 +1,5 @@
-//! Delivery of stored results to `POST <baseUrl>/nexori/results` (§3.3, §3.4, D9).
+//! Delivery of stored results to `POST <baseUrl>/nexori/results` (see
+//! docs/arena-behaviour.md#reporting-a-result and Decision D9).
 //!
 //! A dedicated thread runs a small tokio runtime with one shared HTTP client. It takes due
 //! records from the [`Outbox`], keeps at most `max_in_flight` requests going, and applies each
@@ -23,7 +24,8 @@ use crate::clock::SharedClock;
 use crate::config::HostConfig;
 use crate::runtime::results::AcceptedResult;
 
-/// The health record of result reporting (§3.3).
+/// The health record of result reporting (see
+/// docs/arena-behaviour.md#how-the-backends-answers-are-read).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportingHealth {
@@ -427,8 +429,9 @@ fn judge(inner: &Inner, attempt: &Attempt, now: i64) -> Answer {
     }
 }
 
-/// The stored body with `sentAtEpochMs` set to the time of this attempt (§2.4). Only the top
-/// level is parsed: `customData` and the player lists are copied through as text.
+/// The stored body with `sentAtEpochMs` set to the time of this attempt (see
+/// docs/arena-behaviour.md#the-result-body). Only the top level is parsed: `customData` and the
+/// player lists are copied through as text.
 fn with_sent_at(body: &str, now: i64) -> String {
     match serde_json::from_str::<IndexMap<String, &RawValue>>(body) {
         Ok(mut fields) => {

@@ -1,6 +1,6 @@
-//! Backend admission: the evaluator of §4.2 (with Decision D4: the start gate starts the match),
-//! `closeMatchAdmission` (§5.10), the backfill admission check of §5.1, and the explicit close
-//! when a runtime ends.
+//! Backend admission (docs/arena-behaviour.md#admission-state): the evaluator (with Decision D4:
+//! the start gate starts the match), `closeMatchAdmission`, the backfill admission check of
+//! docs/arena-behaviour.md#arrivals-and-backfill, and the explicit close when a runtime ends.
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -37,7 +37,7 @@ pub struct AdmissionState {
     pub primary_reason: String,
 }
 
-/// `AdmissionStateEvaluator` (§4.2).
+/// `AdmissionStateEvaluator` (docs/arena-behaviour.md#evaluation).
 pub fn evaluate(m: &Match, now: i64) -> AdmissionState {
     let capacity = m.admission.capacity.max(0);
     let initial_roster = m.expected_player_count.max(m.expected.len() as i32);
@@ -145,8 +145,8 @@ impl Arena {
         self.get_any(match_id).map(|m| evaluate(m, now))
     }
 
-    /// `BackfillAdmissionDecider` (§5.1). The mode gate is the evaluator's, without the
-    /// capacity rule, which has its own answer.
+    /// `BackfillAdmissionDecider` (docs/arena-behaviour.md#arrivals-and-backfill). The mode gate is
+    /// the evaluator's, without the capacity rule, which has its own answer.
     pub(crate) fn check_backfill(
         &self,
         match_id: &str,
@@ -189,7 +189,7 @@ impl Arena {
         Ok(())
     }
 
-    /// `closeMatchAdmission` (§5.10).
+    /// `closeMatchAdmission` (docs/arena-behaviour.md#api-methods).
     pub fn close_match_admission(
         &mut self,
         match_id: &str,
@@ -246,8 +246,9 @@ impl Arena {
         }
     }
 
-    /// §4.6: an empty runtime of a backend-driven, backfill-enabled match that was not closed
-    /// yet closes admission with `MATCH_RUNTIME_ENDED`, so the backend stops offering it.
+    /// docs/arena-behaviour.md#change-reasons: an empty runtime of a backend-driven,
+    /// backfill-enabled match that was not closed yet closes admission with `MATCH_RUNTIME_ENDED`,
+    /// so the backend stops offering it.
     pub(crate) fn close_admission_on_runtime_end(&mut self, match_id: &str) {
         let Some(m) = self.matches.get_mut(match_id) else {
             return;

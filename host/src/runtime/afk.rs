@@ -1,4 +1,5 @@
-//! AFK detection, policies, `setPlayerAfk` and the `customData.nexoriAfk` report (§5.9, §1.1).
+//! AFK detection, policies, `setPlayerAfk` and the `customData.nexoriAfk` report
+//! (docs/arena-behaviour.md#afk, docs/arena-behaviour.md#the-nexoriafk-block).
 //!
 //! Detection runs on the injected clock: instead of checking idleness on every server tick, a
 //! tracked player's AFK timeout is a deadline (`last activity + timeout`) that
@@ -311,7 +312,8 @@ impl Arena {
         }
     }
 
-    /// `setPlayerAfk` (§5.9): works with detection disabled; clearing restarts the idle timer.
+    /// `setPlayerAfk` (docs/arena-behaviour.md#afk): works with detection disabled; clearing
+    /// restarts the idle timer.
     pub fn set_player_afk(&mut self, request: SetPlayerAfk, now: i64) -> SetPlayerAfkResult {
         use SetPlayerAfkStatus as S;
         if normalize_match_id(&request.match_id).is_none() || request.player.is_none() {
@@ -420,8 +422,9 @@ impl Arena {
         )
     }
 
-    /// §5.9: unchanged → nothing; disabled → drop the state (an AFK player becomes active with
-    /// source `POLICY_CHANGE`) unless the player is externally AFK; enabled → restart the timer.
+    /// docs/arena-behaviour.md#afk: unchanged → nothing; disabled → drop the state (an AFK player
+    /// becomes active with source `POLICY_CHANGE`) unless the player is externally AFK; enabled →
+    /// restart the timer.
     fn apply_afk_policy_change(
         &mut self,
         match_id: &str,
@@ -487,11 +490,11 @@ impl Arena {
         }
     }
 
-    /// §1.1: adds `nexoriAfk` to a submission's customData when the match saw an AFK transition
-    /// and the mod did not send that key itself.
-    /// Whether a result submitted now gets a `nexoriAfk` block (§1.1), which means its
-    /// customData must be enriched before it is validated. Forgets the report offered to an
-    /// earlier submission either way.
+    /// docs/arena-behaviour.md#the-nexoriafk-block: adds `nexoriAfk` to a submission's customData
+    /// when the match saw an AFK transition and the mod did not send that key itself. Whether a
+    /// result submitted now gets a `nexoriAfk` block (docs/arena-behaviour.md#the-nexoriafk-block),
+    /// which means its customData must be enriched before it is validated. Forgets the report
+    /// offered to an earlier submission either way.
     pub(crate) fn offers_afk_report(&mut self, match_id: &str) -> bool {
         self.matches.get_mut(match_id).is_some_and(|m| {
             m.afk.offered_report = None;

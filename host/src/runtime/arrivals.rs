@@ -1,4 +1,5 @@
-//! Players arriving, being placed and leaving (§5.1, §5.8).
+//! Players arriving, being placed and leaving (docs/arena-behaviour.md#arrivals-and-backfill,
+//! docs/arena-behaviour.md#disconnects).
 
 use uuid::Uuid;
 
@@ -51,7 +52,7 @@ pub enum PlayerEventError {
 
 impl Arena {
     /// A player arrived. Initial players must be expected; a reservation id makes it a backfill
-    /// arrival checked as §5.1.
+    /// arrival checked as docs/arena-behaviour.md#arrivals-and-backfill describes.
     pub fn arrive(&mut self, arrival: Arrival, now: i64) -> Result<(), PlayerEventError> {
         let id = normalize_match_id(&arrival.match_id)
             .filter(|id| self.matches.contains_key(id))
@@ -146,7 +147,8 @@ impl Arena {
                 player,
             });
         }
-        // A placement after the window was missed is ignored (§5.2 item 2), as is a repeat.
+        // A placement after the window was missed is ignored (see
+        // docs/arena-behaviour.md#placement-window-and-start-gate), as is a repeat.
         if m.missed_placement.contains(&player) || m.active.contains(&player) {
             return Ok(());
         }
@@ -173,8 +175,9 @@ impl Arena {
         Ok(())
     }
 
-    /// The player left the server (§5.8). They stay expected and arrived, so they remain
-    /// required for the result; the owning mod decides whether that is `DISCONNECTED`.
+    /// The player left the server (docs/arena-behaviour.md#disconnects). They stay expected and
+    /// arrived, so they remain required for the result; the owning mod decides whether that is
+    /// `DISCONNECTED`.
     pub fn disconnect(
         &mut self,
         player: Uuid,
@@ -196,7 +199,7 @@ impl Arena {
         let reason = normalize_text(reason);
         let m = self.matches.get_mut(&id).expect("checked above");
         // Setup disconnect: an initial player who was never placed lowers the expected count,
-        // but not below the initial players who arrived (§5.8).
+        // but not below the initial players who arrived (docs/arena-behaviour.md#disconnects).
         if !m.placement.gate_open() && m.expected.contains(&player) && !m.active.contains(&player) {
             let floor = m.arrived_initial_count();
             m.expected_player_count = (m.expected_player_count - 1).max(floor);

@@ -1,5 +1,5 @@
 //! Validation and canonicalisation of the `customData` object a rules mod attaches to its final
-//! match result (spec §1, decision D8).
+//! match result (docs/arena-behaviour.md#customdata-rules, decision D8).
 //!
 //! Guests hand `customData` over as JSON text. It is checked against the limits the Java reference
 //! runtime applies, in the same depth-first order (so the same document yields the same message),
@@ -111,8 +111,9 @@ impl CustomData {
     /// Whether the canonical object has a member with this (already trimmed) name.
     ///
     /// This looks at the canonical object, where names are trimmed and `null` members are gone. The
-    /// "does the mod's customData already contain `nexoriAfk`" test of §1.1 is about the exact keys
-    /// the mod sent, so make it on the [`parse_raw`] result instead.
+    /// "does the mod's customData already contain `nexoriAfk`" test
+    /// (docs/arena-behaviour.md#the-nexoriafk-block) is about the exact keys the mod sent, so make
+    /// it on the [`parse_raw`] result instead.
     pub fn contains_key(&self, key: &str) -> bool {
         self.to_object().contains_key(key)
     }
@@ -171,9 +172,9 @@ pub fn parse_bytes(bytes: Option<&[u8]>) -> Result<CustomData, CustomDataError> 
 /// Parses the guest's customData text into its root object, in the guest's member order, without
 /// validating or canonicalising it.
 ///
-/// This is for the host's `nexoriAfk` enrichment (§1.1): the "mod already sent `nexoriAfk`" check
-/// is on the exact keys the mod sent, and validation runs on the enriched object afterwards,
-/// through [`from_value`].
+/// This is for the host's `nexoriAfk` enrichment (docs/arena-behaviour.md#the-nexoriafk-block): the
+/// "mod already sent `nexoriAfk`" check is on the exact keys the mod sent, and validation runs on
+/// the enriched object afterwards, through [`from_value`].
 ///
 /// `None` and `null` give an empty object; any other non-object root gives
 /// [`CustomDataError::RootNotObject`]; errors are otherwise as for [`parse`].
@@ -204,10 +205,10 @@ pub fn parse_raw_bytes(bytes: Option<&[u8]>) -> Result<Map<String, Value>, Custo
 /// Validates and canonicalises an already-built value.
 ///
 /// The host needs this because it adds `nexoriAfk` to the mod's object before validation, so that
-/// block counts towards every limit (§1). `Value::Null` means "no customData" and gives `{}`; any
-/// other non-object gives [`CustomDataError::RootNotObject`]. Values of any depth are safe: the
-/// walk stops at the first element deeper than [`MAX_DEPTH`], and a rejected value is dropped
-/// without recursion.
+/// block counts towards every limit (docs/arena-behaviour.md#customdata-rules). `Value::Null` means
+/// "no customData" and gives `{}`; any other non-object gives [`CustomDataError::RootNotObject`].
+/// Values of any depth are safe: the walk stops at the first element deeper than [`MAX_DEPTH`], and
+/// a rejected value is dropped without recursion.
 pub fn from_value(value: Value) -> Result<CustomData, CustomDataError> {
     validate_and_canonicalize(value, 0)
 }
@@ -447,8 +448,8 @@ impl<'de> Visitor<'de> for Build {
 // -------------------------------------------------------------------------------------------------
 // Validation
 
-/// Validates `value` (§1), then canonicalises it. `hint` is a capacity guess for the canonical
-/// text.
+/// Validates `value` (docs/arena-behaviour.md#customdata-rules), then canonicalises it. `hint` is a
+/// capacity guess for the canonical text.
 fn validate_and_canonicalize(value: Value, hint: usize) -> Result<CustomData, CustomDataError> {
     // The root is depth 1, which always passes the depth check; then null is `{}` and anything else
     // but an object is refused.
@@ -475,8 +476,8 @@ fn validate_and_canonicalize(value: Value, hint: usize) -> Result<CustomData, Cu
     })
 }
 
-/// State of one §1 validation walk: depth-first in member insertion order, first violation wins,
-/// with one property counter shared across the whole tree.
+/// State of one validation walk (docs/arena-behaviour.md#customdata-rules): depth-first in member
+/// insertion order, first violation wins, with one property counter shared across the whole tree.
 struct Walk {
     properties: usize,
 }
@@ -1733,7 +1734,8 @@ mod tests {
 
     #[test]
     fn raw_parse_keeps_the_guests_keys_and_order() {
-        // The nexoriAfk check of §1.1 is on the exact keys the mod sent.
+        // The nexoriAfk check (docs/arena-behaviour.md#the-nexoriafk-block) is on the exact keys
+        // the mod sent.
         let raw = parse_raw(Some(r#"{"z":1," nexoriAfk ":2,"b":null}"#)).unwrap();
         assert_eq!(raw.keys().collect::<Vec<_>>(), ["z", " nexoriAfk ", "b"]);
         assert!(!raw.contains_key("nexoriAfk"));

@@ -1,5 +1,5 @@
 //! Match creation from a launch context (`match.create`), with the normalisation and defaults
-//! of §5.1.
+//! of docs/arena-behaviour.md#match-creation.
 
 use std::collections::BTreeSet;
 

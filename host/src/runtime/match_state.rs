@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::afk::MatchAfk;
 use super::model::*;
 
-/// The launch policy for backend admission, frozen onto the match (§5.1, §6).
+/// The launch policy for backend admission, frozen onto the match
+/// (docs/arena-behaviour.md#match-creation).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AdmissionPolicy {
     /// 0 when the launch carried no admission policy.
@@ -20,7 +21,8 @@ pub struct AdmissionPolicy {
 }
 
 impl AdmissionPolicy {
-    /// NONE unless backfill is enabled and the mode parses (§4.2).
+    /// NONE unless backfill is enabled and the mode parses
+    /// (docs/arena-behaviour.md#match-creation).
     pub fn effective_mode(&self) -> BackfillMode {
         if !self.backfill_enabled {
             return BackfillMode::None;
@@ -29,7 +31,8 @@ impl AdmissionPolicy {
     }
 }
 
-/// The initial placement window and start gate (§5.2).
+/// The initial placement window and start gate
+/// (docs/arena-behaviour.md#placement-window-and-start-gate).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Placement {
     pub window_started_at: i64,
@@ -113,7 +116,8 @@ pub struct Match {
 }
 
 impl Match {
-    /// hasPlayer (§5.5): active ∪ eliminated ∪ spectators ∪ arrived ∪ expected.
+    /// hasPlayer (docs/arena-behaviour.md#conventions): active ∪ eliminated ∪ spectators ∪ arrived
+    /// ∪ expected.
     pub fn has_player(&self, player: Uuid) -> bool {
         self.active.contains(&player)
             || self.eliminated.contains(&player)
@@ -163,7 +167,8 @@ impl Match {
         self.active.intersection(&self.expected).count() as i32
     }
 
-    /// §5.2: every expected initial player arrived and was placed.
+    /// docs/arena-behaviour.md#placement-window-and-start-gate: every expected initial player
+    /// arrived and was placed.
     pub fn placement_complete(&self) -> bool {
         self.expected_player_count > 0
             && self.arrived_initial_count() >= self.expected_player_count

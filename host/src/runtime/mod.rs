@@ -1,11 +1,11 @@
 //! The Nexori match runtime as a pure state machine.
 //!
-//! Nothing here touches wasm, IO or the system clock: every operation takes the current time
-//! as `now` (epoch ms) and records what the outside world must learn as [`RuntimeEvent`]s in a
-//! queue the host drains. The host dispatches those events to mods *after* the operation that
-//! produced them returned, in collection order, like Nexori's reference (§5.3), so a mod's API
-//! call made from inside a callback sees a consistent runtime and its own effects are queued
-//! behind the callback that caused them.
+//! Nothing here touches wasm, IO or the system clock: every operation takes the current time as
+//! `now` (epoch ms) and records what the outside world must learn as [`RuntimeEvent`]s in a queue
+//! the host drains. The host dispatches those events to mods *after* the operation that produced
+//! them returned, in collection order, like Nexori's reference
+//! (docs/arena-behaviour.md#lifecycle-callbacks), so a mod's API call made from inside a callback
+//! sees a consistent runtime and its own effects are queued behind the callback that caused them.
 //!
 //! Each Nexori concept has its own module: [`launch`] (match creation), [`arrivals`] (arrive,
 //! place, disconnect), [`placement`] (window and start gate), [`outcomes`], [`spectators`],
@@ -74,7 +74,7 @@ pub enum RuntimeEvent {
     Command(GameServerCommand),
     /// A result Nexori made itself (shortfall cancellation, fault policy) to report (D5).
     NexoriResult(Box<results::AcceptedResult>),
-    /// The match's admission state may have changed (§4.6).
+    /// The match's admission state may have changed (docs/arena-behaviour.md#change-reasons).
     AdmissionDirty { match_id: String, reason: String },
     /// A backfill arrival consumed a reservation; it goes out with the next admission snapshot.
     AdmissionReservationConsumed {
@@ -274,7 +274,7 @@ impl Arena {
         self.get(match_id).map(|m| m.rules_engine_id.as_str())
     }
 
-    // ------------------------------------------------------------------ queries (§5.6)
+    // ---------------------------------------------- queries (docs/arena-behaviour.md#api-methods)
 
     pub fn find_active_match_id(&self, player: Uuid) -> Option<String> {
         let id = self.players.get(&player)?.match_id.clone()?;
@@ -362,8 +362,8 @@ impl Arena {
         }
     }
 
-    /// The checks every player-state method shares (§5.5): match, completion, membership.
-    /// `Err` carries which check failed and its message.
+    /// The checks every player-state method shares (docs/arena-behaviour.md#api-methods): match,
+    /// completion, membership. `Err` carries which check failed and its message.
     pub(crate) fn check_player_update(
         &self,
         match_id: &str,
@@ -449,10 +449,11 @@ impl Arena {
         self.players.get(&player).is_some_and(|p| p.online)
     }
 
-    /// §5.3 item 7: a runtime that went empty (no active players, no pending returns, no
-    /// spectators) with no initial placement pending is closed and forgotten. Decision D14: a
-    /// runtime nobody ever occupied closes too, once its match completed (a shortfall, a fault,
-    /// a manual end or a result), so a no-show match frees its instance and timers.
+    /// docs/arena-behaviour.md#closing-a-runtime: a runtime that went empty (no active players, no
+    /// pending returns, no spectators) with no initial placement pending is closed and forgotten.
+    /// Decision D14: a runtime nobody ever occupied closes too, once its match completed (a
+    /// shortfall, a fault, a manual end or a result), so a no-show match frees its instance and
+    /// timers.
     pub(crate) fn close_runtime_if_empty(&mut self, match_id: &str, now: i64) {
         let Some(m) = self.matches.get(match_id) else {
             return;

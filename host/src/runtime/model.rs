@@ -249,7 +249,7 @@ impl Default for AfkPolicy {
 }
 
 impl AfkPolicy {
-    /// §5.9: ≤ 0 → 30, < 5 → 5, > 3600 → 3600.
+    /// docs/arena-behaviour.md#afk: ≤ 0 → 30, < 5 → 5, > 3600 → 3600.
     pub fn normalized(enabled: bool, inactivity_timeout_seconds: i32) -> Self {
         let seconds = match inactivity_timeout_seconds {
             s if s <= 0 => 30,
@@ -402,7 +402,8 @@ java_enum!(
 );
 
 impl CloseAdmissionReason {
-    /// The admission change reason id the close is reported with (§4.6).
+    /// The admission change reason id the close is reported with
+    /// (docs/arena-behaviour.md#change-reasons).
     pub fn close_reason_id(self) -> &'static str {
         match self {
             Self::ModRequest => "EXPLICIT_MOD_REQUEST",

@@ -1,5 +1,5 @@
-//! `setPlayerOutcome` (§5.5). Decision D3: a `WIN` neither completes the match nor returns
-//! anyone; only an accepted final result (or a Nexori decision) does.
+//! `setPlayerOutcome` (docs/arena-behaviour.md#outcomes). Decision D3: a `WIN` neither completes
+//! the match nor returns anyone; only an accepted final result (or a Nexori decision) does.
 
 use uuid::Uuid;
 

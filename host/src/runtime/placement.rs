@@ -1,4 +1,5 @@
-//! The initial placement window and the start gate (§5.2, Decision D4), and the shortfall
+//! The initial placement window and the start gate
+//! (docs/arena-behaviour.md#placement-window-and-start-gate, Decision D4), and the shortfall
 //! cancellation when the window expires without enough players (Decision D5).
 
 use serde_json::json;
@@ -21,8 +22,9 @@ pub const SHORTFALL_MESSAGE: &str =
 pub const NO_CONTEST_RETURN_DELAY_MS: i64 = 10_000;
 
 impl Arena {
-    /// Decides the start gate of one match (§5.2): placement complete, window expired with the
-    /// minimum met, or window expired short of it.
+    /// Decides the start gate of one match
+    /// (docs/arena-behaviour.md#placement-window-and-start-gate): placement complete, window
+    /// expired with the minimum met, or window expired short of it.
     pub(crate) fn reconcile(&mut self, match_id: &str, now: i64) {
         let Some(m) = self.matches.get(match_id) else {
             return;
@@ -129,8 +131,9 @@ impl Arena {
         self.mark_admission_dirty(match_id, "MATCH_STARTED");
     }
 
-    /// §5.2 item 3: not enough players placed when the window expired. Every required player
-    /// gets `NO_CONTEST`, admission closes, and Nexori records (and, D5, reports) the result.
+    /// docs/arena-behaviour.md#shortfall-cancellation: not enough players placed when the window
+    /// expired. Every required player gets `NO_CONTEST`, admission closes, and Nexori records (and,
+    /// D5, reports) the result.
     fn cancel_for_shortfall(&mut self, match_id: &str, now: i64) {
         let m = self.matches.get_mut(match_id).expect("present");
         m.placement.window_closed_at = now;

@@ -1,5 +1,5 @@
-//! Final result submission (§2): validation in the reference's order, the payload hash that makes
-//! re-submission idempotent, and the `/nexori/results` body (§2.4).
+//! Final result submission (docs/arena-behaviour.md#results): validation in the reference's order,
+//! the payload hash that makes re-submission idempotent, and the `/nexori/results` body.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -62,7 +62,8 @@ impl AcceptedResult {
         self
     }
 
-    /// The exact `POST /nexori/results` body for one sending attempt (§2.4), fields in order.
+    /// The exact `POST /nexori/results` body for one sending attempt, fields in order
+    /// (docs/arena-behaviour.md#the-result-body).
     pub fn body(&self, result_id: &str, server_id: &str, sent_at_epoch_ms: i64) -> Value {
         let mut body = Map::new();
         body.insert("schemaVersion".into(), 1.into());
@@ -130,8 +131,8 @@ fn validate_metadata(metadata: &[(String, String)]) -> Result<Vec<(String, Strin
     Ok(out)
 }
 
-/// `validateFinalResult` (§2.2), in order: reason, metadata, (customData already validated by
-/// the caller), required players, their outcomes, the winner rule.
+/// `validateFinalResult` (docs/arena-behaviour.md#validation), in order: reason, metadata,
+/// (customData already validated by the caller), required players, their outcomes, the winner rule.
 pub(crate) fn validate(
     m: &Match,
     reason: &str,
@@ -191,8 +192,8 @@ pub(crate) fn validate(
     Ok(accepted)
 }
 
-/// §2.3: SHA-256 over the lines that define "the same result". Timestamps are left out so an
-/// identical re-submission is idempotent.
+/// docs/arena-behaviour.md#payload-hash: SHA-256 over the lines that define "the same result".
+/// Timestamps are left out so an identical re-submission is idempotent.
 pub fn payload_hash(r: &AcceptedResult) -> String {
     let mut text = String::with_capacity(256 + r.custom_data.canonical_json().len());
     for (key, value) in [
@@ -245,8 +246,8 @@ pub enum Submission {
 }
 
 impl Arena {
-    /// `submitFinalMatchResult` up to local completion (§2.1 steps 1–8). `custom_data` is the
-    /// guest's JSON text.
+    /// `submitFinalMatchResult` up to local completion (docs/arena-behaviour.md#results).
+    /// `custom_data` is the guest's JSON text.
     pub fn submit_final_match_result(
         &mut self,
         match_id: &str,
@@ -261,9 +262,10 @@ impl Arena {
                 return Submission::Rejected(SubmitResult::rejected(S::MatchMissing, message));
             }
         };
-        // With AFK rows to report, customData is parsed raw first so that enrichment (§1.1) sees
-        // the mod's exact keys and the `nexoriAfk` block counts towards every limit; otherwise it
-        // is validated while it is parsed.
+        // With AFK rows to report, customData is parsed raw first so that enrichment
+        // (docs/arena-behaviour.md#the-nexoriafk-block) sees the mod's exact keys and the
+        // `nexoriAfk` block counts towards every limit; otherwise it is validated while it is
+        // parsed.
         let parsed = if self.offers_afk_report(&id) {
             custom_data::parse_raw(custom_data).and_then(|object| {
                 custom_data::from_value(self.enrich_with_afk_report(

@@ -1,4 +1,5 @@
-//! Returns to lobby (`returnPlayerToLobby`, §5.6) and the operator's manual end (§5.10).
+//! Returns to lobby (`returnPlayerToLobby`, docs/arena-behaviour.md#returns-to-lobby) and the
+//! operator's manual end (docs/arena-behaviour.md#manual-end).
 
 use uuid::Uuid;
 

@@ -1,5 +1,5 @@
-//! `setPlayerSpectator` (§5.6): logical spectator state. Spectators keep their outcomes and stay
-//! in the runtime (a spectator keeps it from closing).
+//! `setPlayerSpectator` (docs/arena-behaviour.md#spectators): logical spectator state. Spectators
+//! keep their outcomes and stay in the runtime (a spectator keeps it from closing).
 
 use uuid::Uuid;
 

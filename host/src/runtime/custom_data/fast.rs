@@ -1,9 +1,10 @@
 //! Validation while parsing: the path nearly every customData document takes.
 //!
-//! One pass over the guest's bytes checks every §1 limit and writes the canonical text (D8) as it
-//! goes, without building a `Value`: no allocation per key or string, no hashing, no second walk.
-//! That is what lets validation cost less than serde_json merely parsing the same bytes into a
-//! `Value` (see BENCHMARKS.md).
+//! One pass over the guest's bytes checks every customData limit
+//! (docs/arena-behaviour.md#customdata-rules) and writes the canonical text (D8) as it goes,
+//! without building a `Value`: no allocation per key or string, no hashing, no second walk. That is
+//! what lets validation cost less than serde_json merely parsing the same bytes into a `Value` (see
+//! BENCHMARKS.md).
 //!
 //! It only ever answers for documents that are valid and plain. Anything else (a syntax error, a
 //! limit exceeded, a repeated key, a root that is not an object, an escape it would rather not
@@ -61,7 +62,7 @@ struct Parser<'a> {
     pos: usize,
     /// The canonical text written so far.
     out: Vec<u8>,
-    /// Object members seen in the whole tree (§1 counts them across every object).
+    /// Object members seen in the whole tree (the limit counts them across every object).
     properties: usize,
     /// Members of the objects currently open, innermost last.
     members: Vec<Member>,
