@@ -63,9 +63,13 @@ fn released_texts_are_unchanged() {
         })
         .collect();
     let listed: BTreeSet<String> = RELEASED.iter().map(|(v, _)| v.to_string()).collect();
+    let digests: Vec<String> = on_disk
+        .iter()
+        .map(|v| format!("{v}: {}", digest(&wit_files(&released_dir(v)))))
+        .collect();
     assert_eq!(
         on_disk, listed,
-        "wit/released/ and RELEASED must list the same versions"
+        "wit/released/ and RELEASED must list the same versions (on disk: {digests:?})"
     );
 
     for (version, expected) in RELEASED {
