@@ -293,10 +293,9 @@ impl Arena {
             return m.has_player(uuid).then_some(uuid);
         }
         let wanted = token.to_lowercase();
+        // The name the arrival gave, else the launch's: an arrival may leave it out.
         m.active.iter().copied().find(|uuid| {
-            self.players
-                .get(uuid)
-                .is_some_and(|p| p.online && p.name.to_lowercase() == wanted)
+            self.is_online(*uuid) && self.player_name(m, *uuid).to_lowercase() == wanted
         })
     }
 

@@ -1134,3 +1134,11 @@ fn players_of_closed_matches_who_left_are_forgotten() {
     assert!(arena.get("m2").is_none());
     assert_eq!(arena.players_tracked(), 0);
 }
+
+#[test]
+fn a_player_is_found_by_the_launch_name_when_the_arrival_gave_none() {
+    let arena = started(&[p(1), p(2)]);
+    assert_eq!(arena.find_active_player_uuid("m1", "p1"), Some(p(2)));
+    assert_eq!(arena.find_active_player_uuid("m1", " P0 "), Some(p(1)));
+    assert_eq!(arena.find_active_player_uuid("m1", "P2"), None);
+}
