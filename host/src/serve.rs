@@ -62,6 +62,9 @@ use crate::shared::lock;
 
 /// How often the mods directory is checked for new or changed mods.
 const MOD_SCAN_INTERVAL: Duration = Duration::from_secs(2);
+/// How often `/metrics` is rendered afresh (its text is what the host saw at most this long ago).
+const METRICS_REFRESH: Duration = Duration::from_millis(250);
+
 /// How much of a refused message an error reply quotes, in bytes.
 const QUOTED_MESSAGE_BYTES: usize = 256;
 /// How much of an error text an error reply carries, in bytes (errors may quote field values).
@@ -309,6 +312,10 @@ impl Hub {
                 "game server reads too slowly: disconnecting it (bridge.maxQueuedCommands, maxQueuedBytes); its commands stay queued");
             s.slow_disconnects += 1;
             s.cut(Ending::TooSlow { queued, bytes }, now);
+            // Cut for being behind, not for this command: it joins the queue the server finds
+            // when it reconnects, one over the limit rather than pushing out the oldest.
+            s.queue.push_back(text);
+            return;
         }
         if s.expired(now, expiry) {
             s.dropped_expired += 1;
@@ -381,15 +388,11 @@ impl Hub {
         }
     }
 
-    /// Puts back a command connection `id` could not send, first in line.
+    /// Puts back a command connection `id` could not send, first in line. It was counted
+    /// against the limits when it was queued, so it always goes back: the queue may stand one
+    /// or two over them until the next command for the server makes room.
     fn put_back(&mut self, server: &str, text: String) {
-        let limits = self.queue_limits;
         let s = self.servers.entry(server.to_string()).or_default();
-        if s.queue.full_for(&text, limits) {
-            s.dropped_queue_full += 1;
-            s.log_drop(server, "queue_full", &text);
-            return;
-        }
         s.queue.push_front(text);
     }
 
@@ -603,7 +606,17 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     host.watch_mods_dir(&mods_dir, MOD_SCAN_INTERVAL)?;
     let started = Instant::now();
     let mut last_prune = Instant::now();
+    // Rendering reads the outbox (SQLite) under the shared lock: at most every
+    // METRICS_REFRESH, not on every turn.
+    let last_metrics: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
     let publish_metrics = |host: &ArenaHost, processed: u64, refused: u64| {
+        if last_metrics
+            .get()
+            .is_some_and(|at| at.elapsed() < METRICS_REFRESH)
+        {
+            return;
+        }
+        last_metrics.set(Some(Instant::now()));
         *metrics.lock().unwrap_or_else(|p| p.into_inner()) = render_metrics(
             host,
             outbox.as_deref(),
@@ -799,11 +812,20 @@ async fn bridge_upgrade(
     State(state): State<Arc<NetState>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    // Taken as a `Result` so the token is checked first: a client that is not a game server
+    // hears 401 and loses the connection, whatever it sent.
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let token = query.get("token").map(String::as_str);
     let Some(credential) = state.auth.bridge(&headers, token) else {
-        return (StatusCode::UNAUTHORIZED, "a valid bridge token is required").into_response();
+        // The connection goes with the answer: a client without the token must not keep one of
+        // the `maxConnections` slots game servers need.
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("connection", "close")],
+            "a valid bridge token is required",
+        )
+            .into_response();
     };
     let server = query
         .get("server")
@@ -817,6 +839,10 @@ async fn bridge_upgrade(
     if credential == Credential::Query {
         state.auth.warn_query_token(&server);
     }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
     // Tungstenite checks a frame's length from its header, so an oversized message is refused
     // before it is read, not after it has been buffered.
     ws.max_message_size(state.max_message_bytes)
@@ -979,7 +1005,7 @@ async fn metrics_text(State(state): State<Arc<NetState>>, headers: HeaderMap) ->
     if !state.auth.metrics(&headers) {
         return (
             StatusCode::UNAUTHORIZED,
-            [("www-authenticate", "Bearer")],
+            [("www-authenticate", "Bearer"), ("connection", "close")],
             "a valid metrics token is required\n",
         )
             .into_response();
@@ -1237,6 +1263,33 @@ mod tests {
                 bytes: 10
             })
         );
+    }
+
+    #[test]
+    fn a_server_cut_as_too_slow_loses_no_command() {
+        let mut hub = hub(2, 60_000);
+        let now = Instant::now();
+        let (id, _) = hub.join("a", false).unwrap();
+        hub.deliver("a", "one".into(), now);
+        // `one` is being written while the server falls behind.
+        assert_eq!(hub.next_for("a", id), Ok(Some("one".into())));
+        for text in ["two", "three", "four"] {
+            hub.deliver("a", text.into(), now);
+        }
+        assert_eq!(
+            hub.next_for("a", id),
+            Err(Ending::TooSlow {
+                queued: 2,
+                bytes: 8
+            })
+        );
+        hub.put_back("a", "one".into());
+        hub.leave("a", id, now);
+        let (new, _) = hub.join("a", false).unwrap();
+        let resumed: Vec<String> =
+            std::iter::from_fn(|| hub.next_for("a", new).ok().flatten()).collect();
+        assert_eq!(resumed, ["one", "two", "three", "four"]);
+        assert_eq!(hub.servers["a"].dropped_queue_full, 0);
     }
 
     #[test]

@@ -420,3 +420,28 @@ async fn bridge_strings_over_their_cap_are_refused_naming_the_field() {
         .unwrap();
     assert_eq!(status, 200);
 }
+
+/// A client without the bridge token gets its 401 and loses the connection with it, however
+/// it asks to keep it alive: unauthenticated clients cannot sit on the slots game servers need.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_client_does_not_keep_its_connection() {
+    let server = serve(
+        "refused-close",
+        &format!("token = \"{BRIDGE_TOKEN}\"\nheaderReadTimeoutMs = 60000"),
+    )
+    .await;
+    for request in [
+        "GET /bridge?server=x HTTP/1.1\r\nHost: nexori\r\nConnection: keep-alive\r\n\r\n",
+        "GET /bridge?server=x HTTP/1.1\r\nHost: nexori\r\nAuthorization: Bearer wrong\r\n\r\n",
+    ] {
+        let mut connection = TcpStream::connect(&server.addr).await.unwrap();
+        connection.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), connection.read_to_end(&mut answer))
+                .await;
+        assert!(read.is_ok(), "the connection stayed open after the 401");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    }
+}
