@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError, channel, sync_channel};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -148,6 +148,7 @@ pub fn scan(
 pub struct ModWatch {
     updates: Receiver<ModUpdate>,
     _stop: Sender<()>,
+    ended: std::cell::Cell<bool>,
 }
 
 impl ModWatch {
@@ -186,11 +187,22 @@ impl ModWatch {
         Ok(Self {
             updates,
             _stop: stop,
+            ended: std::cell::Cell::new(false),
         })
     }
 
-    /// The next finished update, without waiting.
+    /// The next finished update, without waiting. A worker that ended (it only does so by
+    /// panicking while the watch lives) is reported once: reloads have stopped.
     pub fn try_next(&self) -> Option<ModUpdate> {
-        self.updates.try_recv().ok()
+        match self.updates.try_recv() {
+            Ok(update) => Some(update),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => {
+                if !self.ended.replace(true) {
+                    tracing::error!(target: "nexori::mods", "the mods directory watch stopped unexpectedly: new and changed mods are no longer loaded until the host restarts");
+                }
+                None
+            }
+        }
     }
 }
