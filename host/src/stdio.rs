@@ -44,8 +44,9 @@ fn read_lines(mut input: impl BufRead, limit: usize, tx: &SyncSender<InputLine>)
     let mut buf = Vec::new();
     loop {
         buf.clear();
+        // The limit, plus room for a "\r\n" ending.
         let read = (&mut input)
-            .take(limit as u64 + 1)
+            .take(limit as u64 + 2)
             .read_until(b'\n', &mut buf);
         let Ok(n) = read else { break };
         if n == 0 {
@@ -58,10 +59,10 @@ fn read_lines(mut input: impl BufRead, limit: usize, tx: &SyncSender<InputLine>)
                 buf.pop();
             }
         }
-        let line = if !ended && buf.len() > limit {
+        let line = if buf.len() > limit {
             // Skip to the end of the over-long line.
             let mut sink = Vec::new();
-            loop {
+            while !ended {
                 sink.clear();
                 match (&mut input).take(64 << 10).read_until(b'\n', &mut sink) {
                     Ok(0) | Err(_) => break,
@@ -225,9 +226,12 @@ mod tests {
     #[test]
     fn a_line_of_exactly_the_limit_is_taken() {
         assert_eq!(
-            lines_of(b"12345678\n123456789", 8),
+            lines_of(b"12345678\n12345678\r\n123456789\nok\n123456789", 8),
             vec![
                 Ok("12345678".to_string()),
+                Ok("12345678".to_string()),
+                Err(LineError::TooLong { limit: 8 }),
+                Ok("ok".to_string()),
                 Err(LineError::TooLong { limit: 8 })
             ]
         );
