@@ -60,15 +60,15 @@ fn read_lines(mut input: impl BufRead, limit: usize, tx: &SyncSender<InputLine>)
             }
         }
         let line = if buf.len() > limit {
-            // Skip to the end of the over-long line.
+            // Skip to the end of the over-long line, unless it ended already.
             let mut sink = Vec::new();
-            while !ended {
+            let mut skipping = !ended;
+            while skipping {
                 sink.clear();
-                match (&mut input).take(64 << 10).read_until(b'\n', &mut sink) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) if sink.last() == Some(&b'\n') => break,
-                    Ok(_) => {}
-                }
+                skipping = match (&mut input).take(64 << 10).read_until(b'\n', &mut sink) {
+                    Ok(0) | Err(_) => false,
+                    Ok(_) => sink.last() != Some(&b'\n'),
+                };
             }
             Err(LineError::TooLong { limit })
         } else {
