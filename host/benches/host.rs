@@ -16,22 +16,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use capture_the_zone::CaptureTheZone;
+use nexori_backend::{self as backend, BackendConfig, FaultPlan};
 use nexori_host::arena_host::{ArenaHost, HostClock};
-use nexori_host::backend::{self, BackendConfig, FaultPlan};
 use nexori_host::bridge::{self, BridgeMessage};
-use nexori_host::clock::VirtualClock;
 use nexori_host::config::HostConfig;
 use nexori_host::reporting::outbox::{NewRecord, Outbox};
 use nexori_host::reporting::sender::{DurableReporter, ResultSender, SenderSettings};
 use nexori_host::reporting::{IdGenerator, RecordingReporter, ResultReporter};
-use nexori_host::runtime::custom_data;
-use nexori_host::runtime::model::Callback;
-use nexori_host::runtime::results::{AcceptedResult, ResultPlayer, payload_hash};
 use nexori_host::shared::lock;
 use nexori_host::wasm::convert;
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_host::wasm::instance::{ModInstance, new_store};
 use nexori_host::wasm::state::RegistrationPolicy;
+use nexori_runtime::clock::VirtualClock;
+use nexori_runtime::custom_data;
+use nexori_runtime::model::Callback;
+use nexori_runtime::results::{AcceptedResult, ResultPlayer, payload_hash};
 use nexori_sdk::native::{Call, ModDriver, RecordingHost};
 use serde_json::{Value, json};
 
@@ -1033,11 +1033,16 @@ fn delivery_rate(total: usize) -> f64 {
         .map(|n| {
             let r = result(n);
             let id = ids.next_uuid();
-            NewRecord::new(&r, &id, &r.body(&id, &config.server_id, T0), T0)
+            NewRecord::new(
+                &r,
+                &id,
+                &nexori_host::reporting::result_body(&r, &id, &config.server_id, T0),
+                T0,
+            )
         })
         .collect();
     outbox.insert_pending(&records).unwrap();
-    let clock = Arc::new(nexori_host::clock::SystemClock);
+    let clock = Arc::new(nexori_runtime::clock::SystemClock);
     let start = Instant::now();
     let sender =
         ResultSender::start(outbox.clone(), clock, SenderSettings::from_config(&config)).unwrap();

@@ -1,7 +1,7 @@
 //! The orchestrator: loaded mods, their per-match instances, and the loop that feeds runtime
 //! events to mods and time to the runtime.
 //!
-//! Flow: a bridge message (or time passing) changes the [`Arena`](crate::runtime::Arena); the
+//! Flow: a bridge message (or time passing) changes the [`Arena`](nexori_runtime::Arena); the
 //! runtime queues [`RuntimeEvent`]s; [`ArenaHost::pump`] delivers them one by one (callbacks to
 //! the owning mod's instance for the match, commands to the game, results to reporting). A mod's
 //! API calls during a callback queue further events behind the current one, so callbacks reach a
@@ -16,15 +16,10 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::bridge::{BridgeMessage, GameEventMessage};
-use crate::clock::{SharedClock, VirtualClock};
-use crate::commands::GameServerCommand;
 use crate::config::HostConfig;
 use crate::reporting::ResultReporter;
 use crate::reporting::admission::AdmissionPublisher;
-use crate::runtime::model::Callback;
-use crate::runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
 use crate::shared::{Shared, SharedHandle, Timers, lock};
-use crate::trace::{Trace, TraceEntry};
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::instance::{Fault, ModInstance, new_store};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
@@ -32,6 +27,11 @@ use crate::wasm::mod_dir::{self, Compiler, ModUpdate, ModWatch};
 use crate::wasm::registrations::ListenerKind;
 use crate::wasm::state::{InstanceState, RegistrationPolicy};
 use crate::wasm::{convert, game_event_batch};
+use nexori_protocol::commands::GameServerCommand;
+use nexori_protocol::trace::{Trace, TraceEntry};
+use nexori_runtime::clock::{SharedClock, VirtualClock};
+use nexori_runtime::model::Callback;
+use nexori_runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
 
 /// A match's instance and the mod it belongs to.
 struct MatchInstance {
@@ -99,7 +99,7 @@ impl ArenaHost {
         let linker = loader::linker(&engine)
             .map_err(|e| anyhow::anyhow!("cannot link the Nexori API: {e}"))?;
         let (shared_clock, virtual_clock): (SharedClock, _) = match clock {
-            HostClock::System => (Arc::new(crate::clock::SystemClock), None),
+            HostClock::System => (Arc::new(nexori_runtime::clock::SystemClock), None),
             HostClock::Virtual(v) => (Arc::new(v.clone()), Some(v)),
         };
         let config = Arc::new(config);

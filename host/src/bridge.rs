@@ -20,10 +20,10 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::ids::parse_uuid;
-use crate::runtime::arrivals::{Arrival, Placed};
-use crate::runtime::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
-use crate::runtime::model::{AfkPolicy, AfkSource, MatchSource, PlacementOutcome};
+use nexori_runtime::arrivals::{Arrival, Placed};
+use nexori_runtime::ids::parse_uuid;
+use nexori_runtime::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
+use nexori_runtime::model::{AfkPolicy, AfkSource, MatchSource, PlacementOutcome};
 
 /// One message from the game server.
 #[derive(Debug, Clone, PartialEq)]

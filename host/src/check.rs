@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::arena_host::{ArenaHost, HostClock};
-use crate::clock::VirtualClock;
 use crate::config::HostConfig;
 use crate::reporting::{IdGenerator, RecordingReporter};
 use crate::wasm::engine::EngineSettings;
 use crate::wasm::loader::WIT_PACKAGE;
+use nexori_runtime::clock::VirtualClock;
 
 /// Loads the file the way the host would (compile, link against the `rules-mod` world, run
 /// `init` in a probe instance) and describes it. The error says what is wrong.

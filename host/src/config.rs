@@ -100,8 +100,8 @@ impl Default for BridgeSettings {
             listen: "127.0.0.1:7420".into(),
             token: String::new(),
             metrics_token: String::new(),
-            max_connections: crate::http_server::DEFAULT_MAX_CONNECTIONS,
-            header_read_timeout_ms: crate::http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
+            max_connections: nexori_http_server::DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout_ms: nexori_http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
             max_message_bytes: 256 << 10,
             inbound_queue_bytes: 16 << 20,
             max_queued_commands: 10_000,
@@ -113,8 +113,8 @@ impl Default for BridgeSettings {
 
 impl BridgeSettings {
     /// The limits of the HTTP server behind the bridge.
-    pub fn connection_limits(&self) -> crate::http_server::ConnectionLimits {
-        crate::http_server::ConnectionLimits {
+    pub fn connection_limits(&self) -> nexori_http_server::ConnectionLimits {
+        nexori_http_server::ConnectionLimits {
             max_connections: self.max_connections,
             header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
         }
@@ -335,7 +335,8 @@ impl HostConfig {
                 )
             })?;
         self.bridge.validate_queues()?;
-        if !self.server_id.is_empty() && crate::ids::parse_uuid(&self.server_id).is_none() {
+        if !self.server_id.is_empty() && nexori_runtime::ids::parse_uuid(&self.server_id).is_none()
+        {
             return Err(format!("serverId {:?} is not a UUID", self.server_id));
         }
         self.check_base_url()?;
@@ -383,7 +384,7 @@ impl HostConfig {
 
     /// The normalisation of docs/arena-behaviour.md#defaults.
     pub fn normalized(mut self) -> Self {
-        let trim = |s: &mut String| *s = crate::ids::java_trim(s).to_string();
+        let trim = |s: &mut String| *s = nexori_runtime::ids::java_trim(s).to_string();
         self.schema_version = 1;
         trim(&mut self.base_url);
         if self.base_url.ends_with('/') {

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::backend::{self, BackendConfig, FaultPlan};
 use crate::scenario::{self, RunOptions, Scenario};
-use crate::trace::TraceEntry;
+use nexori_backend::{self as backend, BackendConfig, FaultPlan};
+use nexori_protocol::trace::TraceEntry;
 
 /// The bundled demo scenarios, in the order they are shown.
 pub const SCENARIOS: &[(&str, &str)] = &[

@@ -8,22 +8,15 @@
 //! - front ends: [`bridge`] messages, [`scenario`] files and the simulation [`trace`].
 
 pub mod arena_host;
-pub mod backend;
 pub mod bridge;
 mod bridge_auth;
 pub mod check;
-pub mod clock;
-pub mod commands;
 pub mod config;
 pub mod demo;
-pub mod http_server;
-pub mod ids;
 pub mod live;
 pub mod reporting;
-pub mod runtime;
 pub mod scenario;
 pub mod serve;
 pub mod shared;
 pub mod stdio;
-pub mod trace;
 pub mod wasm;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::arena_host::{ArenaHost, HostClock};
-use crate::clock::{SharedClock, SystemClock};
 use crate::config::HostConfig;
 use crate::reporting::outbox::Outbox;
 use crate::reporting::sender::ResultSender;
 use crate::reporting::{self, IdGenerator};
 use crate::wasm::engine::EngineSettings;
 use crate::wasm::loader::LoadError;
+use nexori_runtime::clock::{SharedClock, SystemClock};
 
 /// A host on the system clock with its reporting.
 pub struct LiveHost {

@@ -71,11 +71,11 @@ enum Command {
         #[arg(long, default_value = "nexori-backend.sqlite")]
         db: PathBuf,
         /// Connections served at once; at the cap new ones wait until one closes.
-        #[arg(long, default_value_t = nexori_host::http_server::DEFAULT_MAX_CONNECTIONS,
+        #[arg(long, default_value_t = nexori_http_server::DEFAULT_MAX_CONNECTIONS,
               value_parser = clap::value_parser!(u32).range(1..))]
         max_connections: u32,
         /// A client that has not sent a request's head (or stays idle) this long is disconnected.
-        #[arg(long, default_value_t = nexori_host::http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
+        #[arg(long, default_value_t = nexori_http_server::DEFAULT_HEADER_READ_TIMEOUT_MS,
               value_parser = clap::value_parser!(u64).range(1..))]
         header_read_timeout_ms: u64,
     },
@@ -194,17 +194,17 @@ fn main() -> ExitCode {
             max_connections,
             header_read_timeout_ms,
         } => {
-            let config = nexori_host::backend::BackendConfig {
+            let config = nexori_backend::BackendConfig {
                 listen,
                 token,
                 database: db,
-                faults: nexori_host::backend::FaultPlan::none(),
-                connections: nexori_host::http_server::ConnectionLimits {
+                faults: nexori_backend::FaultPlan::none(),
+                connections: nexori_http_server::ConnectionLimits {
                     max_connections,
                     header_read_timeout: std::time::Duration::from_millis(header_read_timeout_ms),
                 },
             };
-            match nexori_host::backend::run_blocking(config) {
+            match nexori_backend::run_blocking(config) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("nexori backend: {e}");

@@ -9,12 +9,12 @@ use serde_json::{Map, Value, json};
 
 use crate::arena_host::{ArenaHost, HostClock};
 use crate::bridge::{self, BridgeError, MESSAGE_TYPES};
-use crate::clock::VirtualClock;
 use crate::config::HostConfig;
 use crate::reporting::IdGenerator;
 use crate::shared::lock;
-use crate::trace::TraceEntry;
 use crate::wasm::engine::EngineSettings;
+use nexori_protocol::trace::TraceEntry;
+use nexori_runtime::clock::VirtualClock;
 
 pub const DEFAULT_START_EPOCH_MS: i64 = 1_760_000_000_000;
 /// The server id of simulations that do not set one.
@@ -271,7 +271,7 @@ pub fn output(host: &ArenaHost) -> SimulationOutput {
             );
             obj.insert(
                 "admission".into(),
-                serde_json::to_value(crate::runtime::admission::evaluate(m, now))
+                serde_json::to_value(nexori_runtime::admission::evaluate(m, now))
                     .unwrap_or(Value::Null),
             );
         }

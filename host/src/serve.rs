@@ -589,7 +589,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         .with_state(net);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let limits = config.bridge.connection_limits();
-    runtime.spawn(crate::http_server::serve(listener, app, limits, async {
+    runtime.spawn(nexori_http_server::serve(listener, app, limits, async {
         let _ = stop_rx.await;
     }));
     let signal_tx = inbound_tx.clone();
@@ -684,7 +684,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
                     });
                     creates.push(match &message {
                         Ok(BridgeMessage::MatchCreate(spec)) => {
-                            crate::ids::normalize_match_id(&spec.match_id)
+                            nexori_runtime::ids::normalize_match_id(&spec.match_id)
                         }
                         _ => None,
                     });

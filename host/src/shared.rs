@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::clock::SharedClock;
-use crate::commands::GameServerCommand;
 use crate::config::HostConfig;
 use crate::reporting::{EnqueueOutcome, ResultReporter};
-use crate::runtime::Arena;
-use crate::runtime::model::MatchCompletionStatus;
-use crate::runtime::results::AcceptedResult;
-use crate::trace::{Trace, TraceEntry};
+use nexori_protocol::commands::GameServerCommand;
+use nexori_protocol::trace::{Trace, TraceEntry};
+use nexori_runtime::Arena;
+use nexori_runtime::clock::SharedClock;
+use nexori_runtime::model::MatchCompletionStatus;
+use nexori_runtime::results::AcceptedResult;
 
 /// Timers that mods set with `host.set-timer`, per match.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nexori_host::backend::{self, BackendConfig, FaultKind, FaultPlan};
+use nexori_backend::{self as backend, BackendConfig, FaultKind, FaultPlan};
 use nexori_host::reporting::outbox::{Outbox, RecordStatus};
 use serde_json::{Value, json};
 

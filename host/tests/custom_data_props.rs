@@ -4,10 +4,10 @@
 use std::cell::Cell;
 
 use nexori_host::bridge::{self, BridgeError, BridgeMessage, GameEventMessage, MESSAGE_TYPES};
-use nexori_host::runtime::arrivals::{Arrival, Placed};
-use nexori_host::runtime::custom_data::{self, CustomDataError};
-use nexori_host::runtime::launch::LaunchSpec;
-use nexori_host::runtime::model::{AfkSource, MatchSource, PlacementOutcome};
+use nexori_runtime::arrivals::{Arrival, Placed};
+use nexori_runtime::custom_data::{self, CustomDataError};
+use nexori_runtime::launch::LaunchSpec;
+use nexori_runtime::model::{AfkSource, MatchSource, PlacementOutcome};
 use proptest::prelude::*;
 use proptest::strategy::Union;
 use proptest::test_runner::TestRunner;

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nexori_host::backend::{self, BackendConfig, BackendHandle, FaultKind, FaultPlan};
-use nexori_host::clock::{Clock, VirtualClock};
+use nexori_backend::{self as backend, BackendConfig, BackendHandle, FaultKind, FaultPlan};
 use nexori_host::config::HostConfig;
 use nexori_host::reporting::outbox::{Outbox, OutboxRecord, RecordStatus};
 use nexori_host::reporting::sender::{DurableReporter, ResultSender, SenderSettings};
 use nexori_host::reporting::{BackendReportStatus, EnqueueOutcome, IdGenerator, ResultReporter};
-use nexori_host::runtime::custom_data;
-use nexori_host::runtime::results::{AcceptedResult, ResultPlayer, payload_hash};
+use nexori_runtime::clock::{Clock, VirtualClock};
+use nexori_runtime::custom_data;
+use nexori_runtime::results::{AcceptedResult, ResultPlayer, payload_hash};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -464,7 +464,7 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
         .trace
         .iter()
         .filter_map(|e| match e {
-            nexori_host::trace::TraceEntry::Admission { body, .. } => Some(body),
+            nexori_protocol::trace::TraceEntry::Admission { body, .. } => Some(body),
             _ => None,
         })
         .collect();

@@ -229,15 +229,13 @@ fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable()
         .build()
         .unwrap();
     let backend = rt
-        .block_on(nexori_host::backend::start(
-            nexori_host::backend::BackendConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                token: "commit-token".into(),
-                database: work.join("backend.sqlite"),
-                faults: nexori_host::backend::FaultPlan::none(),
-                connections: Default::default(),
-            },
-        ))
+        .block_on(nexori_backend::start(nexori_backend::BackendConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            token: "commit-token".into(),
+            database: work.join("backend.sqlite"),
+            faults: nexori_backend::FaultPlan::none(),
+            connections: Default::default(),
+        }))
         .unwrap();
     let config = work.join("nexori.json");
     std::fs::write(

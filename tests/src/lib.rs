@@ -52,8 +52,8 @@ pub fn virtual_host_with(
     trace: bool,
 ) -> nexori_host::arena_host::ArenaHost {
     use nexori_host::arena_host::{ArenaHost, HostClock};
-    use nexori_host::clock::VirtualClock;
     use nexori_host::reporting::{IdGenerator, RecordingReporter};
+    use nexori_runtime::clock::VirtualClock;
 
     let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(id_seed));
     ArenaHost::new(

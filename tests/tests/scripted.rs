@@ -647,7 +647,7 @@ fn many(n: usize) -> String {
 fn no_show_matches_close_and_a_normal_match_still_completes_after_1100() {
     use nexori_host::bridge::parse;
     use nexori_host::shared::lock;
-    use nexori_host::trace::TraceEntry;
+    use nexori_protocol::trace::TraceEntry;
 
     let dir = mods_subset(&["scripted"]);
     let mut host = virtual_host(T0, 1, true);

@@ -23,9 +23,9 @@ use super::IdGenerator;
 use super::outbox::Outbox;
 use super::policy::{AUTH_BACKOFF_MS, Health, StateVerdict, state_verdict};
 use crate::config::HostConfig;
-use crate::runtime::admission::{AdmissionState, evaluate};
-use crate::runtime::model::MatchSource;
-use crate::runtime::{Arena, Match};
+use nexori_runtime::admission::{AdmissionState, evaluate};
+use nexori_runtime::model::MatchSource;
+use nexori_runtime::{Arena, Match};
 
 /// Closed matches remembered so they never report again.
 pub const CLOSED_MEMORY: usize = 2048;
@@ -249,7 +249,7 @@ fn sorted_case_insensitive(items: impl IntoIterator<Item = String>) -> Vec<Strin
         .filter(|s| !s.is_empty())
         .collect();
     // Java's CASE_INSENSITIVE_ORDER, stable, as the reference sorts these lists.
-    v.sort_by(|a, b| super::payload_hash::java_case_insensitive(a, b));
+    v.sort_by(|a, b| nexori_protocol::payload_hash::java_case_insensitive(a, b));
     v
 }
 
@@ -287,7 +287,7 @@ impl AdmissionPublisher {
         state.mark(reason, now, &settings);
         // The runtime ended before admission was closed: say so at once (see
         // docs/arena-behaviour.md#change-reasons).
-        if reason == crate::runtime::admission::MATCH_RUNTIME_ENDED {
+        if reason == nexori_runtime::admission::MATCH_RUNTIME_ENDED {
             state.scheduled_flush_at = now;
         }
     }
@@ -505,7 +505,7 @@ impl AdmissionPublisher {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        let hash = super::payload_hash::admission_payload_hash(&hashed);
+        let hash = nexori_protocol::payload_hash::admission_payload_hash(&hashed);
         fields.insert(3, ("payloadHash", hash.into()));
         fields.insert(
             7,
@@ -691,9 +691,9 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     use super::*;
-    use crate::runtime::arrivals::Arrival;
-    use crate::runtime::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
-    use crate::runtime::{RuntimeEvent, RuntimeSettings};
+    use nexori_runtime::arrivals::Arrival;
+    use nexori_runtime::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
+    use nexori_runtime::{RuntimeEvent, RuntimeSettings};
 
     const T0: i64 = 1_760_000_000_000;
 
@@ -908,7 +908,7 @@ mod tests {
         let mut hashed = body.as_object().unwrap().clone();
         hashed.shift_remove("payloadHash");
         hashed.shift_remove("reportingServerConnectionAddress");
-        let expected = crate::runtime::results::hex(&Sha256::digest(
+        let expected = nexori_protocol::payload_hash::hex(&Sha256::digest(
             Value::Object(hashed).to_string().as_bytes(),
         ));
         assert_eq!(body["payloadHash"], expected);
@@ -991,10 +991,10 @@ mod tests {
             .unwrap();
         f.arena
             .placed(
-                crate::runtime::arrivals::Placed {
+                nexori_runtime::arrivals::Placed {
                     match_id: "m1".into(),
                     player: p(1),
-                    outcome: crate::runtime::PlacementOutcome::Confirmed,
+                    outcome: nexori_runtime::PlacementOutcome::Confirmed,
                     world_name: String::new(),
                     instance_template_id: String::new(),
                 },

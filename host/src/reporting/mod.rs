@@ -9,7 +9,6 @@
 pub mod admission;
 pub mod admission_http;
 pub mod outbox;
-pub mod payload_hash;
 pub mod policy;
 pub mod sender;
 
@@ -17,8 +16,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::config::HostConfig;
-pub use crate::runtime::model::BackendReportStatus;
-use crate::runtime::results::AcceptedResult;
+pub use nexori_runtime::model::BackendReportStatus;
+use nexori_runtime::results::AcceptedResult;
 
 /// What enqueueing a result decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -221,7 +220,7 @@ impl ResultReporter for RecordingReporter {
             status,
             message: message.to_string(),
             result_id: String::new(),
-            body: result.body("", &server_id, now),
+            body: result_body(result, "", &server_id, now),
         };
         if let Some((status, message)) = precheck(&self.config, result) {
             return unsent(status, message);
@@ -237,12 +236,12 @@ impl ResultReporter for RecordingReporter {
         if let Some((status, message, result_id)) = duplicate_status(existing, result) {
             return EnqueueOutcome {
                 result_id: result_id.clone(),
-                body: result.body(&result_id, &server_id, now),
+                body: result_body(result, &result_id, &server_id, now),
                 ..unsent(status, message)
             };
         }
         let result_id = self.ids.next_uuid();
-        let body = result.body(&result_id, &server_id, now);
+        let body = result_body(result, &result_id, &server_id, now);
         self.results.push(RecordedResult {
             result_id: result_id.clone(),
             result: result.clone(),
@@ -277,7 +276,7 @@ pub fn is_http_backend(config: &HostConfig) -> bool {
 /// recorder, which acknowledges everything.
 pub fn setup(
     config: &HostConfig,
-    clock: crate::clock::SharedClock,
+    clock: nexori_runtime::clock::SharedClock,
     ids: IdGenerator,
     outbox_path: Option<&std::path::Path>,
     simulation: bool,
@@ -335,6 +334,34 @@ pub fn setup(
         outbox: Some(outbox),
         publisher,
     })
+}
+
+/// The `POST /nexori/results` body of one sending attempt of `result`
+/// (docs/arena-behaviour.md#the-result-body).
+pub fn result_body(
+    result: &AcceptedResult,
+    result_id: &str,
+    server_id: &str,
+    sent_at_epoch_ms: i64,
+) -> Value {
+    nexori_protocol::results::ResultBody {
+        result_id,
+        server_id,
+        sent_at_epoch_ms,
+        local_match_id: &result.local_match_id,
+        external_match_id: &result.external_match_id,
+        assignment_id: &result.assignment_id,
+        assignment_ids_by_player_uuid: &result.assignment_ids_by_player_uuid,
+        queue_id: &result.queue_id,
+        arena_id: &result.arena_id,
+        rules_engine_id: &result.rules_engine_id,
+        players: &result.players,
+        reason: &result.reason,
+        metadata: &result.metadata,
+        custom_data: &result.custom_data.to_object(),
+        ended_at_epoch_ms: result.ended_at_epoch_ms,
+    }
+    .to_json()
 }
 
 #[cfg(test)]

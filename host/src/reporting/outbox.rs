@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{BackendReportStatus, duplicate_status};
-use crate::runtime::results::AcceptedResult;
+use nexori_runtime::results::AcceptedResult;
 
 /// A result accepted but not yet committed: what [`Outbox::insert_pending`] writes.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,10 +19,10 @@ use tokio::task::JoinSet;
 
 use super::outbox::{Answer, AnswerRecord, DueRecord, NewRecord, Outbox};
 use super::policy::{Health, ResultVerdict, result_verdict};
-use super::{EnqueueOutcome, IdGenerator, ResultReporter, duplicate_status, precheck};
-use crate::clock::SharedClock;
+use super::{EnqueueOutcome, IdGenerator, ResultReporter, duplicate_status, precheck, result_body};
 use crate::config::HostConfig;
-use crate::runtime::results::AcceptedResult;
+use nexori_runtime::clock::SharedClock;
+use nexori_runtime::results::AcceptedResult;
 
 /// The health record of result reporting (see
 /// docs/arena-behaviour.md#how-the-backends-answers-are-read).
@@ -484,7 +484,7 @@ impl ResultReporter for DurableReporter {
                 status,
                 message: message.to_string(),
                 result_id: String::new(),
-                body: result.body("", &server_id, now),
+                body: result_body(result, "", &server_id, now),
             };
         }
         let stored = match self.outbox.existing(result) {
@@ -495,7 +495,7 @@ impl ResultReporter for DurableReporter {
                     status: super::BackendReportStatus::StoreFailed,
                     message: "Failed to persist backend result.".to_string(),
                     result_id: String::new(),
-                    body: result.body("", &server_id, now),
+                    body: result_body(result, "", &server_id, now),
                 };
             }
         };
@@ -506,12 +506,12 @@ impl ResultReporter for DurableReporter {
             return EnqueueOutcome {
                 status,
                 message: message.to_string(),
-                body: result.body(&result_id, &server_id, now),
+                body: result_body(result, &result_id, &server_id, now),
                 result_id,
             };
         }
         let result_id = self.ids.next_uuid();
-        let body = result.body(&result_id, &server_id, now);
+        let body = result_body(result, &result_id, &server_id, now);
         self.uncommitted
             .push(NewRecord::new(result, &result_id, &body, now));
         EnqueueOutcome {

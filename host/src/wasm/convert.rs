@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::since_v1_1_0::types as wit;
-use crate::runtime::model as rt;
+use nexori_runtime::model as rt;
 
 fn uuids(list: &[Uuid]) -> Vec<String> {
     list.iter().map(|u| u.hyphenated().to_string()).collect()

@@ -28,8 +28,8 @@ use super::engine::deadline_ticks;
 use super::guest_output::GuestOutput;
 use super::since_v1_1_0::{RulesMod, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
-use crate::clock::SharedClock;
 use crate::shared::{SharedHandle, lock};
+use nexori_runtime::clock::SharedClock;
 
 /// WASI's wall clock, read from the host clock (virtual in simulations).
 struct HostWall(SharedClock);

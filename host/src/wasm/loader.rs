@@ -16,8 +16,8 @@ use super::instance::{ModInstance, new_store};
 use super::since_v1_1_0::{RulesModBase, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
 use crate::config::ModLimits;
-use crate::runtime::results::hex;
 use crate::shared::SharedHandle;
+use nexori_protocol::payload_hash::hex;
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "nexori:minigame@1.1.0";

@@ -18,7 +18,7 @@ use wasmtime::component::Linker;
 
 use super::loader::{self, LoadError, Prepared};
 use super::state::InstanceState;
-use crate::runtime::results::hex;
+use nexori_protocol::payload_hash::hex;
 
 /// What a scan found out about one mod.
 pub enum ModUpdate {

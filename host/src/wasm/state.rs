@@ -15,15 +15,15 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::convert;
 use super::registrations::{ListenerKind, ListenerRegistration, Registration};
 use super::since_v1_1_0::{api, host, types as wit};
-use crate::commands::{CommandData, GameServerCommand};
 use crate::config::ModLimits;
-use crate::ids::{java_trim, parse_uuid};
-use crate::runtime::afk::SetPlayerAfk;
-use crate::runtime::model::{AfkPolicy, BackendReportStatus, MatchCompletionStatus, SubmitResult};
-use crate::runtime::ownership::Scope;
-use crate::runtime::results::Submission;
 use crate::shared::{Shared, SharedHandle, lock};
-use crate::trace::TraceEntry;
+use nexori_protocol::commands::{CommandData, GameServerCommand};
+use nexori_protocol::trace::TraceEntry;
+use nexori_runtime::afk::SetPlayerAfk;
+use nexori_runtime::ids::{java_trim, parse_uuid};
+use nexori_runtime::model::{AfkPolicy, BackendReportStatus, MatchCompletionStatus, SubmitResult};
+use nexori_runtime::ownership::Scope;
+use nexori_runtime::results::Submission;
 
 /// What the host knows about a loaded mod.
 #[derive(Debug)]
@@ -245,7 +245,7 @@ impl InstanceState {
         method: &'static str,
         match_id: Option<&str>,
         player: Option<&str>,
-        call: impl FnOnce(&crate::runtime::Arena) -> Option<R>,
+        call: impl FnOnce(&nexori_runtime::Arena) -> Option<R>,
     ) -> Option<R> {
         let module = self.module.name.clone();
         self.with_arena(|shared, now| {

@@ -1,9 +1,8 @@
 //! Final result submission (docs/arena-behaviour.md#results): validation in the reference's order,
-//! the payload hash that makes re-submission idempotent, and the `/nexori/results` body.
+//! and the payload hash that makes re-submission idempotent. The `/nexori/results` body itself is
+//! `nexori_protocol::results`.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::custom_data::{self, CustomData};
@@ -12,6 +11,8 @@ use super::messages::*;
 use super::model::*;
 use super::{Arena, Callback};
 use crate::ids::{java_trim, utf16_len};
+use nexori_protocol::payload_hash::sha256_hex;
+pub use nexori_protocol::results::ResultPlayer;
 
 pub const MAX_REASON: usize = 512;
 pub const MAX_METADATA_ENTRIES: usize = 32;
@@ -24,16 +25,6 @@ pub struct ResultDraft {
     pub reason: String,
     pub metadata: Vec<(String, String)>,
     pub custom_data: Value,
-}
-
-/// One player line of a result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResultPlayer {
-    pub player_uuid: Uuid,
-    /// The backend outcome string.
-    pub outcome: String,
-    pub reason: String,
 }
 
 /// A validated result of one match: everything the backend receives except the ids and times
@@ -60,51 +51,6 @@ impl AcceptedResult {
     pub(crate) fn accepted_at(mut self, now: i64) -> Self {
         self.ended_at_epoch_ms = now;
         self
-    }
-
-    /// The exact `POST /nexori/results` body for one sending attempt, fields in order
-    /// (docs/arena-behaviour.md#the-result-body).
-    pub fn body(&self, result_id: &str, server_id: &str, sent_at_epoch_ms: i64) -> Value {
-        let mut body = Map::new();
-        body.insert("schemaVersion".into(), 1.into());
-        body.insert("resultId".into(), result_id.into());
-        body.insert("sentAtEpochMs".into(), sent_at_epoch_ms.into());
-        body.insert("serverId".into(), server_id.into());
-        body.insert("localMatchId".into(), self.local_match_id.clone().into());
-        body.insert(
-            "externalMatchId".into(),
-            self.external_match_id.clone().into(),
-        );
-        body.insert("assignmentId".into(), self.assignment_id.clone().into());
-        body.insert(
-            "assignmentIdsByPlayerUuid".into(),
-            Value::Object(
-                self.assignment_ids_by_player_uuid
-                    .iter()
-                    .map(|(k, v)| (k.hyphenated().to_string(), Value::String(v.clone())))
-                    .collect(),
-            ),
-        );
-        body.insert("queueId".into(), self.queue_id.clone().into());
-        body.insert("arenaId".into(), self.arena_id.clone().into());
-        body.insert("rulesEngineId".into(), self.rules_engine_id.clone().into());
-        body.insert(
-            "players".into(),
-            serde_json::to_value(&self.players).unwrap_or(Value::Null),
-        );
-        body.insert("reason".into(), self.reason.clone().into());
-        body.insert(
-            "metadata".into(),
-            Value::Object(
-                self.metadata
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            ),
-        );
-        body.insert("customData".into(), self.custom_data.to_object().into());
-        body.insert("endedAtEpochMs".into(), self.ended_at_epoch_ms.into());
-        Value::Object(body)
     }
 }
 
@@ -223,17 +169,7 @@ pub fn payload_hash(r: &AcceptedResult) -> String {
     text.push_str("customData=");
     text.push_str(r.custom_data.canonical_json());
     text.push('\n');
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    out
+    sha256_hex(&text)
 }
 
 /// What the runtime decided about a submission; the host completes it with the backend plan.

@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::Arena;
 use super::model::*;
-use crate::commands::GameServerCommand;
 use crate::ids::{java_trim, utf16_len};
+use nexori_protocol::commands::GameServerCommand;
 
 impl Arena {
     pub fn set_player_spectator(

@@ -13,76 +13,122 @@ use crate::commands::GameServerCommand;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum TraceEntry {
+    /// A lifecycle callback delivered to a mod.
     #[serde(rename_all = "camelCase")]
     Callback {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The mod, by name.
         #[serde(rename = "mod")]
         mod_name: String,
+        /// The callback, by its Java name.
         callback: &'static str,
+        /// The match.
         match_id: String,
+        /// The player.
         #[serde(skip_serializing_if = "Option::is_none")]
         player: Option<Uuid>,
+        /// Why.
         reason: String,
     },
+    /// An API call a mod made, with its answer.
     #[serde(rename_all = "camelCase")]
     Api {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The mod, by name.
         #[serde(rename = "mod")]
         mod_name: String,
+        /// The API method, by its Java name.
         method: &'static str,
+        /// The match.
         #[serde(skip_serializing_if = "Option::is_none")]
         match_id: Option<String>,
+        /// The player.
         #[serde(skip_serializing_if = "Option::is_none")]
         player: Option<String>,
+        /// The status the call answered.
         status: String,
+        /// The message the call answered (or logged).
         message: String,
+        /// How the result stands with the backend.
         #[serde(skip_serializing_if = "Option::is_none")]
         backend_report_status: Option<String>,
+        /// The result id given to the submission.
         #[serde(skip_serializing_if = "Option::is_none")]
         result_id: Option<String>,
         /// The answer of a query method (`null` for an empty option).
         #[serde(skip_serializing_if = "Option::is_none")]
         result: Option<Value>,
     },
+    /// A result body as reported.
     #[serde(rename_all = "camelCase")]
     Result {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The body as sent.
         body: Value,
+        /// The match's completion status.
         match_status: String,
+        /// How the result stands with the backend.
         backend_report_status: String,
     },
+    /// An admission snapshot as published.
     #[serde(rename_all = "camelCase")]
-    Admission { at: i64, body: Value },
+    Admission {
+        /// Host time of the entry, epoch ms.
+        at: i64,
+        /// The body as sent.
+        body: Value,
+    },
+    /// A command sent to the game server.
     #[serde(rename_all = "camelCase")]
     Command {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The command, as sent over the bridge.
         #[serde(flatten)]
         command: GameServerCommand,
     },
+    /// A mod faulted.
     #[serde(rename_all = "camelCase")]
     Fault {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The mod, by name.
         #[serde(rename = "mod")]
         mod_name: String,
+        /// The match.
         #[serde(skip_serializing_if = "Option::is_none")]
         match_id: Option<String>,
+        /// What went wrong.
         error: String,
     },
+    /// A step of the input was refused.
     #[serde(rename_all = "camelCase")]
     Error {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The scenario step that caused it (0-based).
         #[serde(skip_serializing_if = "Option::is_none")]
         step: Option<usize>,
+        /// What went wrong.
         error: String,
     },
+    /// A line a mod logged.
     #[serde(rename_all = "camelCase")]
     Log {
+        /// Host time of the entry, epoch ms.
         at: i64,
+        /// The mod, by name.
         #[serde(rename = "mod")]
         mod_name: String,
+        /// The match.
         #[serde(skip_serializing_if = "Option::is_none")]
         match_id: Option<String>,
+        /// The log level.
         level: &'static str,
+        /// The message the call answered (or logged).
         message: String,
     },
 }
@@ -99,6 +145,7 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// A trace that keeps entries when `enabled`, and counters always.
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
@@ -106,10 +153,12 @@ impl Trace {
         }
     }
 
+    /// Whether entries are kept.
     pub fn is_enabled(&self) -> bool {
         self.enabled
     }
 
+    /// Records `entry` (kept when enabled, counted always).
     pub fn push(&mut self, entry: TraceEntry) {
         match &entry {
             TraceEntry::Callback { callback, .. } => self.count(
@@ -194,10 +243,12 @@ impl Trace {
             .map(|((metric, labels), value)| (*metric, labels.as_str(), *value))
     }
 
+    /// The entries kept so far.
     pub fn entries(&self) -> &[TraceEntry] {
         &self.entries
     }
 
+    /// Takes the entries kept so far.
     pub fn take(&mut self) -> Vec<TraceEntry> {
         std::mem::take(&mut self.entries)
     }

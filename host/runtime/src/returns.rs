@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::match_state::PendingReturn;
 use super::model::*;
 use super::{Arena, Callback, PlayerCheck};
-use crate::commands::GameServerCommand;
 use crate::ids::{java_trim, normalize_match_id, utf16_len};
+use nexori_protocol::commands::GameServerCommand;
 
 /// Why a manual end was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ use super::match_state::{ExplicitClose, PendingReturn};
 use super::model::*;
 use super::results::ResultDraft;
 use super::{Arena, RuntimeEvent};
-use crate::commands::GameServerCommand;
+use nexori_protocol::commands::GameServerCommand;
 
 pub const RULES_MOD_FAULT: &str = "RULES_MOD_FAULT";
 pub const FAULT_MESSAGE: &str =

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::model::*;
 use super::results::{AcceptedResult, ResultDraft};
 use super::{Arena, RuntimeEvent};
-use crate::commands::GameServerCommand;
+use nexori_protocol::commands::GameServerCommand;
 
 pub const ALL_INITIAL_PLAYERS_PLACED: &str = "ALL_INITIAL_PLAYERS_PLACED";
 pub const WINDOW_EXPIRED_MIN_PLAYERS_MET: &str = "INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_MET";

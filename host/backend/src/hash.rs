@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub use crate::reporting::payload_hash::admission_payload_hash;
-pub(crate) use crate::reporting::payload_hash::snapshot_hash;
+pub use nexori_protocol::payload_hash::admission_payload_hash;
+pub(crate) use nexori_protocol::payload_hash::snapshot_hash;
 #[cfg(test)]
-use crate::reporting::payload_hash::{gson_compact, java_case_insensitive};
+use nexori_protocol::payload_hash::{gson_compact, java_case_insensitive};
 
 fn sha256_hex(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
@@ -179,10 +179,10 @@ mod tests {
     }
 
     /// The backend recognises each variant by the hand-derived hashes of
-    /// `reporting::payload_hash::vectors` (the publisher's tests pin the same values).
+    /// `nexori_protocol::payload_hash::vectors` (the publisher's tests pin the same values).
     #[test]
     fn payload_hash_variants() {
-        use crate::reporting::payload_hash::vectors::*;
+        use nexori_protocol::payload_hash::vectors::*;
         let mut body = edge_cases();
         for (hash, expected) in [
             (EDGE_CASES, PayloadHashCheck::Matches),

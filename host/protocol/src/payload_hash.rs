@@ -8,8 +8,20 @@ use std::cmp::Ordering;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-fn sha256_hex(text: &str) -> String {
-    crate::runtime::results::hex(&Sha256::digest(text.as_bytes()))
+/// SHA-256 of `text` in lowercase hex, the form of every Nexori hash.
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Bytes in lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
 }
 
 /// Java `String.CASE_INSENSITIVE_ORDER`: compares UTF-16 code units after upper- then lower-casing
@@ -99,6 +111,8 @@ pub const HASH_KEYS: [&str; 27] = [
     "coalescedChangeReasons",
 ];
 
+/// The hash of a snapshot `body` over its hashed fields; `with_address` keeps
+/// `serverConnectionAddress` among them, `html_safe` escapes as Gson's default writer does.
 pub fn snapshot_hash(body: &Map<String, Value>, with_address: bool, html_safe: bool) -> String {
     let mut obj = Map::new();
     for key in HASH_KEYS {
@@ -136,11 +150,11 @@ pub fn admission_payload_hash(body: &Map<String, Value>) -> String {
 /// Known-answer vectors for the snapshot hash, shared by the publisher's and the backend's tests.
 /// The hashes were derived by hand from the canonical text docs/arena-behaviour.md#the-snapshot
 /// describes (written out next to each), not with this module.
-#[cfg(test)]
-pub(crate) mod vectors {
+#[doc(hidden)]
+pub mod vectors {
     use serde_json::{Map, Value, json};
 
-    fn object(value: Value) -> Map<String, Value> {
+    pub fn object(value: Value) -> Map<String, Value> {
         value.as_object().expect("an object").clone()
     }
 
@@ -154,12 +168,12 @@ pub(crate) mod vectors {
     ///
     /// With `"reportingServerConnectionAddress":"arena.example.com:21918"` inserted after
     /// `reportingServerId` (same command, that member added): [`DOCS_EXAMPLE_WITH_ADDRESS`].
-    pub(crate) const DOCS_EXAMPLE: &str =
+    pub const DOCS_EXAMPLE: &str =
         "ee5cf0b92af20debf766c84c309d4aa57bcfc4b9e7ce0f82572b35f16c560c4b";
-    pub(crate) const DOCS_EXAMPLE_WITH_ADDRESS: &str =
+    pub const DOCS_EXAMPLE_WITH_ADDRESS: &str =
         "c746d6fce035babef1bdd25cd6247c6c7a7cb5281b7a48f0b81bd8f32ddc44b2";
 
-    pub(crate) fn docs_example() -> Map<String, Value> {
+    pub fn docs_example() -> Map<String, Value> {
         object(json!({
             "schemaVersion": 1,
             "stateUpdateId": "0b386f76-2e41-4b35-a4ba-6b0d8dc5a6f2",
@@ -211,16 +225,15 @@ pub(crate) mod vectors {
     /// The `_WITH_ADDRESS` hashes: the same two commands with
     /// `"reportingServerConnectionAddress":"arena.example.com:21918"` inserted after
     /// `reportingServerId`.
-    pub(crate) const EDGE_CASES: &str =
-        "f723d78678bc921ed487c650a73f7dfc45c98dc5c2b8211fc8735cb534b5a9bf";
-    pub(crate) const EDGE_CASES_PLAIN: &str =
+    pub const EDGE_CASES: &str = "f723d78678bc921ed487c650a73f7dfc45c98dc5c2b8211fc8735cb534b5a9bf";
+    pub const EDGE_CASES_PLAIN: &str =
         "ba35fe8a7d66ca0146a8a0dd977d089308f77fced5bb74142770e43f0794df6e";
-    pub(crate) const EDGE_CASES_WITH_ADDRESS: &str =
+    pub const EDGE_CASES_WITH_ADDRESS: &str =
         "29c620563dc5a0dfbf0f400ce75b0ae76aa844ddabaca142c168ee86d0ca5334";
-    pub(crate) const EDGE_CASES_WITH_ADDRESS_PLAIN: &str =
+    pub const EDGE_CASES_WITH_ADDRESS_PLAIN: &str =
         "8c65e3dc5fabb3dd564e1b671e839a63bde28bea6c0120808d0bbefb7a1e0d41";
 
-    pub(crate) fn edge_cases() -> Map<String, Value> {
+    pub fn edge_cases() -> Map<String, Value> {
         object(json!({
             "coalescedChangeReasons": ["PLAYER_ARRIVED", "match_started"],
             "schemaVersion": 1,

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::match_state::Match;
 use super::model::*;
 use super::{Arena, CallbackPayload, PlayerCheck, RuntimeEvent};
-use crate::commands::GameServerCommand;
 use crate::ids::normalize_match_id;
+use nexori_protocol::commands::GameServerCommand;
 
 const INVALID_POLICY: &str = "AFK detection policy request and policy must be non-null.";
 

@@ -30,6 +30,10 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde_json::{Value, json};
 
 use super::hash::PayloadHashCheck;
+
+/// Log pages between two automatic checkpoints: 4 000 (16 MiB of 4 KiB pages) instead of
+/// SQLite's 1 000, the figure the host's outbox measured best for the same write pattern.
+const WAL_CHECKPOINT_PAGES: i64 = 4_000;
 use super::validate::{ResultReport, StateSnapshot};
 
 const SCHEMA: &str = r#"
@@ -209,11 +213,7 @@ impl Store {
         conn.pragma_update(None, "busy_timeout", 5000)?;
         // As the host's outbox does: fewer, larger checkpoints, since each request rewrites the
         // same few pages (the newest rows and their index entries).
-        conn.pragma_update(
-            None,
-            "wal_autocheckpoint",
-            crate::reporting::outbox::WAL_CHECKPOINT_PAGES,
-        )?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
         conn.execute_batch(SCHEMA)
             .context("creating the backend schema")?;
         let version: String = conn.query_row(

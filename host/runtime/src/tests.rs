@@ -9,7 +9,7 @@ use super::arrivals::{Arrival, Placed};
 use super::launch::{ExpectedPlayer, LaunchAdmission, LaunchSpec};
 use super::results::Submission;
 use super::*;
-use crate::commands::GameServerCommand;
+use nexori_protocol::commands::GameServerCommand;
 
 const T0: i64 = 1_760_000_000_000;
 

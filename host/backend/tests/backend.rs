@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use nexori_host::backend::{self, BackendConfig, BackendHandle, FaultKind, FaultPlan, FaultScope};
+use nexori_backend::{
+    self as backend, BackendConfig, BackendHandle, FaultKind, FaultPlan, FaultScope,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -10,7 +10,12 @@
 //! Each Nexori concept has its own module: [`launch`] (match creation), [`arrivals`] (arrive,
 //! place, disconnect), [`placement`] (window and start gate), [`outcomes`], [`spectators`],
 //! [`returns`] (returns to lobby and manual end), [`afk`], [`admission`], [`results`] (final
-//! result submission) and [`custom_data`].
+//! result submission) and [`custom_data`]; [`ids`] spells identifiers as Nexori does and [`clock`]
+//! is the injected clock.
+//!
+//! This crate owns the behaviour of docs/arena-behaviour.md. It must not depend on wasmtime,
+//! tokio, HTTP, SQLite or the file system (its `Cargo.toml` lists none of them), nor on any Nexori
+//! crate but `nexori-protocol`, whose command vocabulary it emits.
 //!
 //! **Decision D14 (ours): nobody came.** The reference closes a runtime only after it held
 //! someone, and never reconciles a launch that expects nobody; with `match.create` separate from
@@ -25,8 +30,10 @@
 pub mod admission;
 pub mod afk;
 pub mod arrivals;
+pub mod clock;
 pub mod custom_data;
 pub mod faults;
+pub mod ids;
 pub mod launch;
 pub mod match_state;
 pub mod model;
@@ -41,10 +48,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use uuid::Uuid;
 
-use crate::commands::GameServerCommand;
 use crate::ids::{match_key, normalize_match_id};
 pub use match_state::Match;
 pub use model::*;
+use nexori_protocol::commands::GameServerCommand;
 
 /// Messages shared by several API methods.
 pub mod messages {
@@ -398,7 +405,7 @@ impl Arena {
     }
 
     /// Queues a match-level callback carrying a snapshot taken now.
-    pub(crate) fn emit_match_callback(
+    pub fn emit_match_callback(
         &mut self,
         match_id: &str,
         callback: Callback,

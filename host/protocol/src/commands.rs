@@ -16,40 +16,57 @@ pub enum GameServerCommand {
     /// A scheduled return to lobby is due.
     #[serde(rename = "player.return", rename_all = "camelCase")]
     Return {
+        /// The match.
         match_id: String,
+        /// The player.
         player: Uuid,
+        /// Why.
         reason: String,
     },
     /// `setPlayerSpectator` changed the player's state.
     #[serde(rename = "player.spectator", rename_all = "camelCase")]
     Spectator {
+        /// The match.
         match_id: String,
+        /// The player.
         player: Uuid,
+        /// Whether the player is now a spectator.
         spectator: bool,
+        /// The spectator model to show, if the mod chose one.
         #[serde(skip_serializing_if = "Option::is_none")]
         model_id: Option<String>,
     },
     /// AFK state changed and the HUD should show or hide.
     #[serde(rename = "player.afkHud", rename_all = "camelCase")]
     AfkHud {
+        /// The match.
         match_id: String,
+        /// The player.
         player: Uuid,
+        /// Whether the player is now AFK.
         afk: bool,
     },
     /// The host tells a player something.
     #[serde(rename = "player.message", rename_all = "camelCase")]
     Message {
+        /// The match.
         match_id: String,
+        /// The player.
         player: Uuid,
+        /// What to tell the player.
         text: String,
     },
     /// A mod asked the game to do something.
     #[serde(rename = "game.command", rename_all = "camelCase")]
     Game {
+        /// The match.
         match_id: String,
+        /// The player.
         #[serde(skip_serializing_if = "Option::is_none")]
         player: Option<Uuid>,
+        /// The command's name, as the mod chose it.
         name: String,
+        /// The command's JSON data, as the mod wrote it.
         #[serde(skip_serializing_if = "Option::is_none")]
         data: Option<CommandData>,
     },
@@ -118,6 +135,7 @@ impl GameServerCommand {
         }
     }
 
+    /// The match the command is about.
     pub fn match_id(&self) -> &str {
         match self {
             Self::Return { match_id, .. }

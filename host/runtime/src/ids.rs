@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use uuid::Uuid;
 
-pub use crate::runtime::custom_data::{java_trim, utf16_len};
+pub use crate::custom_data::{java_trim, utf16_len};
 
 /// Parses a player UUID in any case. Surrounding whitespace is not stripped: the reference
 /// rejects a padded UUID, and so do we.

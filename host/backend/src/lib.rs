@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use nexori_host::backend::{self, BackendConfig, FaultKind, FaultPlan};
+//! use nexori_backend::{self as backend, BackendConfig, FaultKind, FaultPlan};
 //! let handle = backend::start(BackendConfig {
 //!     listen: "127.0.0.1:0".parse()?,
 //!     token: "secret".into(),
@@ -46,7 +46,7 @@
 //! there is one.
 //!
 //! Connections are capped and a request's head must arrive in time ([`BackendConfig::connections`],
-//! [`crate::http_server`]), so clients that open connections and send nothing cannot exhaust it.
+//! [`nexori_http_server`]), so clients that open connections and send nothing cannot exhaust it.
 //!
 //! # Request checks (both report endpoints), in order
 //!
@@ -179,8 +179,8 @@ pub use faults::{Endpoint, FaultCounts, FaultKind, FaultPlan, FaultScope};
 pub use hash::admission_payload_hash;
 pub use store::match_key;
 
-use crate::http_server::ConnectionLimits;
 use faults::FaultInjector;
+use nexori_http_server::ConnectionLimits;
 use store::{Answer, ReservationError, Store};
 
 /// Header set on every answer produced by fault injection.
@@ -199,7 +199,7 @@ pub struct BackendConfig {
     /// `POST /admin/faults`.
     pub faults: FaultPlan,
     /// Connection cap and header-read timeout (default 256 connections, 10 s; the CLI's
-    /// `--max-connections` and `--header-read-timeout-ms`); see [`crate::http_server`].
+    /// `--max-connections` and `--header-read-timeout-ms`); see [`nexori_http_server`].
     pub connections: ConnectionLimits,
 }
 
@@ -308,7 +308,7 @@ pub async fn start(config: BackendConfig) -> anyhow::Result<BackendHandle> {
     });
     let router = router(app.clone());
     let mut signal = shutdown_rx;
-    let task = tokio::spawn(crate::http_server::serve(
+    let task = tokio::spawn(nexori_http_server::serve(
         listener,
         router,
         config.connections,
