@@ -20,14 +20,14 @@ use nexori_backend::{self as backend, BackendConfig, FaultPlan};
 use nexori_host::arena_host::{ArenaHost, HostClock};
 use nexori_host::bridge::{self, BridgeMessage};
 use nexori_host::config::HostConfig;
-use nexori_host::reporting::outbox::{NewRecord, Outbox};
-use nexori_host::reporting::sender::{DurableReporter, ResultSender, SenderSettings};
-use nexori_host::reporting::{IdGenerator, RecordingReporter, ResultReporter};
 use nexori_host::shared::lock;
 use nexori_host::wasm::convert;
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_host::wasm::instance::{ModInstance, new_store};
 use nexori_host::wasm::state::RegistrationPolicy;
+use nexori_reporting::outbox::{NewRecord, Outbox};
+use nexori_reporting::sender::{DurableReporter, ResultSender, SenderSettings};
+use nexori_reporting::{IdGenerator, RecordingReporter, ResultReporter};
 use nexori_runtime::clock::VirtualClock;
 use nexori_runtime::custom_data;
 use nexori_runtime::model::Callback;
@@ -263,7 +263,7 @@ const IGNORES_TICKS: Rules = Rules {
 
 fn host_with(rules: Rules, settings: &EngineSettings) -> ArenaHost {
     let config = HostConfig::default();
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(1));
+    let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Seeded(1));
     let mut host = ArenaHost::new(
         config,
         HostClock::Virtual(VirtualClock::new(T0)),
@@ -801,7 +801,12 @@ fn outbox_reporter() -> (PathBuf, Arc<Outbox>, DurableReporter) {
         ..HostConfig::default()
     }
     .normalized();
-    let reporter = DurableReporter::new(config, IdGenerator::Seeded(7), outbox.clone(), None);
+    let reporter = DurableReporter::new(
+        config.reporting(),
+        IdGenerator::Seeded(7),
+        outbox.clone(),
+        None,
+    );
     (dir, outbox, reporter)
 }
 
@@ -1036,7 +1041,7 @@ fn delivery_rate(total: usize) -> f64 {
             NewRecord::new(
                 &r,
                 &id,
-                &nexori_host::reporting::result_body(&r, &id, &config.server_id, T0),
+                &nexori_reporting::result_body(&r, &id, &config.server_id, T0),
                 T0,
             )
         })
@@ -1044,8 +1049,12 @@ fn delivery_rate(total: usize) -> f64 {
     outbox.insert_pending(&records).unwrap();
     let clock = Arc::new(nexori_runtime::clock::SystemClock);
     let start = Instant::now();
-    let sender =
-        ResultSender::start(outbox.clone(), clock, SenderSettings::from_config(&config)).unwrap();
+    let sender = ResultSender::start(
+        outbox.clone(),
+        clock,
+        SenderSettings::from_settings(&config.reporting()),
+    )
+    .unwrap();
     sender.wake();
     let acknowledged = &sender.stats().acknowledged;
     // Far beyond any healthy run (about a second), so a stuck sender fails the bench.

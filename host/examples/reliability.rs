@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nexori_backend::{self as backend, BackendConfig, FaultKind, FaultPlan};
-use nexori_host::reporting::outbox::{Outbox, RecordStatus};
+use nexori_reporting::outbox::{Outbox, RecordStatus};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "reliability-token";

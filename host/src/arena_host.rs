@@ -17,8 +17,6 @@ use wasmtime::component::Linker;
 
 use crate::bridge::{BridgeMessage, GameEventMessage};
 use crate::config::HostConfig;
-use crate::reporting::ResultReporter;
-use crate::reporting::admission::AdmissionPublisher;
 use crate::shared::{Shared, SharedHandle, Timers, lock};
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::instance::{Fault, ModInstance, new_store};
@@ -29,6 +27,8 @@ use crate::wasm::state::{InstanceState, RegistrationPolicy};
 use crate::wasm::{convert, game_event_batch};
 use nexori_protocol::commands::GameServerCommand;
 use nexori_protocol::trace::{Trace, TraceEntry};
+use nexori_reporting::ResultReporter;
+use nexori_reporting::admission::AdmissionPublisher;
 use nexori_runtime::clock::{SharedClock, VirtualClock};
 use nexori_runtime::model::Callback;
 use nexori_runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
@@ -73,7 +73,7 @@ pub struct ArenaHost {
     rejected: HashMap<String, String>,
     /// Set while the outbox commit fails: see [`ArenaHost::take_commands`].
     commit_retry: Option<CommitRetry>,
-    commit_health: Arc<crate::reporting::CommitHealth>,
+    commit_health: Arc<nexori_reporting::CommitHealth>,
     /// The worker that scans and compiles the mods directory (`nexori serve`).
     mod_watch: Option<ModWatch>,
 }
@@ -623,7 +623,7 @@ impl ArenaHost {
     }
 
     /// Whether committing results is failing, shared with `/healthz` and `/metrics`.
-    pub fn commit_health(&self) -> Arc<crate::reporting::CommitHealth> {
+    pub fn commit_health(&self) -> Arc<nexori_reporting::CommitHealth> {
         self.commit_health.clone()
     }
 

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use crate::arena_host::{ArenaHost, HostClock};
 use crate::config::HostConfig;
-use crate::reporting::{IdGenerator, RecordingReporter};
 use crate::wasm::engine::EngineSettings;
 use crate::wasm::loader::WIT_PACKAGE;
+use nexori_reporting::{IdGenerator, RecordingReporter};
 use nexori_runtime::clock::VirtualClock;
 
 /// Loads the file the way the host would (compile, link against the `rules-mod` world, run
@@ -24,7 +24,7 @@ pub fn check_file(path: &Path, config_json: Option<&str>) -> anyhow::Result<Stri
             .map_err(|e| anyhow::anyhow!("--config is not valid JSON: {e}"))?;
         config.mods.insert(name.clone(), value);
     }
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Random);
+    let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Random);
     let settings = EngineSettings {
         max_instances: 4,
         ..EngineSettings::default()

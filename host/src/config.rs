@@ -181,10 +181,7 @@ pub const DEFAULT_MAX_HELD_COMMANDS: usize = 65_536;
 /// Whether this build reaches `https://` backends (the `tls` feature, rustls).
 pub const TLS_SUPPORTED: bool = cfg!(feature = "tls");
 
-/// Result requests in flight at once unless `resultMaxInFlight` says otherwise.
-pub const DEFAULT_RESULTS_IN_FLIGHT: i64 = 32;
-/// The most `resultMaxInFlight` can ask for.
-pub const MAX_RESULTS_IN_FLIGHT: i64 = 256;
+pub use nexori_reporting::{DEFAULT_RESULTS_IN_FLIGHT, MAX_RESULTS_IN_FLIGHT};
 
 /// The largest mod file unless `maxModFileBytes` says otherwise.
 pub const DEFAULT_MAX_MOD_FILE_BYTES: u64 = 64 << 20;
@@ -365,7 +362,7 @@ impl HostConfig {
         if self.base_url.is_empty() {
             return Ok(());
         }
-        if !crate::reporting::is_http_backend(self) {
+        if !nexori_reporting::is_http_backend(&self.base_url) {
             return Err(format!(
                 "baseUrl {:?} must start with http:// or https://",
                 self.base_url
@@ -428,13 +425,34 @@ impl HostConfig {
         self
     }
 
-    /// Whether the backend connection settings are present.
-    pub fn backend_usable(&self) -> bool {
-        !self.base_url.is_empty() && !self.server_token.is_empty()
+    /// What reporting needs of this configuration.
+    pub fn reporting(&self) -> nexori_reporting::ReportingSettings {
+        nexori_reporting::ReportingSettings {
+            server_id: self.server_id.clone(),
+            server_connection_address: self.server_connection_address.clone(),
+            base_url: self.base_url.clone(),
+            server_token: self.server_token.clone(),
+            request_timeout_ms: self.request_timeout_ms,
+            result_reporting_enabled: self.result_reporting_enabled,
+            result_retry_interval_ms: self.result_retry_interval_ms,
+            result_max_in_flight: self.result_max_in_flight,
+            match_state_reporting_enabled: self.match_state_reporting_enabled,
+            match_state_debounce_ms: self.match_state_debounce_ms,
+            match_state_max_coalesce_window_ms: self.match_state_max_coalesce_window_ms,
+            match_state_retry_interval_ms: self.match_state_retry_interval_ms,
+            match_state_stale_after_ms: self.match_state_stale_after_ms,
+            outbox_busy_timeout_ms: self.outbox_busy_timeout_ms,
+        }
     }
 
+    /// Whether the backend connection settings are present.
+    pub fn backend_usable(&self) -> bool {
+        self.reporting().backend_usable()
+    }
+
+    /// Whether admission snapshots can be published.
     pub fn admission_reporting_usable(&self) -> bool {
-        self.match_state_reporting_enabled && self.backend_usable()
+        self.reporting().admission_reporting_usable()
     }
 
     /// The JSON text handed to a mod's `init`.

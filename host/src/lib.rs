@@ -14,7 +14,6 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod live;
-pub mod reporting;
 pub mod scenario;
 pub mod serve;
 pub mod shared;

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::arena_host::{ArenaHost, HostClock};
 use crate::config::HostConfig;
-use crate::reporting::outbox::Outbox;
-use crate::reporting::sender::ResultSender;
-use crate::reporting::{self, IdGenerator};
 use crate::wasm::engine::EngineSettings;
 use crate::wasm::loader::LoadError;
+use nexori_reporting::outbox::Outbox;
+use nexori_reporting::sender::ResultSender;
+use nexori_reporting::{self as reporting, IdGenerator};
 use nexori_runtime::clock::{SharedClock, SystemClock};
 
 /// A host on the system clock with its reporting.
@@ -41,7 +41,7 @@ impl LiveHost {
         })?;
         let clock: SharedClock = Arc::new(SystemClock);
         let reporting = reporting::setup(
-            config,
+            &config.reporting(),
             clock,
             IdGenerator::Random,
             Some(&data_dir.join("outbox.sqlite")),

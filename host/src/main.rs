@@ -334,7 +334,7 @@ fn stdio(config: Option<&Path>, mods: PathBuf, data_dir: PathBuf, drain_seconds:
 }
 
 fn outbox(db: &Path, action: OutboxAction) -> ExitCode {
-    use nexori_host::reporting::outbox::{Outbox, RecordStatus};
+    use nexori_reporting::outbox::{Outbox, RecordStatus};
     if !db.is_file() {
         eprintln!("nexori outbox: no outbox at {} (use --db)", db.display());
         return ExitCode::from(2);

@@ -10,10 +10,10 @@ use serde_json::{Map, Value, json};
 use crate::arena_host::{ArenaHost, HostClock};
 use crate::bridge::{self, BridgeError, MESSAGE_TYPES};
 use crate::config::HostConfig;
-use crate::reporting::IdGenerator;
 use crate::shared::lock;
 use crate::wasm::engine::EngineSettings;
 use nexori_protocol::trace::TraceEntry;
+use nexori_reporting::IdGenerator;
 use nexori_runtime::clock::VirtualClock;
 
 pub const DEFAULT_START_EPOCH_MS: i64 = 1_760_000_000_000;
@@ -185,12 +185,12 @@ pub fn run(
 ) -> Result<SimulationOutput, ScenarioError> {
     let config = scenario.host_config()?;
     let clock = VirtualClock::new(scenario.start_epoch_ms);
-    let reporting = crate::reporting::setup(
-        &config,
+    let reporting = nexori_reporting::setup(
+        &config.reporting(),
         std::sync::Arc::new(clock.clone()),
         // Reproducible ids with the in-process recorder; with a real backend, ids must be
         // unique across runs, since the backend remembers them.
-        if crate::reporting::is_http_backend(&config) {
+        if nexori_reporting::is_http_backend(&config.base_url) {
             IdGenerator::Random
         } else {
             IdGenerator::Seeded(0x4e65_786f_7269)

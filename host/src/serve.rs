@@ -57,8 +57,8 @@ use crate::bridge::{self, BridgeMessage};
 use crate::bridge_auth::{BridgeAuth, Credential};
 use crate::config::{BridgeSettings, HostConfig};
 use crate::live::LiveHost;
-use crate::reporting;
 use crate::shared::lock;
+use nexori_reporting as reporting;
 
 /// How often the mods directory is checked for new or changed mods.
 const MOD_SCAN_INTERVAL: Duration = Duration::from_secs(2);

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::HostConfig;
-use crate::reporting::{EnqueueOutcome, ResultReporter};
 use nexori_protocol::commands::GameServerCommand;
 use nexori_protocol::trace::{Trace, TraceEntry};
+use nexori_reporting::{EnqueueOutcome, ResultReporter};
 use nexori_runtime::Arena;
 use nexori_runtime::clock::SharedClock;
 use nexori_runtime::model::MatchCompletionStatus;

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use nexori_backend::{self as backend, BackendConfig, BackendHandle, FaultKind, FaultPlan};
 use nexori_host::config::HostConfig;
-use nexori_host::reporting::outbox::{Outbox, OutboxRecord, RecordStatus};
-use nexori_host::reporting::sender::{DurableReporter, ResultSender, SenderSettings};
-use nexori_host::reporting::{BackendReportStatus, EnqueueOutcome, IdGenerator, ResultReporter};
+use nexori_reporting::outbox::{Outbox, OutboxRecord, RecordStatus};
+use nexori_reporting::sender::{DurableReporter, ResultSender, SenderSettings};
+use nexori_reporting::{BackendReportStatus, EnqueueOutcome, IdGenerator, ResultReporter};
 use nexori_runtime::clock::{Clock, VirtualClock};
 use nexori_runtime::custom_data;
 use nexori_runtime::results::{AcceptedResult, ResultPlayer, payload_hash};
@@ -127,12 +127,12 @@ fn rig(base_url: &str) -> Rig {
         ResultSender::start(
             outbox.clone(),
             Arc::new(clock.clone()),
-            SenderSettings::from_config(&config),
+            SenderSettings::from_settings(&config.reporting()),
         )
         .unwrap(),
     );
     let reporter = DurableReporter::new(
-        config,
+        config.reporting(),
         IdGenerator::Random,
         outbox.clone(),
         Some(sender.clone()),

@@ -206,7 +206,7 @@ fn wait_for_line(
 /// is durable; then they go out in their original order, and the result is in the outbox.
 #[test]
 fn a_failing_outbox_commit_holds_the_commands_back_until_the_result_is_durable() {
-    use nexori_host::reporting::outbox::{Outbox, RecordStatus};
+    use nexori_reporting::outbox::{Outbox, RecordStatus};
     use std::time::{Duration, Instant};
 
     let built =

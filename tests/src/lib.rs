@@ -52,10 +52,10 @@ pub fn virtual_host_with(
     trace: bool,
 ) -> nexori_host::arena_host::ArenaHost {
     use nexori_host::arena_host::{ArenaHost, HostClock};
-    use nexori_host::reporting::{IdGenerator, RecordingReporter};
+    use nexori_reporting::{IdGenerator, RecordingReporter};
     use nexori_runtime::clock::VirtualClock;
 
-    let reporter = RecordingReporter::new(config.clone(), IdGenerator::Seeded(id_seed));
+    let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Seeded(id_seed));
     ArenaHost::new(
         config,
         HostClock::Virtual(VirtualClock::new(start_epoch_ms)),

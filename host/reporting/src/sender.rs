@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use super::outbox::{Answer, AnswerRecord, DueRecord, NewRecord, Outbox};
 use super::policy::{Health, ResultVerdict, result_verdict};
 use super::{EnqueueOutcome, IdGenerator, ResultReporter, duplicate_status, precheck, result_body};
-use crate::config::HostConfig;
+use crate::ReportingSettings;
 use nexori_runtime::clock::SharedClock;
 use nexori_runtime::results::AcceptedResult;
 
@@ -73,7 +73,7 @@ pub struct SenderSettings {
 }
 
 impl SenderSettings {
-    pub fn from_config(config: &HostConfig) -> Self {
+    pub fn from_settings(config: &ReportingSettings) -> Self {
         Self {
             results_url: format!("{}/nexori/results", config.base_url),
             server_token: config.server_token.clone(),
@@ -451,7 +451,7 @@ fn truncate(text: &str) -> String {
 
 /// A [`ResultReporter`] that stores results in the outbox and wakes the sender.
 pub struct DurableReporter {
-    config: HostConfig,
+    config: ReportingSettings,
     ids: IdGenerator,
     outbox: Arc<Outbox>,
     sender: Option<Arc<ResultSender>>,
@@ -461,7 +461,7 @@ pub struct DurableReporter {
 
 impl DurableReporter {
     pub fn new(
-        config: HostConfig,
+        config: ReportingSettings,
         ids: IdGenerator,
         outbox: Arc<Outbox>,
         sender: Option<Arc<ResultSender>>,

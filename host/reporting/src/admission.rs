@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 use super::IdGenerator;
 use super::outbox::Outbox;
 use super::policy::{AUTH_BACKOFF_MS, Health, StateVerdict, state_verdict};
-use crate::config::HostConfig;
+use crate::ReportingSettings;
 use nexori_runtime::admission::{AdmissionState, evaluate};
 use nexori_runtime::model::MatchSource;
 use nexori_runtime::{Arena, Match};
@@ -153,7 +153,7 @@ pub struct PublisherSettings {
 }
 
 impl PublisherSettings {
-    pub fn from_config(c: &HostConfig) -> Self {
+    pub fn from_settings(c: &ReportingSettings) -> Self {
         Self {
             enabled: c.match_state_reporting_enabled,
             usable: c.admission_reporting_usable(),
@@ -775,18 +775,17 @@ mod tests {
                 T0,
             )
             .unwrap();
-        let config = HostConfig {
+        let config = ReportingSettings {
             match_state_reporting_enabled: true,
             base_url: "http://backend".into(),
             server_token: "t".into(),
             server_id: "srv".into(),
-            ..HostConfig::default()
-        }
-        .normalized();
+            ..ReportingSettings::default()
+        };
         let transport = Scripted::default();
         let sequences = Arc::new(Mutex::new(0));
         let publisher = AdmissionPublisher::new(
-            PublisherSettings::from_config(&config),
+            PublisherSettings::from_settings(&config),
             IdGenerator::Seeded(1),
             Box::new(SharedSequences(sequences.clone())),
             Box::new(transport.clone()),
@@ -1096,16 +1095,15 @@ mod tests {
                 .query_row("SELECT COUNT(*) FROM admission_sequences", [], |r| r.get(0))
                 .unwrap()
         };
-        let config = HostConfig {
+        let config = ReportingSettings {
             match_state_reporting_enabled: true,
             base_url: "http://backend".into(),
             server_token: "t".into(),
-            ..HostConfig::default()
-        }
-        .normalized();
+            ..ReportingSettings::default()
+        };
         let start = |outbox: &Arc<Outbox>, t: &Scripted| {
             AdmissionPublisher::new(
-                PublisherSettings::from_config(&config),
+                PublisherSettings::from_settings(&config),
                 IdGenerator::Seeded(1),
                 Box::new(DurableSequences::new(outbox.clone())),
                 Box::new(t.clone()),

@@ -1,5 +1,11 @@
-//! Result reporting: the enqueue plan (docs/arena-behaviour.md#reporting-a-result) in front of a
-//! delivery backend.
+//! Reporting to the operator's backend: the result enqueue plan
+//! (docs/arena-behaviour.md#reporting-a-result) in front of a delivery backend, the durable
+//! SQLite [`outbox`], the HTTP result [`sender`] and the [`admission`] snapshot publisher, each
+//! configured from [`ReportingSettings`].
+//!
+//! Depends on `nexori-runtime` (the results it reports, the admission state it publishes) and
+//! `nexori-protocol` (the bodies). It must not depend on wasmtime or on the `nexori` CLI's
+//! configuration file.
 //!
 //! [`ResultReporter`] is the seam between the runtime's accepted results and delivery. The
 //! [`RecordingReporter`] keeps results in memory and treats them as acknowledged; it is what
@@ -11,13 +17,14 @@ pub mod admission_http;
 pub mod outbox;
 pub mod policy;
 pub mod sender;
+mod settings;
 
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::config::HostConfig;
 pub use nexori_runtime::model::BackendReportStatus;
 use nexori_runtime::results::AcceptedResult;
+pub use settings::{DEFAULT_RESULTS_IN_FLIGHT, MAX_RESULTS_IN_FLIGHT, ReportingSettings};
 
 /// What enqueueing a result decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,19 +85,19 @@ impl CommitHealth {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    pub(crate) fn failed(&self, cause: &str, held: usize) {
+    pub fn failed(&self, cause: &str, held: usize) {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = Some(cause.to_string());
         self.failures_total
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.set_held(held);
     }
 
-    pub(crate) fn recovered(&self) {
+    pub fn recovered(&self) {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.set_held(0);
     }
 
-    pub(crate) fn set_held(&self, held: usize) {
+    pub fn set_held(&self, held: usize) {
         self.held_commands
             .store(held as u64, std::sync::atomic::Ordering::Relaxed);
     }
@@ -136,7 +143,7 @@ impl IdGenerator {
 /// The part of the enqueue plan (docs/arena-behaviour.md#reporting-a-result) that does not depend
 /// on the store: reporting switches and `externalMatchId`. `None` means "go on and store it".
 pub fn precheck(
-    config: &HostConfig,
+    config: &ReportingSettings,
     result: &AcceptedResult,
 ) -> Option<(BackendReportStatus, &'static str)> {
     if !config.result_reporting_enabled {
@@ -198,13 +205,13 @@ pub struct RecordedResult {
 
 /// Keeps results in memory and treats each as acknowledged at once.
 pub struct RecordingReporter {
-    config: HostConfig,
+    config: ReportingSettings,
     ids: IdGenerator,
     pub results: Vec<RecordedResult>,
 }
 
 impl RecordingReporter {
-    pub fn new(config: HostConfig, ids: IdGenerator) -> Self {
+    pub fn new(config: ReportingSettings, ids: IdGenerator) -> Self {
         Self {
             config,
             ids,
@@ -267,23 +274,23 @@ pub struct Reporting {
 
 /// Whether the configuration points at a real HTTP backend (rather than the in-process
 /// recorder that simulations use by default).
-pub fn is_http_backend(config: &HostConfig) -> bool {
-    config.base_url.starts_with("http://") || config.base_url.starts_with("https://")
+pub fn is_http_backend(base_url: &str) -> bool {
+    base_url.starts_with("http://") || base_url.starts_with("https://")
 }
 
 /// Builds reporting for `config`: with an HTTP backend, a durable outbox (at `outbox_path`, or
 /// in memory) and its sender plus an HTTP admission transport; otherwise the in-process
 /// recorder, which acknowledges everything.
 pub fn setup(
-    config: &HostConfig,
+    config: &ReportingSettings,
     clock: nexori_runtime::clock::SharedClock,
     ids: IdGenerator,
     outbox_path: Option<&std::path::Path>,
     simulation: bool,
 ) -> anyhow::Result<Reporting> {
     use std::sync::Arc;
-    let settings = admission::PublisherSettings::from_config(config);
-    if !is_http_backend(config) {
+    let settings = admission::PublisherSettings::from_settings(config);
+    if !is_http_backend(&config.base_url) {
         let publisher = admission::AdmissionPublisher::new(
             settings,
             ids.clone_offset(1),
@@ -308,7 +315,7 @@ pub fn setup(
         Some(Arc::new(sender::ResultSender::start(
             outbox.clone(),
             clock,
-            sender::SenderSettings::from_config(config),
+            sender::SenderSettings::from_settings(config),
         )?))
     } else {
         None
