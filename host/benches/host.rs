@@ -16,11 +16,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use capture_the_zone::CaptureTheZone;
+use nexori::config::HostConfig;
 use nexori_backend::{self as backend, BackendConfig, FaultPlan};
 use nexori_host::arena_host::{ArenaHost, HostClock};
 use nexori_host::bridge::{self, BridgeMessage};
-use nexori_host::config::HostConfig;
-use nexori_host::shared::lock;
+use nexori_host::host_state::lock;
 use nexori_host::wasm::convert;
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_host::wasm::instance::{ModInstance, new_store};
@@ -265,7 +265,7 @@ fn host_with(rules: Rules, settings: &EngineSettings) -> ArenaHost {
     let config = HostConfig::default();
     let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Seeded(1));
     let mut host = ArenaHost::new(
-        config,
+        config.host_settings(),
         HostClock::Virtual(VirtualClock::new(T0)),
         Box::new(reporter),
         false,

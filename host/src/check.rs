@@ -3,10 +3,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::arena_host::{ArenaHost, HostClock};
 use crate::config::HostConfig;
-use crate::wasm::engine::EngineSettings;
-use crate::wasm::loader::WIT_PACKAGE;
+use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::wasm::engine::EngineSettings;
+use nexori_host::wasm::loader::WIT_PACKAGE;
 use nexori_reporting::{IdGenerator, RecordingReporter};
 use nexori_runtime::clock::VirtualClock;
 
@@ -30,7 +30,7 @@ pub fn check_file(path: &Path, config_json: Option<&str>) -> anyhow::Result<Stri
         ..EngineSettings::default()
     };
     let mut host = ArenaHost::new(
-        config,
+        config.host_settings(),
         HostClock::Virtual(VirtualClock::new(0)),
         Box::new(reporter),
         false,

@@ -7,50 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Resource limits applied to every instance of a mod.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct ModLimits {
-    /// Linear memory one instance may grow to.
-    pub memory_bytes: u64,
-    /// Wall-clock budget of one callback, host calls included.
-    pub callback_deadline_ms: u64,
-    /// Timers one match's instance may have pending.
-    pub max_pending_timers: usize,
-    /// Largest `data` of one game command, in bytes.
-    pub max_game_command_bytes: usize,
-    /// Largest log line, in bytes; longer lines are cut.
-    pub max_log_line_bytes: usize,
-    /// Largest string argument of an API call (ids, reasons, names); more traps the mod.
-    pub max_string_bytes: usize,
-    /// Largest customData text handed to `submitFinalMatchResult`; more traps the mod.
-    pub max_custom_data_bytes: usize,
-    /// Game commands one callback may send; more are refused with an error.
-    pub max_game_commands_per_call: u32,
-    /// Log lines one callback may write; more are dropped after one warning.
-    pub max_log_lines_per_call: u32,
-    /// Listener registrations one instance may make (open or closed, the load-time probe
-    /// included); more are refused with an error, and a mod whose `init` tries is not loaded.
-    /// Default 64.
-    pub max_listener_registrations: usize,
-}
-
-impl Default for ModLimits {
-    fn default() -> Self {
-        Self {
-            memory_bytes: 64 << 20,
-            callback_deadline_ms: 250,
-            max_pending_timers: 1024,
-            max_game_command_bytes: 64 << 10,
-            max_log_line_bytes: 4096,
-            max_string_bytes: 64 << 10,
-            max_custom_data_bytes: 1 << 20,
-            max_game_commands_per_call: 1000,
-            max_log_lines_per_call: 1000,
-            max_listener_registrations: 64,
-        }
-    }
-}
+pub use nexori_host::settings::ModLimits;
 
 /// The game-server bridge of `nexori serve`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -174,17 +131,12 @@ impl Default for LogSettings {
     }
 }
 
-/// Commands held behind a failing outbox commit before the host pauses, unless
-/// `outboxMaxHeldCommands` says otherwise.
-pub const DEFAULT_MAX_HELD_COMMANDS: usize = 65_536;
+pub use nexori_host::settings::{DEFAULT_MAX_HELD_COMMANDS, DEFAULT_MAX_MOD_FILE_BYTES};
 
 /// Whether this build reaches `https://` backends (the `tls` feature, rustls).
 pub const TLS_SUPPORTED: bool = cfg!(feature = "tls");
 
 pub use nexori_reporting::{DEFAULT_RESULTS_IN_FLIGHT, MAX_RESULTS_IN_FLIGHT};
-
-/// The largest mod file unless `maxModFileBytes` says otherwise.
-pub const DEFAULT_MAX_MOD_FILE_BYTES: u64 = 64 << 20;
 
 /// The whole host configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -371,7 +323,7 @@ impl HostConfig {
         if self.base_url.starts_with("https://") && !TLS_SUPPORTED {
             return Err(format!(
                 "baseUrl {:?} is https://, but this nexori was built without TLS: build it with \
-                 `cargo build --release -p nexori-host --features tls`, or reach the backend \
+                 `cargo build --release -p nexori --features tls`, or reach the backend \
                  through a TLS-terminating proxy on loopback with an http:// baseUrl",
                 self.base_url
             ));
@@ -455,15 +407,17 @@ impl HostConfig {
         self.reporting().admission_reporting_usable()
     }
 
-    /// The JSON text handed to a mod's `init`.
-    pub fn mod_config_json(&self, mod_name: &str) -> String {
-        self.mods
-            .get(mod_name)
-            .map_or_else(|| "{}".to_string(), Value::to_string)
-    }
-
-    pub fn limits_for(&self, mod_name: &str) -> &ModLimits {
-        self.mod_limits.get(mod_name).unwrap_or(&self.limits)
+    /// What the component host needs of this configuration.
+    pub fn host_settings(&self) -> nexori_host::settings::HostSettings {
+        nexori_host::settings::HostSettings {
+            mods: self.mods.clone(),
+            limits: self.limits.clone(),
+            mod_limits: self.mod_limits.clone(),
+            max_mod_file_bytes: self.max_mod_file_bytes,
+            warm_instance_slots: self.warm_instance_slots,
+            outbox_max_held_commands: self.outbox_max_held_commands,
+            admission_reporting_usable: self.admission_reporting_usable(),
+        }
     }
 }
 
@@ -548,7 +502,7 @@ mod tests {
             assert_eq!(
                 checked.unwrap_err(),
                 "baseUrl \"https://backend.example.com\" is https://, but this nexori was built \
-                 without TLS: build it with `cargo build --release -p nexori-host --features tls`, \
+                 without TLS: build it with `cargo build --release -p nexori --features tls`, \
                  or reach the backend through a TLS-terminating proxy on loopback with an http:// \
                  baseUrl"
             );

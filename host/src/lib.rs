@@ -1,14 +1,12 @@
-//! Nexori arena runtime as a WebAssembly component host for rules mods.
+//! The `nexori` command line: `serve` (the bridge for a game server), `stdio` (the host as a
+//! child process), `simulate` (scenario files), `check`, `demo`, `backend` and `config`.
 //!
-//! Layers, inside out:
-//! - [`runtime`]: the match runtime, a pure state machine on an injected clock (no wasm, no IO);
-//! - [`wasm`]: the wasmtime component host: loading mods, one sandboxed instance per match,
-//!   routing callbacks by `rulesEngineId`, and the Nexori API as host functions;
-//! - [`host`]: the orchestrator that ties the runtime, the mods, timers and reporting together;
-//! - front ends: [`bridge`] messages, [`scenario`] files and the simulation [`trace`].
+//! This crate owns the configuration file ([`config`]) and maps it onto each layer's settings
+//! (`nexori_host::settings::HostSettings`, `nexori_reporting::ReportingSettings`); no crate
+//! below it knows the file. It wires the layers together: [`live`] runs the component host on
+//! real time with durable reporting, [`serve`] and [`stdio`] feed it, [`scenario`] plays scenario
+//! files (docs/bridge-protocol.md#scenario-files) on virtual time.
 
-pub mod arena_host;
-pub mod bridge;
 mod bridge_auth;
 pub mod check;
 pub mod config;
@@ -16,6 +14,4 @@ pub mod demo;
 pub mod live;
 pub mod scenario;
 pub mod serve;
-pub mod shared;
 pub mod stdio;
-pub mod wasm;

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::arena_host::{ArenaHost, HostClock};
 use crate::config::HostConfig;
-use crate::wasm::engine::EngineSettings;
-use crate::wasm::loader::LoadError;
+use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::wasm::engine::EngineSettings;
+use nexori_host::wasm::loader::LoadError;
 use nexori_reporting::outbox::Outbox;
 use nexori_reporting::sender::ResultSender;
 use nexori_reporting::{self as reporting, IdGenerator};
@@ -48,11 +48,11 @@ impl LiveHost {
             false,
         )?;
         let mut host = ArenaHost::new(
-            config.clone(),
+            config.host_settings(),
             HostClock::System,
             reporting.reporter,
             false,
-            &EngineSettings::from_config(config),
+            &EngineSettings::from_settings(&config.host_settings()),
         )?;
         host.set_admission_publisher(reporting.publisher);
         host.set_compile_cache(data_dir.join("compiled"));

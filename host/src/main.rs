@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use nexori_host::scenario::{self, RunOptions, Scenario};
+use nexori::scenario::{self, RunOptions, Scenario};
 
 #[derive(Parser)]
 #[command(
@@ -152,13 +152,13 @@ fn main() -> ExitCode {
         Command::Config {
             action: ConfigAction::Example,
         } => {
-            print!("{}", nexori_host::config::EXAMPLE);
+            print!("{}", nexori::config::EXAMPLE);
             ExitCode::SUCCESS
         }
         Command::Config {
             action: ConfigAction::Check { file },
         } => {
-            match nexori_host::config::HostConfig::from_file(&file)
+            match nexori::config::HostConfig::from_file(&file)
                 .and_then(|c| c.validate_for_serve().map(|()| c))
             {
                 Ok(c) => {
@@ -216,7 +216,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(path: &Path) -> ExitCode {
-    let config = match nexori_host::config::HostConfig::from_file(path) {
+    let config = match nexori::config::HostConfig::from_file(path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("nexori serve: {e}");
@@ -235,7 +235,7 @@ fn serve(path: &Path) -> ExitCode {
     } else {
         builder.init();
     }
-    match nexori_host::serve::run(config) {
+    match nexori::serve::run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nexori serve: {e}");
@@ -293,7 +293,7 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
 }
 
 fn check(path: &Path, config: Option<&str>) -> ExitCode {
-    match nexori_host::check::check_file(path, config) {
+    match nexori::check::check_file(path, config) {
         Ok(report) => {
             print!("{report}");
             ExitCode::SUCCESS
@@ -306,7 +306,7 @@ fn check(path: &Path, config: Option<&str>) -> ExitCode {
 }
 
 fn demo(mods: &Path) -> ExitCode {
-    match nexori_host::demo::run(mods, &mut std::io::stdout()) {
+    match nexori::demo::run(mods, &mut std::io::stdout()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("nexori demo: {e}");
@@ -316,8 +316,8 @@ fn demo(mods: &Path) -> ExitCode {
 }
 
 fn stdio(config: Option<&Path>, mods: PathBuf, data_dir: PathBuf, drain_seconds: u64) -> ExitCode {
-    let result = nexori_host::stdio::load_config(config).and_then(|config| {
-        nexori_host::stdio::run(nexori_host::stdio::StdioOptions {
+    let result = nexori::stdio::load_config(config).and_then(|config| {
+        nexori::stdio::run(nexori::stdio::StdioOptions {
             config,
             mods,
             data_dir,

@@ -7,11 +7,11 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::arena_host::{ArenaHost, HostClock};
-use crate::bridge::{self, BridgeError, MESSAGE_TYPES};
 use crate::config::HostConfig;
-use crate::shared::lock;
-use crate::wasm::engine::EngineSettings;
+use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::bridge::{self, BridgeError, MESSAGE_TYPES};
+use nexori_host::host_state::lock;
+use nexori_host::wasm::engine::EngineSettings;
 use nexori_protocol::trace::TraceEntry;
 use nexori_reporting::IdGenerator;
 use nexori_runtime::clock::VirtualClock;
@@ -200,7 +200,7 @@ pub fn run(
     )
     .map_err(|e| ScenarioError::Host(e.to_string()))?;
     let mut host = ArenaHost::new(
-        config,
+        config.host_settings(),
         HostClock::Virtual(clock),
         reporting.reporter,
         true,

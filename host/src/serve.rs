@@ -52,12 +52,12 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::arena_host::ArenaHost;
-use crate::bridge::{self, BridgeMessage};
 use crate::bridge_auth::{BridgeAuth, Credential};
 use crate::config::{BridgeSettings, HostConfig};
 use crate::live::LiveHost;
-use crate::shared::lock;
+use nexori_host::arena_host::ArenaHost;
+use nexori_host::bridge::{self, BridgeMessage};
+use nexori_host::host_state::lock;
 use nexori_reporting as reporting;
 
 /// How often the mods directory is checked for new or changed mods.
@@ -1063,7 +1063,7 @@ fn render_metrics(
     let _ = writeln!(
         out,
         "# TYPE nexori_mod_compilations_total counter\nnexori_mod_compilations_total {}",
-        crate::wasm::loader::compilations()
+        nexori_host::wasm::loader::compilations()
     );
     let _ = writeln!(
         out,

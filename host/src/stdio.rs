@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::arena_host::ArenaHost;
-use crate::bridge;
 use crate::config::HostConfig;
 use crate::live::LiveHost;
+use nexori_host::arena_host::ArenaHost;
+use nexori_host::bridge;
 
 /// The longest input line taken; the rest of a longer line is skipped and the line refused, so
 /// one line without an end cannot take the host's memory.

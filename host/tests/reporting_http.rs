@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nexori::config::HostConfig;
 use nexori_backend::{self as backend, BackendConfig, BackendHandle, FaultKind, FaultPlan};
-use nexori_host::config::HostConfig;
 use nexori_reporting::outbox::{Outbox, OutboxRecord, RecordStatus};
 use nexori_reporting::sender::{DurableReporter, ResultSender, SenderSettings};
 use nexori_reporting::{BackendReportStatus, EnqueueOutcome, IdGenerator, ResultReporter};
@@ -456,10 +456,10 @@ fn admission_snapshots_carry_a_consumed_reservation_once() {
             {"at": 20000, "type": "wait"}
         ]
     });
-    let scenario = nexori_host::scenario::Scenario::from_value(scenario).unwrap();
+    let scenario = nexori::scenario::Scenario::from_value(scenario).unwrap();
     // A simulation's admission transport waits for each answer before virtual time moves on, so
     // when the run returns the backend has answered every snapshot in the trace.
-    let out = nexori_host::scenario::run(&scenario, &dir, &Default::default()).unwrap();
+    let out = nexori::scenario::run(&scenario, &dir, &Default::default()).unwrap();
     let sent: Vec<&Value> = out
         .trace
         .iter()

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use nexori_host::scenario::{self, RunOptions, Scenario, SimulationOutput};
+use nexori::scenario::{self, RunOptions, Scenario, SimulationOutput};
 use serde_json::{Value, json};
 
 /// The workspace root.
@@ -46,7 +46,7 @@ pub fn virtual_host(
 
 /// [`virtual_host`] with the given configuration.
 pub fn virtual_host_with(
-    config: nexori_host::config::HostConfig,
+    config: nexori::config::HostConfig,
     start_epoch_ms: i64,
     id_seed: u64,
     trace: bool,
@@ -57,7 +57,7 @@ pub fn virtual_host_with(
 
     let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Seeded(id_seed));
     ArenaHost::new(
-        config,
+        config.host_settings(),
         HostClock::Virtual(VirtualClock::new(start_epoch_ms)),
         Box::new(reporter),
         trace,

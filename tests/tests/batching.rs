@@ -10,7 +10,7 @@ use std::path::Path;
 
 use nexori_host::arena_host::ArenaHost;
 use nexori_host::bridge;
-use nexori_host::shared::lock;
+use nexori_host::host_state::lock;
 use nexori_tests::*;
 use serde_json::{Value, json};
 

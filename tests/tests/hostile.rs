@@ -408,7 +408,7 @@ fn listener_registrations_stop_at_the_per_instance_limit() {
 #[test]
 fn a_mod_registering_a_million_ids_at_load_is_rejected() {
     let dir = hostile_dir(&[]);
-    let mut config = nexori_host::config::HostConfig::default();
+    let mut config = nexori::config::HostConfig::default();
     config
         .mods
         .insert("hostile".into(), json!({"registerAtLoad": 1_000_000}));

@@ -16,7 +16,7 @@ fn apply(host: &mut ArenaHost, message: Value) {
 }
 
 fn callbacks_for(host: &ArenaHost, match_id: &str) -> Vec<(String, String)> {
-    let shared = nexori_host::shared::lock(host.shared());
+    let shared = nexori_host::host_state::lock(host.shared());
     shared
         .trace
         .entries()
@@ -136,8 +136,7 @@ fn a_mod_file_over_max_mod_file_bytes_is_refused_unread() {
     let dir = mods_subset(&["scripted"]);
     let file = dir.path().join("scripted.wasm");
     let size = std::fs::metadata(&file).unwrap().len();
-    let config =
-        nexori_host::config::HostConfig::from_json(json!({"maxModFileBytes": 1000})).unwrap();
+    let config = nexori::config::HostConfig::from_json(json!({"maxModFileBytes": 1000})).unwrap();
     let mut host = virtual_host_with(config, T0, 1, true);
     let failures = host.load_mods_dir(dir.path()).unwrap();
     let errors: Vec<(String, String)> = failures

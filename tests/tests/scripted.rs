@@ -468,8 +468,8 @@ fn a_second_mod_registering_the_same_id_is_rejected_naming_both() {
         dir.path().join("zz_copy.wasm"),
     )
     .unwrap();
-    let scenario = nexori_host::scenario::Scenario::from_value(scenario(vec![])).unwrap();
-    let err = nexori_host::scenario::run(&scenario, dir.path(), &Default::default())
+    let scenario = nexori::scenario::Scenario::from_value(scenario(vec![])).unwrap();
+    let err = nexori::scenario::run(&scenario, dir.path(), &Default::default())
         .unwrap_err()
         .to_string();
     assert!(
@@ -646,7 +646,7 @@ fn many(n: usize) -> String {
 #[test]
 fn no_show_matches_close_and_a_normal_match_still_completes_after_1100() {
     use nexori_host::bridge::parse;
-    use nexori_host::shared::lock;
+    use nexori_host::host_state::lock;
     use nexori_protocol::trace::TraceEntry;
 
     let dir = mods_subset(&["scripted"]);

@@ -28,15 +28,7 @@ fn main() -> Result<()> {
             let mods = build_mods()?;
             run(cargo()
                 .args([
-                    "run",
-                    "--quiet",
-                    "-p",
-                    "nexori-host",
-                    "--bin",
-                    "nexori",
-                    "--",
-                    "demo",
-                    "--mods",
+                    "run", "--quiet", "-p", "nexori", "--bin", "nexori", "--", "demo", "--mods",
                 ])
                 .arg(&mods)
                 .args(rest))
@@ -46,7 +38,7 @@ fn main() -> Result<()> {
             run(cargo().args(["test", "--workspace"]).args(rest))?;
             // A one-batch smoke run of every benchmark (no figures asserted): they keep working.
             if rest.is_empty() {
-                run(cargo().args(["test", "-p", "nexori-host", "--bench", "host"]))?;
+                run(cargo().args(["test", "-p", "nexori", "--bench", "host"]))?;
             }
             Ok(())
         }

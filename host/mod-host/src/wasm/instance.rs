@@ -15,7 +15,7 @@
 //!   overruns its deadline or hits the memory limit poisons the instance: the host drops it and
 //!   applies the fault policy to its match (see `runtime::faults`).
 //!
-//! [`ModLimits::callback_deadline_ms`]: crate::config::ModLimits::callback_deadline_ms
+//! [`ModLimits::callback_deadline_ms`]: crate::settings::ModLimits::callback_deadline_ms
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,7 @@ use super::engine::deadline_ticks;
 use super::guest_output::GuestOutput;
 use super::since_v1_1_0::{RulesMod, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
-use crate::shared::{SharedHandle, lock};
+use crate::host_state::{HostStateHandle, lock};
 use nexori_runtime::clock::SharedClock;
 
 /// WASI's wall clock, read from the host clock (virtual in simulations).
@@ -100,7 +100,7 @@ impl std::fmt::Display for Fault {
 pub fn new_store(
     engine: &Engine,
     module: Arc<ModInfo>,
-    shared: SharedHandle,
+    shared: HostStateHandle,
     match_id: Option<String>,
     policy: RegistrationPolicy,
 ) -> Store<InstanceState> {

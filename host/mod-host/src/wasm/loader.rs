@@ -15,8 +15,8 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use super::instance::{ModInstance, new_store};
 use super::since_v1_1_0::{RulesModBase, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
-use crate::config::ModLimits;
-use crate::shared::SharedHandle;
+use crate::host_state::HostStateHandle;
+use crate::settings::ModLimits;
 use nexori_protocol::payload_hash::hex;
 
 /// The WIT package this host implements.
@@ -378,7 +378,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn load(
     engine: &Engine,
     linker: &Linker<InstanceState>,
-    shared: &SharedHandle,
+    shared: &HostStateHandle,
     name: &str,
     bytes: &[u8],
     config_json: String,
@@ -395,7 +395,7 @@ pub fn load(
 /// already registered to the mod that owns them.
 pub fn probe(
     engine: &Engine,
-    shared: &SharedHandle,
+    shared: &HostStateHandle,
     name: &str,
     prepared: Prepared,
     config_json: String,

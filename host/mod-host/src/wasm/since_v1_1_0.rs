@@ -9,7 +9,7 @@
 //! A breaking 2.0.0 would get a module of its own beside this one.
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "../../wit",
     world: "rules-mod-base",
     with: {
         "nexori:minigame/api.listener-registration": super::registrations::ListenerRegistration,
@@ -24,7 +24,7 @@ pub use nexori::minigame::{api, host, types};
 /// The optional 1.1.0 export: a turn's game events in one call.
 pub mod batching {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../../wit",
         world: "game-event-batching",
     });
 

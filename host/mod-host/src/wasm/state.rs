@@ -15,8 +15,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::convert;
 use super::registrations::{ListenerKind, ListenerRegistration, Registration};
 use super::since_v1_1_0::{api, host, types as wit};
-use crate::config::ModLimits;
-use crate::shared::{Shared, SharedHandle, lock};
+use crate::host_state::{HostState, HostStateHandle, lock};
+use crate::settings::ModLimits;
 use nexori_protocol::commands::{CommandData, GameServerCommand};
 use nexori_protocol::trace::TraceEntry;
 use nexori_runtime::afk::SetPlayerAfk;
@@ -53,7 +53,7 @@ pub struct InstanceState {
     pub(crate) limits: StoreLimits,
     pub(crate) module: Arc<ModInfo>,
     pub(crate) match_id: Option<String>,
-    pub(crate) shared: SharedHandle,
+    pub(crate) shared: HostStateHandle,
     pub(crate) registrations: Vec<Registration>,
     /// Whether a registration was refused for the limit (the loader rejects such a mod).
     pub(crate) registrations_refused: bool,
@@ -199,11 +199,11 @@ impl InstanceState {
     }
 
     /// Runs a runtime operation inside this mod's ownership scope.
-    fn with_arena<R>(&self, f: impl FnOnce(&mut Shared, i64) -> R) -> R {
+    fn with_arena<R>(&self, f: impl FnOnce(&mut HostState, i64) -> R) -> R {
         let mut shared = lock(&self.shared);
         let now = shared.now();
         let scope = self.module.scope.clone();
-        let shared_ref: &mut Shared = &mut shared;
+        let shared_ref: &mut HostState = &mut shared;
         let previous = shared_ref.arena.scope_replace(Some(scope));
         let result = f(shared_ref, now);
         shared_ref.arena.scope_replace(previous);
@@ -217,7 +217,7 @@ impl InstanceState {
         method: &'static str,
         match_id: &str,
         player: Option<&str>,
-        call: impl FnOnce(&mut Shared, i64) -> R,
+        call: impl FnOnce(&mut HostState, i64) -> R,
         describe: impl Fn(&R) -> (&'static str, String),
     ) -> R {
         let module = self.module.name.clone();
@@ -265,7 +265,7 @@ impl InstanceState {
 
 #[allow(clippy::too_many_arguments)]
 fn push_api(
-    shared: &mut Shared,
+    shared: &mut HostState,
     module: &str,
     at: i64,
     method: &'static str,

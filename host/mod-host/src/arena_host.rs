@@ -16,8 +16,8 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::bridge::{BridgeMessage, GameEventMessage};
-use crate::config::HostConfig;
-use crate::shared::{Shared, SharedHandle, Timers, lock};
+use crate::host_state::{HostState, HostStateHandle, Timers, lock};
+use crate::settings::HostSettings;
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::instance::{Fault, ModInstance, new_store};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
@@ -62,9 +62,9 @@ pub struct ArenaHost {
     instances: HashMap<String, MatchInstance>,
     /// Matches whose instance faulted: nothing more is delivered to a mod for them.
     faulted: HashSet<String>,
-    shared: SharedHandle,
+    shared: HostStateHandle,
     virtual_clock: Option<VirtualClock>,
-    config: Arc<HostConfig>,
+    config: Arc<HostSettings>,
     admission: Option<AdmissionPublisher>,
     /// Where compiled mods are cached, if anywhere.
     compile_cache: Option<std::path::PathBuf>,
@@ -88,7 +88,7 @@ pub enum HostClock {
 
 impl ArenaHost {
     pub fn new(
-        config: HostConfig,
+        config: HostSettings,
         clock: HostClock,
         reporter: Box<dyn ResultReporter>,
         trace: bool,
@@ -104,9 +104,9 @@ impl ArenaHost {
         };
         let config = Arc::new(config);
         let arena = Arena::new(RuntimeSettings {
-            admission_reporting_usable: config.admission_reporting_usable(),
+            admission_reporting_usable: config.admission_reporting_usable,
         });
-        let shared = Arc::new(Mutex::new(Shared {
+        let shared = Arc::new(Mutex::new(HostState {
             arena,
             clock: shared_clock,
             trace: Trace::new(trace),
@@ -159,7 +159,7 @@ impl ArenaHost {
         self.admission.as_ref()
     }
 
-    pub fn shared(&self) -> &SharedHandle {
+    pub fn shared(&self) -> &HostStateHandle {
         &self.shared
     }
 

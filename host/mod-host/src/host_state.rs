@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::config::HostConfig;
+use crate::settings::HostSettings;
 use nexori_protocol::commands::GameServerCommand;
 use nexori_protocol::trace::{Trace, TraceEntry};
 use nexori_reporting::{EnqueueOutcome, ResultReporter};
@@ -101,7 +101,7 @@ impl Timers {
 }
 
 /// The shared state.
-pub struct Shared {
+pub struct HostState {
     pub arena: Arena,
     pub clock: SharedClock,
     pub trace: Trace,
@@ -109,10 +109,10 @@ pub struct Shared {
     pub timers: Timers,
     /// Commands for the game server, oldest first, with the time they were issued.
     pub outbox: VecDeque<(i64, GameServerCommand)>,
-    pub config: Arc<HostConfig>,
+    pub config: Arc<HostSettings>,
 }
 
-impl Shared {
+impl HostState {
     pub fn now(&self) -> i64 {
         self.clock.now_epoch_ms()
     }
@@ -151,11 +151,11 @@ impl Shared {
 }
 
 /// A handle to the shared state.
-pub type SharedHandle = Arc<Mutex<Shared>>;
+pub type HostStateHandle = Arc<Mutex<HostState>>;
 
 /// Locks the shared state. A panic while it was held (a host bug) poisons it; the state is
 /// still consistent at operation granularity, so keep serving rather than take every match down.
-pub fn lock(shared: &SharedHandle) -> MutexGuard<'_, Shared> {
+pub fn lock(shared: &HostStateHandle) -> MutexGuard<'_, HostState> {
     shared
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

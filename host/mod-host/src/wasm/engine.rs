@@ -50,10 +50,10 @@ pub struct EngineSettings {
 }
 
 impl EngineSettings {
-    /// The default sizing with the operator's choices from `config`.
-    pub fn from_config(config: &crate::config::HostConfig) -> Self {
+    /// The default sizing with the operator's choices from `settings`.
+    pub fn from_settings(settings: &crate::settings::HostSettings) -> Self {
         Self {
-            warm_instance_slots: config.warm_instance_slots,
+            warm_instance_slots: settings.warm_instance_slots,
             ..Self::default()
         }
     }
@@ -171,17 +171,19 @@ pub fn deadline_ticks(ms: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::HostConfig;
+    use crate::settings::HostSettings;
 
     #[test]
     fn warm_instance_slots_false_turns_reuse_off() {
-        let config = HostConfig::from_toml("warmInstanceSlots = false").unwrap();
-        let settings = EngineSettings::from_config(&config);
+        let settings = EngineSettings::from_settings(&HostSettings {
+            warm_instance_slots: false,
+            ..HostSettings::default()
+        });
         assert!(!settings.warm_instance_slots);
         assert!(!settings.keeps_warm_slots());
         build_engine(&settings).expect("an engine without warm slots");
 
-        let settings = EngineSettings::from_config(&HostConfig::default());
+        let settings = EngineSettings::from_settings(&HostSettings::default());
         assert!(settings.warm_instance_slots, "on by default");
         assert_eq!(settings.keeps_warm_slots(), warm_slots());
     }
