@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use crate::Error;
-use crate::backend::with_host;
+use crate::host_calls::with_host;
 use crate::types::*;
 
 // ---------------------------------------------------------------------------- registration

@@ -8,7 +8,7 @@ use core::time::Duration;
 use serde::Serialize;
 
 use crate::Error;
-use crate::backend::with_host;
+use crate::host_calls::with_host;
 use crate::types::LogLevel;
 
 /// The host clock in Unix epoch milliseconds.

@@ -100,9 +100,9 @@
 #![cfg_attr(target_arch = "wasm32", allow(rustdoc::broken_intra_doc_links))]
 
 mod api;
-mod backend;
 mod driver;
 mod host;
+mod host_calls;
 mod memcmp;
 mod small_alloc;
 

@@ -52,8 +52,8 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::TimerId;
-pub use crate::backend::NativeHost;
 pub use crate::driver::ModDriver;
+pub use crate::host_calls::NativeHost;
 use crate::types::*;
 
 std::thread_local! {

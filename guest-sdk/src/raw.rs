@@ -15,7 +15,7 @@
 //! ```
 
 use crate::Error;
-use crate::backend::with_host;
+use crate::host_calls::with_host;
 use crate::types::*;
 
 /// `setPlayerOutcome` with a nullable outcome: `None` answers `INVALID_OUTCOME`

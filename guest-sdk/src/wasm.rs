@@ -8,8 +8,8 @@
 use core::marker::PhantomData;
 
 use crate::RulesMod;
-use crate::backend::NativeHost;
 use crate::driver::ModDriver;
+use crate::host_calls::NativeHost;
 use crate::types::*;
 
 /// The generated bindings for world `rules-mod`.

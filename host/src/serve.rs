@@ -672,16 +672,17 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
                 } => {
                     processed += 1;
                     capacity.push(permit);
-                    let message = bridge::parse_line(&text).and_then(|message| {
-                        if let BridgeMessage::MatchCreate(_) = &message
-                            && shutting_down.load(Ordering::SeqCst)
-                        {
-                            return Err(
-                                "the host is shutting down and accepts no new matches".to_string()
-                            );
-                        }
-                        Ok(message)
-                    });
+                    let message = bridge::parse_line(&text)
+                        .map_err(|e| e.to_string())
+                        .and_then(|message| {
+                            if let BridgeMessage::MatchCreate(_) = &message
+                                && shutting_down.load(Ordering::SeqCst)
+                            {
+                                return Err("the host is shutting down and accepts no new matches"
+                                    .to_string());
+                            }
+                            Ok(message)
+                        });
                     creates.push(match &message {
                         Ok(BridgeMessage::MatchCreate(spec)) => {
                             nexori_runtime::ids::normalize_match_id(&spec.match_id)

@@ -149,7 +149,7 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
                 Ok(line) if line.trim().is_empty() => {}
                 Ok(line) => {
                     numbers.push(line_number);
-                    messages.push(bridge::parse_line(&line));
+                    messages.push(bridge::parse_line(&line).map_err(|e| e.to_string()));
                 }
                 Err(error) => {
                     numbers.push(line_number);

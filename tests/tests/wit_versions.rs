@@ -202,7 +202,7 @@ fn the_host_serves_every_released_version_of_its_major() {
         .collect();
     assert!(
         supported.is_sorted(),
-        "SUPPORTED_VERSIONS (host/src/wasm/loader.rs) is oldest first: {SUPPORTED_VERSIONS:?}"
+        "SUPPORTED_VERSIONS (host/mod-host/src/wasm/loader.rs) is oldest first: {SUPPORTED_VERSIONS:?}"
     );
     for version in &supported {
         assert!(
@@ -214,7 +214,7 @@ fn the_host_serves_every_released_version_of_its_major() {
     for version in texts.keys().filter(|v| v.major == major) {
         assert!(
             supported.contains(version),
-            "SUPPORTED_VERSIONS (host/src/wasm/loader.rs) lacks {version}: the host serves every \
+            "SUPPORTED_VERSIONS (host/mod-host/src/wasm/loader.rs) lacks {version}: the host serves every \
              version of its major"
         );
     }

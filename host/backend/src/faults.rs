@@ -11,6 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+/// A [`FaultPlan`] that cannot apply; the text names what is out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidFaultPlan(pub String);
+
 /// One kind of injected misbehaviour. Exactly one kind (or none) is drawn per request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -196,26 +201,32 @@ impl FaultPlan {
     }
 
     /// Checks the shares (each finite in `0..=1`, sum at most 1) and the server error status.
-    pub fn validate(&self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidFaultPlan`] naming the share or status that is out of range.
+    pub fn validate(&self) -> Result<(), InvalidFaultPlan> {
         let mut sum = 0.0;
         for kind in FaultKind::ALL {
             let share = self.share(kind);
             if !share.is_finite() || !(0.0..=1.0).contains(&share) {
-                return Err(format!(
+                return Err(InvalidFaultPlan(format!(
                     "fault share {} must be between 0.0 and 1.0, got {share}",
                     kind.as_str()
-                ));
+                )));
             }
             sum += share;
         }
         if sum > 1.0 + 1e-9 {
-            return Err(format!("fault shares add up to {sum}, more than 1.0"));
+            return Err(InvalidFaultPlan(format!(
+                "fault shares add up to {sum}, more than 1.0"
+            )));
         }
         if !(500..=599).contains(&self.server_error_status) {
-            return Err(format!(
+            return Err(InvalidFaultPlan(format!(
                 "serverErrorStatus must be 500..=599, got {}",
                 self.server_error_status
-            ));
+            )));
         }
         Ok(())
     }

@@ -175,7 +175,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use faults::{Endpoint, FaultCounts, FaultKind, FaultPlan, FaultScope};
+pub use faults::{Endpoint, FaultCounts, FaultKind, FaultPlan, FaultScope, InvalidFaultPlan};
 pub use hash::admission_payload_hash;
 pub use store::match_key;
 
@@ -250,8 +250,12 @@ impl BackendHandle {
 
     /// Replaces the fault plan (the generator restarts from the plan's seed); an invalid plan is
     /// refused and the old one stays.
-    pub fn set_faults(&self, plan: FaultPlan) -> anyhow::Result<()> {
-        plan.validate().map_err(anyhow::Error::msg)?;
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidFaultPlan`] for a plan that cannot apply.
+    pub fn set_faults(&self, plan: FaultPlan) -> Result<(), InvalidFaultPlan> {
+        plan.validate()?;
         self.app.faults.set(plan);
         Ok(())
     }
@@ -952,7 +956,7 @@ async fn post_faults(
     app.check_auth(&headers)?;
     let plan: FaultPlan = parse_admin_json(&body)?;
     plan.validate()
-        .map_err(|e| ApiError::field(String::new(), e))?;
+        .map_err(|e| ApiError::field(String::new(), e.0))?;
     app.faults.set(plan.clone());
     tracing::info!("nexori backend fault plan set: {plan:?}");
     Ok(axum::Json(json!({ "faults": plan })).into_response())

@@ -86,18 +86,33 @@ pub enum HostClock {
     Virtual(VirtualClock),
 }
 
+/// Why an [`ArenaHost`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// wasmtime refused the engine configuration.
+    #[error("cannot set up wasmtime: {0}")]
+    Engine(wasmtime::Error),
+    /// The Nexori API could not be added to the linker.
+    #[error("cannot link the Nexori API: {0}")]
+    Linker(wasmtime::Error),
+}
+
 impl ArenaHost {
+    /// A host with no mods loaded yet, running on `clock`, reporting through `reporter`,
+    /// keeping a trace when `trace` is set.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError`] when wasmtime refuses the engine or the linker.
     pub fn new(
         config: HostSettings,
         clock: HostClock,
         reporter: Box<dyn ResultReporter>,
         trace: bool,
         engine_settings: &EngineSettings,
-    ) -> anyhow::Result<Self> {
-        let engine = build_engine(engine_settings)
-            .map_err(|e| anyhow::anyhow!("cannot set up wasmtime: {e}"))?;
-        let linker = loader::linker(&engine)
-            .map_err(|e| anyhow::anyhow!("cannot link the Nexori API: {e}"))?;
+    ) -> Result<Self, HostError> {
+        let engine = build_engine(engine_settings).map_err(HostError::Engine)?;
+        let linker = loader::linker(&engine).map_err(HostError::Linker)?;
         let (shared_clock, virtual_clock): (SharedClock, _) = match clock {
             HostClock::System => (Arc::new(nexori_runtime::clock::SystemClock), None),
             HostClock::Virtual(v) => (Arc::new(v.clone()), Some(v)),
@@ -595,7 +610,7 @@ impl ArenaHost {
                     not_before: std::time::Instant::now() + backoff,
                     backoff,
                 });
-                self.commit_health.failed(&cause, held);
+                self.commit_health.failed(&cause.to_string(), held);
                 let paused = if held >= self.config.outbox_max_held_commands {
                     "; the host is paused (outboxMaxHeldCommands reached): it takes no bridge messages and runs no timers until a commit succeeds"
                 } else {

@@ -67,6 +67,8 @@ pub const MAX_REASON_BYTES: usize = 1024;
 /// Why a message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BridgeError {
+    #[error("not valid JSON: {0}")]
+    Json(String),
     #[error("message must be a JSON object with a \"type\"")]
     NotAnObject,
     #[error("message has no \"type\" string")]
@@ -245,10 +247,15 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Parses one line of the wire (a JSON text); the error is the line the host answers with.
-pub fn parse_line(text: &str) -> Result<BridgeMessage, String> {
-    let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    parse(&value).map_err(|e| e.to_string())
+/// Parses one line of the wire (a JSON text); the error's text is the line the host answers with.
+///
+/// # Errors
+///
+/// [`BridgeError::Json`] when `text` is not JSON, else what [`parse`] refuses.
+pub fn parse_line(text: &str) -> Result<BridgeMessage, BridgeError> {
+    let value =
+        serde_json::from_str::<Value>(text).map_err(|e| BridgeError::Json(e.to_string()))?;
+    parse(&value)
 }
 
 /// Parses one message.

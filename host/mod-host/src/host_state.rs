@@ -132,7 +132,7 @@ impl HostState {
 
     /// Makes the results accepted this turn durable (group commit). `Err` names the cause;
     /// the results stay pending and the next call commits them again.
-    pub fn commit_results(&mut self) -> Result<(), String> {
+    pub fn commit_results(&mut self) -> Result<(), nexori_reporting::outbox::StoreError> {
         self.reporter.commit()
     }
 

@@ -13,6 +13,10 @@
 //! `ResultReporter` seam). It must not depend on the CLI's configuration file, on HTTP serving
 //! or on the reference backend.
 
+// A panic on the host thread stops every match: outside tests, say why a value must be there
+// (`expect`) or handle its absence.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 pub mod arena_host;
 pub mod bridge;
 pub mod host_state;

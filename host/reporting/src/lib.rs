@@ -12,6 +12,10 @@
 //! simulations use (docs/bridge-protocol.md#scenario-files: "an in-process recorder that answers
 //! ACCEPTED").
 
+// A panic on the host thread stops every match: outside tests, say why a value must be there
+// (`expect`) or handle its absence.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 pub mod admission;
 pub mod admission_http;
 pub mod outbox;
@@ -45,7 +49,11 @@ pub trait ResultReporter: Send {
     /// [`outbox`]). The host calls it at the end of every turn, before the turn's commands leave.
     /// On `Err` (the cause, e.g. `database is locked`) the results stay pending in memory and
     /// are committed again by the next call; the host holds the turn's commands back meanwhile.
-    fn commit(&mut self) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// The outbox's, when the write fails.
+    fn commit(&mut self) -> Result<(), outbox::StoreError> {
         Ok(())
     }
 
@@ -278,16 +286,31 @@ pub fn is_http_backend(base_url: &str) -> bool {
     base_url.starts_with("http://") || base_url.starts_with("https://")
 }
 
+/// Why [`setup`] could not build reporting.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The outbox could not be opened or configured.
+    #[error("cannot open the outbox: {0}")]
+    Outbox(#[from] outbox::StoreError),
+    /// The sender's or the admission transport's thread or HTTP client could not start.
+    #[error("cannot start reporting: {0}")]
+    Start(#[from] std::io::Error),
+}
+
 /// Builds reporting for `config`: with an HTTP backend, a durable outbox (at `outbox_path`, or
 /// in memory) and its sender plus an HTTP admission transport; otherwise the in-process
 /// recorder, which acknowledges everything.
+///
+/// # Errors
+///
+/// [`SetupError`] when the outbox cannot be opened or a reporting thread cannot start.
 pub fn setup(
     config: &ReportingSettings,
     clock: nexori_runtime::clock::SharedClock,
     ids: IdGenerator,
     outbox_path: Option<&std::path::Path>,
     simulation: bool,
-) -> anyhow::Result<Reporting> {
+) -> Result<Reporting, SetupError> {
     use std::sync::Arc;
     let settings = admission::PublisherSettings::from_settings(config);
     if !is_http_backend(&config.base_url) {

@@ -522,15 +522,13 @@ impl ResultReporter for DurableReporter {
         }
     }
 
-    fn commit(&mut self) -> Result<(), String> {
+    fn commit(&mut self) -> Result<(), super::outbox::StoreError> {
         if self.uncommitted.is_empty() {
             return Ok(());
         }
         // On failure the records stay here and are committed again by the next call; the host
         // holds back what the game server would see of them meanwhile.
-        self.outbox
-            .insert_pending(&self.uncommitted)
-            .map_err(|e| e.to_string())?;
+        self.outbox.insert_pending(&self.uncommitted)?;
         self.uncommitted.clear();
         if let Some(sender) = &self.sender {
             sender.wake();
