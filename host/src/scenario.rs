@@ -241,7 +241,7 @@ pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) -> Vec<(i64, usize, 
         ));
         let result = bridge::parse(&step.message)
             .map_err(|e| e.to_string())
-            .and_then(|m| host.apply(m));
+            .and_then(|m| host.apply(m).map_err(|e| e.to_string()));
         // The trace has the commands; nobody reads the bridge outbox in a simulation.
         host.take_commands();
         if let Err(error) = result {

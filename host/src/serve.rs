@@ -719,7 +719,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
                     }
                     Err(error) => {
                         refused += 1;
-                        hub.deliver(&server, error_reply(&error, &text), now);
+                        hub.deliver(&server, error_reply(&error.to_string(), &text), now);
                     }
                 }
             }

@@ -164,7 +164,7 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
                 writeln!(
                     out,
                     "{}",
-                    json!({"type": "error", "error": error, "line": line})
+                    json!({"type": "error", "error": error.to_string(), "line": line})
                 )?;
             }
         }

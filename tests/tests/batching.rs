@@ -54,11 +54,13 @@ fn play(mut host: ArenaHost, steps: &[Value], batched: bool) -> Played {
             message.as_object_mut().unwrap().remove("at");
             bridge::parse(&message).expect("bridge message")
         });
-        if batched {
-            answers.extend(host.apply_turn(messages));
+        // The answers as the game server reads them: the error reply's text.
+        let turn: Vec<_> = if batched {
+            host.apply_turn(messages)
         } else {
-            answers.extend(messages.map(|m| host.apply(m)));
-        }
+            messages.map(|m| host.apply(m)).collect()
+        };
+        answers.extend(turn.into_iter().map(|r| r.map_err(|e| e.to_string())));
         host.take_commands();
     }
     let shared = lock(host.shared());

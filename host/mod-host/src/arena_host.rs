@@ -6,8 +6,19 @@
 //! the owning mod's instance for the match, commands to the game, results to reporting). A mod's
 //! API calls during a callback queue further events behind the current one, so callbacks reach a
 //! mod in the order the runtime produced them and never re-entrantly.
+//!
+//! The pieces, one module each: [`mod_registry`] (the loaded mods and which serves each
+//! `rulesEngineId`), [`match_instances`] (each match's instance), [`dispatch`] (delivering
+//! runtime events), [`game_events`] (checks and batching of `game.event`), [`faults`] (the fault
+//! policy) and [`commit_gate`] (commands wait for the outbox commit).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod commit_gate;
+mod dispatch;
+mod faults;
+mod game_events;
+mod match_instances;
+mod mod_registry;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,65 +26,44 @@ use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::bridge::{BridgeMessage, GameEventMessage};
+use crate::bridge::BridgeMessage;
 use crate::host_state::{HostState, HostStateHandle, Timers, lock};
 use crate::settings::HostSettings;
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
-use crate::wasm::instance::{Fault, ModInstance, new_store};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
 use crate::wasm::mod_dir::{self, Compiler, ModUpdate, ModWatch};
-use crate::wasm::registrations::ListenerKind;
-use crate::wasm::state::{InstanceState, RegistrationPolicy};
-use crate::wasm::{convert, game_event_batch};
+use crate::wasm::state::InstanceState;
 use nexori_protocol::commands::GameServerCommand;
 use nexori_protocol::trace::{Trace, TraceEntry};
+use nexori_runtime::arrivals::PlayerEventError;
+use nexori_runtime::launch::LaunchError;
+use nexori_runtime::returns::EndMatchError;
+use uuid::Uuid;
+
+use commit_gate::CommitGate;
+use match_instances::MatchInstances;
+use mod_registry::ModRegistry;
 use nexori_reporting::ResultReporter;
 use nexori_reporting::admission::AdmissionPublisher;
 use nexori_runtime::clock::{SharedClock, VirtualClock};
 use nexori_runtime::model::Callback;
-use nexori_runtime::{Arena, CallbackPayload, RuntimeEvent, RuntimeSettings};
-
-/// A match's instance and the mod it belongs to.
-struct MatchInstance {
-    mod_name: String,
-    instance: ModInstance,
-    batches: game_event_batch::BatchSizer,
-}
-
-/// The first wait before a failed outbox commit is tried again; it doubles up to
-/// [`COMMIT_RETRY_MAX`] while the commit keeps failing.
-const COMMIT_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(50);
-const COMMIT_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// When a failing outbox commit is tried next.
-struct CommitRetry {
-    not_before: std::time::Instant,
-    backoff: std::time::Duration,
-}
+use nexori_runtime::{Arena, RuntimeSettings};
 
 /// The host.
 pub struct ArenaHost {
     engine: Engine,
     linker: Linker<InstanceState>,
     _ticker: EpochTicker,
-    mods: BTreeMap<String, LoadedMod>,
-    /// rules engine id → mod name.
-    routes: HashMap<String, String>,
-    instances: HashMap<String, MatchInstance>,
-    /// Matches whose instance faulted: nothing more is delivered to a mod for them.
-    faulted: HashSet<String>,
+    mods: ModRegistry,
+    instances: MatchInstances,
     shared: HostStateHandle,
     virtual_clock: Option<VirtualClock>,
     config: Arc<HostSettings>,
     admission: Option<AdmissionPublisher>,
     /// Where compiled mods are cached, if anywhere.
     compile_cache: Option<std::path::PathBuf>,
-    /// The fingerprint (SHA-256, or why it was not read) of each mod file that failed to load,
-    /// so a directory scan does not retry (and re-report) the same broken bytes.
-    rejected: HashMap<String, String>,
-    /// Set while the outbox commit fails: see [`ArenaHost::take_commands`].
-    commit_retry: Option<CommitRetry>,
-    commit_health: Arc<nexori_reporting::CommitHealth>,
+    /// Holds commands back while the outbox commit fails: see [`ArenaHost::take_commands`].
+    commit_gate: CommitGate,
     /// The worker that scans and compiles the mods directory (`nexori serve`).
     mod_watch: Option<ModWatch>,
 }
@@ -95,6 +85,44 @@ pub enum HostError {
     /// The Nexori API could not be added to the linker.
     #[error("cannot link the Nexori API: {0}")]
     Linker(wasmtime::Error),
+}
+
+/// Why the host refused a message from the game server. The text is the error reply the game
+/// server gets (docs/bridge-protocol.md#error-replies).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    /// `match.create` refused.
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    /// `player.arrive`, `player.placed` or `player.disconnect` refused.
+    #[error(transparent)]
+    Player(#[from] PlayerEventError),
+    /// `match.end` refused.
+    #[error(transparent)]
+    EndMatch(#[from] EndMatchError),
+    /// A `game.event` for a match the host does not have.
+    #[error("unknown match {0:?}")]
+    UnknownMatch(String),
+    /// A `game.event` about a player who is not part of its match.
+    #[error("player {player} is not part of match {match_id:?}")]
+    NotInMatch {
+        /// The player the event named.
+        player: Uuid,
+        /// The match, as the host knows it.
+        match_id: String,
+    },
+}
+
+/// Why a line a front end received was not applied: it never became a message (`Unread`, with
+/// the front end's own reason: not JSON, not UTF-8, ...), or the host refused the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal<E> {
+    /// The line did not become a bridge message.
+    #[error("{0}")]
+    Unread(E),
+    /// The host refused the message.
+    #[error(transparent)]
+    Refused(MessageError),
 }
 
 impl ArenaHost {
@@ -135,18 +163,14 @@ impl ArenaHost {
             engine,
             linker,
             _ticker: ticker,
-            mods: BTreeMap::new(),
-            routes: HashMap::new(),
-            instances: HashMap::new(),
-            faulted: HashSet::new(),
+            mods: ModRegistry::default(),
+            instances: MatchInstances::default(),
+            commit_gate: CommitGate::new(config.outbox_max_held_commands),
             shared,
             virtual_clock,
             config,
             admission: None,
             compile_cache: None,
-            rejected: HashMap::new(),
-            commit_retry: None,
-            commit_health: Default::default(),
             mod_watch: None,
         })
     }
@@ -194,7 +218,7 @@ impl ArenaHost {
 
     /// Loaded mods by name.
     pub fn mods(&self) -> impl Iterator<Item = &LoadedMod> {
-        self.mods.values()
+        self.mods.iter()
     }
 
     /// Loads one mod from bytes. The mod's name comes from its file name.
@@ -211,12 +235,7 @@ impl ArenaHost {
     /// Runs a prepared mod's `init` in a probe instance and, if its registrations are in order,
     /// serves new matches with it.
     fn install(&mut self, name: &str, prepared: loader::Prepared) -> Result<&LoadedMod, LoadError> {
-        let taken: HashMap<String, String> = self
-            .routes
-            .iter()
-            .filter(|(_, owner)| owner.as_str() != name)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let taken = self.mods.taken_by_others(name);
         let loaded = loader::probe(
             &self.engine,
             &self.shared,
@@ -228,21 +247,17 @@ impl ArenaHost {
         )?;
         // A new version replaces the old for new matches; running matches keep the instance
         // (and so the version) they started with.
-        let replaced = self.mods.contains_key(name);
-        self.routes.retain(|_, owner| owner.as_str() != name);
-        for id in loaded.info.scope.iter() {
-            self.routes.insert(id.clone(), name.to_string());
-        }
+        let (sha256, scope) = (loaded.info.sha256.clone(), loaded.info.scope.clone());
+        let replaced = self.mods.install(name, loaded);
         tracing::info!(
             target: "nexori::mods",
             module = name,
-            sha256 = %loaded.info.sha256,
-            rules_engine_ids = ?loaded.info.scope,
+            sha256 = %sha256,
+            rules_engine_ids = ?scope,
             "{}",
             if replaced { "mod reloaded; new matches use this version" } else { "mod loaded" }
         );
-        self.mods.insert(name.to_string(), loaded);
-        Ok(&self.mods[name])
+        Ok(self.mods.get(name).expect("installed above"))
     }
 
     /// What compiling a mod needs, for [`mod_dir::scan`] on any thread.
@@ -255,25 +270,13 @@ impl ArenaHost {
         }
     }
 
-    /// Mod name → fingerprint of the bytes last loaded or rejected, for [`mod_dir::scan`].
-    fn known_mod_files(&self) -> HashMap<String, String> {
-        let mut known: HashMap<String, String> = self
-            .mods
-            .iter()
-            .map(|(name, m)| (name.clone(), m.info.sha256.clone()))
-            .collect();
-        // A rejection is newer than the version still serving (a load clears it).
-        known.extend(self.rejected.clone());
-        known
-    }
-
     /// Loads every `*.wasm` in `dir`, in name order, and reloads those whose contents changed
     /// since they were loaded (a broken new version is rejected and the loaded one keeps
     /// serving). Mods whose file is gone are unloaded for new matches. One bad mod does not stop
     /// the others; the failures are returned with the file they came from. Everything happens
     /// on this thread: `nexori serve` uses [`watch_mods_dir`](Self::watch_mods_dir) once it runs.
     pub fn load_mods_dir(&mut self, dir: &Path) -> Result<Vec<(String, LoadError)>, LoadError> {
-        let mut known = self.known_mod_files();
+        let mut known = self.mods.known_files();
         let mut updates = Vec::new();
         mod_dir::scan(dir, &self.compiler(), &mut known, |update| {
             updates.push(update);
@@ -293,7 +296,7 @@ impl ArenaHost {
             dir.to_path_buf(),
             interval,
             self.compiler(),
-            self.known_mod_files(),
+            self.mods.known_files(),
         )?;
         self.mod_watch = Some(watch);
         Ok(())
@@ -319,9 +322,7 @@ impl ArenaHost {
     fn apply_mod_update(&mut self, update: ModUpdate) -> Option<(String, LoadError)> {
         let (name, path, fingerprint, error) = match update {
             ModUpdate::Removed { name } => {
-                self.rejected.remove(&name);
-                if self.mods.remove(&name).is_some() {
-                    self.routes.retain(|_, owner| owner != &name);
+                if self.mods.remove(&name) {
                     tracing::info!(target: "nexori::mods", module = %name, "mod file removed; unloaded for new matches");
                 }
                 return None;
@@ -334,7 +335,7 @@ impl ArenaHost {
                 let sha = prepared.sha256.clone();
                 match self.install(&name, *prepared) {
                     Ok(_) => {
-                        self.rejected.remove(&name);
+                        self.mods.clear_rejection(&name);
                         return None;
                     }
                     Err(error) => (name, path, sha, error),
@@ -348,12 +349,16 @@ impl ArenaHost {
             } => (name, path, fingerprint, error),
         };
         tracing::error!(target: "nexori::mods", file = %path, "mod rejected: {error}");
-        self.rejected.insert(name, fingerprint);
+        self.mods.reject(name, fingerprint);
         Some((path, error))
     }
 
     /// Applies one message from the game server and delivers what follows from it.
-    pub fn apply(&mut self, message: BridgeMessage) -> Result<(), String> {
+    ///
+    /// # Errors
+    ///
+    /// [`MessageError`] when the runtime refuses the message; nothing changed then.
+    pub fn apply(&mut self, message: BridgeMessage) -> Result<(), MessageError> {
         let result = {
             let mut shared = lock(&self.shared);
             let now = shared.now();
@@ -362,12 +367,12 @@ impl ArenaHost {
                 BridgeMessage::MatchCreate(spec) => arena
                     .create_match(spec, now)
                     .map(|_| ())
-                    .map_err(|e| e.to_string()),
+                    .map_err(MessageError::from),
                 BridgeMessage::PlayerArrive(arrival) => {
-                    arena.arrive(arrival, now).map_err(|e| e.to_string())
+                    arena.arrive(arrival, now).map_err(MessageError::from)
                 }
                 BridgeMessage::PlayerPlaced(placed) => {
-                    arena.placed(placed, now).map_err(|e| e.to_string())
+                    arena.placed(placed, now).map_err(MessageError::from)
                 }
                 BridgeMessage::PlayerActivity { player, source } => {
                     arena.player_activity(player, source, now);
@@ -375,10 +380,10 @@ impl ArenaHost {
                 }
                 BridgeMessage::PlayerDisconnect { player, reason } => arena
                     .disconnect(player, &reason, now)
-                    .map_err(|e| e.to_string()),
+                    .map_err(MessageError::from),
                 BridgeMessage::MatchEnd { match_id, reason } => arena
                     .end_match(&match_id, &reason, now)
-                    .map_err(|e| e.to_string()),
+                    .map_err(MessageError::from),
                 BridgeMessage::GameEvent(event) => {
                     drop(shared);
                     let mut results = Vec::with_capacity(1);
@@ -404,7 +409,7 @@ impl ArenaHost {
     pub fn apply_turn(
         &mut self,
         messages: impl IntoIterator<Item = BridgeMessage>,
-    ) -> Vec<Result<(), String>> {
+    ) -> Vec<Result<(), MessageError>> {
         let mut results = Vec::new();
         let mut messages = messages.into_iter().peekable();
         while let Some(message) = messages.next() {
@@ -429,10 +434,10 @@ impl ArenaHost {
     /// [`apply_turn`](Self::apply_turn) for a turn read off the wire, where some lines may not
     /// have parsed: each `Err` keeps its place and comes back as it went in, so the caller can
     /// answer every line in order.
-    pub fn apply_received_turn(
+    pub fn apply_received_turn<E>(
         &mut self,
-        received: Vec<Result<BridgeMessage, String>>,
-    ) -> Vec<Result<(), String>> {
+        received: Vec<Result<BridgeMessage, E>>,
+    ) -> Vec<Result<(), Refusal<E>>> {
         let mut messages = Vec::with_capacity(received.len());
         let mut outcomes = Vec::with_capacity(received.len());
         for item in received {
@@ -441,125 +446,16 @@ impl ArenaHost {
                     messages.push(message);
                     outcomes.push(Ok(()));
                 }
-                Err(error) => outcomes.push(Err(error)),
+                Err(error) => outcomes.push(Err(Refusal::Unread(error))),
             }
         }
         let mut applied = self.apply_turn(messages).into_iter();
         for outcome in &mut outcomes {
             if outcome.is_ok() {
-                *outcome = applied.next().unwrap_or(Ok(()));
+                *outcome = applied.next().unwrap_or(Ok(())).map_err(Refusal::Refused);
             }
         }
         outcomes
-    }
-
-    /// Delivers `game.event`s for one match (`events[..].match_id` are all equal), pushing one
-    /// result per event. Each event is checked against the match as it is when the event's
-    /// turn comes, exactly as if it came alone: the mod stops a batch after an event during
-    /// which it changed the match, and the rest is checked again once the runtime acted on it.
-    fn deliver_game_events(
-        &mut self,
-        events: &mut [GameEventMessage],
-        results: &mut Vec<Result<(), String>>,
-    ) {
-        let mut next = 0;
-        while next < events.len() {
-            let checked = {
-                let shared = lock(&self.shared);
-                let now = shared.now();
-                match shared.arena.get(&events[next].match_id) {
-                    None => Err(format!("unknown match {:?}", events[next].match_id)),
-                    Some(m) => {
-                        let refused = events[next..]
-                            .iter()
-                            .position(|e| e.player.is_some_and(|p| !m.has_player(p)));
-                        match refused {
-                            Some(0) => Err(format!(
-                                "player {} is not part of match {:?}",
-                                events[next].player.expect("checked"),
-                                m.match_id
-                            )),
-                            _ => Ok((
-                                m.match_id.clone(),
-                                next + refused.unwrap_or(events.len() - next),
-                                now,
-                            )),
-                        }
-                    }
-                }
-            };
-            match checked {
-                Err(error) => {
-                    results.push(Err(error));
-                    next += 1;
-                }
-                Ok((match_id, end, now)) => {
-                    let handled = self.call_game_events(&match_id, &mut events[next..end], now);
-                    results.extend((0..handled).map(|_| Ok(())));
-                    next += handled;
-                }
-            }
-            lock(&self.shared).flush_commands();
-            self.pump();
-        }
-    }
-
-    /// Calls the match's instance with the first of `events` (all accepted by the match) and
-    /// returns how many it handled, at least one. Without an instance, or after a fault, the
-    /// events go nowhere, one at a time, as they would alone.
-    fn call_game_events(
-        &mut self,
-        match_id: &str,
-        events: &mut [GameEventMessage],
-        now: i64,
-    ) -> usize {
-        let Some(entry) = self.instances.get(match_id) else {
-            return 1;
-        };
-        let mod_name = entry.mod_name.clone();
-        let batches = entry.instance.bindings.batching.is_some();
-        let limit = entry.batches.limit();
-        let deadline =
-            std::time::Duration::from_millis(entry.instance.module().limits.callback_deadline_ms);
-        let batch = batches
-            .then(|| game_event_batch::build(match_id, events, now, limit))
-            .flatten();
-        let handled = match batch {
-            Some(batch) => {
-                let count = batch.events.len();
-                let started = std::time::Instant::now();
-                let handled = self.call_match(match_id, None, count as u32, |b, s| {
-                    b.batching
-                        .as_ref()
-                        .expect("checked above")
-                        .nexori_minigame_game_event_batches()
-                        .call_on_game_events(s, &batch)
-                });
-                // A mod that answers 0, or more than it got, cannot stall or skip the turn.
-                let handled = handled.map_or(1, |n| (n as usize).clamp(1, count));
-                if let Some(entry) = self.instances.get_mut(match_id) {
-                    entry
-                        .batches
-                        .record(count, handled, started.elapsed(), deadline);
-                }
-                handled
-            }
-            None => {
-                let event = convert::game_event(&mut events[0], match_id, now);
-                self.call_match(match_id, None, 1, |b, s| {
-                    b.nexori_minigame_game_events()
-                        .call_on_game_event(s, &event)
-                });
-                1
-            }
-        };
-        let mut shared = lock(&self.shared);
-        let labels = format_args!("{{mod=\"{mod_name}\"}}");
-        shared.trace.count("nexori_game_event_calls_total", labels);
-        shared
-            .trace
-            .add("nexori_game_events_total", labels, handled as u64);
-        handled
     }
 
     /// Delivers a match-level lifecycle callback for `match_id` with a snapshot taken now, along
@@ -587,45 +483,8 @@ impl ArenaHost {
     /// is tried again after a short back-off. Once it succeeds, everything held goes out.
     pub fn take_commands(&mut self) -> Vec<(i64, GameServerCommand)> {
         let mut shared = lock(&self.shared);
-        let held = shared.outbox.len();
-        if let Some(retry) = &self.commit_retry
-            && std::time::Instant::now() < retry.not_before
-        {
-            self.commit_health.set_held(held);
-            return Vec::new();
-        }
-        match shared.commit_results() {
-            Ok(()) => {
-                if self.commit_retry.take().is_some() {
-                    tracing::info!(target: "nexori::reporting", held_commands = held, "outbox commit succeeded again; the held commands go out");
-                    self.commit_health.recovered();
-                }
-                shared.outbox.drain(..).collect()
-            }
-            Err(cause) => {
-                let backoff = self.commit_retry.as_ref().map_or(COMMIT_RETRY_FIRST, |r| {
-                    (r.backoff * 2).min(COMMIT_RETRY_MAX)
-                });
-                self.commit_retry = Some(CommitRetry {
-                    not_before: std::time::Instant::now() + backoff,
-                    backoff,
-                });
-                self.commit_health.failed(&cause.to_string(), held);
-                let paused = if held >= self.config.outbox_max_held_commands {
-                    "; the host is paused (outboxMaxHeldCommands reached): it takes no bridge messages and runs no timers until a commit succeeds"
-                } else {
-                    ""
-                };
-                tracing::error!(
-                    target: "nexori::reporting",
-                    results = shared.reporter.uncommitted(),
-                    held_commands = held,
-                    "outbox commit failing: {cause}; holding the game server's commands back until the results are durable (retry in {} ms){paused}",
-                    backoff.as_millis()
-                );
-                Vec::new()
-            }
-        }
+        self.commit_gate
+            .take(&mut shared, std::time::Instant::now())
     }
 
     /// Whether the host is paused behind a failing outbox commit: the commit keeps failing and
@@ -633,13 +492,12 @@ impl ArenaHost {
     /// messages and moves no time, only [`take_commands`](Self::take_commands) (which retries
     /// the commit), until this clears; memory stays bounded and nothing is dropped.
     pub fn paused(&self) -> bool {
-        self.commit_retry.is_some()
-            && lock(&self.shared).outbox.len() >= self.config.outbox_max_held_commands
+        self.commit_gate.paused(lock(&self.shared).outbox.len())
     }
 
     /// Whether committing results is failing, shared with `/healthz` and `/metrics`.
     pub fn commit_health(&self) -> Arc<nexori_reporting::CommitHealth> {
-        self.commit_health.clone()
+        self.commit_gate.health()
     }
 
     /// The earliest instant at which the runtime or a mod timer has work.
@@ -733,271 +591,5 @@ impl ArenaHost {
                 body: snapshot.body,
             });
         }
-    }
-
-    fn deliver_events(&mut self) {
-        loop {
-            let event = lock(&self.shared).arena.next_event();
-            let Some(event) = event else { break };
-            match event {
-                RuntimeEvent::Callback {
-                    rules_engine_id,
-                    callback,
-                    payload,
-                } => {
-                    self.dispatch_callback(&rules_engine_id, callback, payload);
-                }
-                RuntimeEvent::Command(command) => lock(&self.shared).send_command(command),
-                RuntimeEvent::NexoriResult(result) => {
-                    lock(&self.shared).report(&result);
-                }
-                RuntimeEvent::AdmissionDirty { match_id, reason } => {
-                    if let Some(publisher) = &mut self.admission {
-                        let now = lock(&self.shared).now();
-                        publisher.mark_dirty(&match_id, &reason, now);
-                    }
-                }
-                RuntimeEvent::AdmissionReservationConsumed {
-                    match_id,
-                    reservation_id,
-                } => {
-                    if let Some(publisher) = &mut self.admission {
-                        publisher.reservation_consumed(&match_id, &reservation_id);
-                    }
-                }
-                RuntimeEvent::PlayerDisconnected {
-                    match_id,
-                    player,
-                    reason,
-                    at_epoch_ms,
-                    ..
-                } => {
-                    // Not a Nexori listener, but a callback all the same: the trace shows it.
-                    if let Some(entry) = self.instances.get(&match_id) {
-                        let mut shared = lock(&self.shared);
-                        shared.trace.push(TraceEntry::Callback {
-                            at: at_epoch_ms,
-                            mod_name: entry.mod_name.clone(),
-                            callback: "onPlayerDisconnected",
-                            match_id: match_id.clone(),
-                            player: Some(player),
-                            reason: reason.clone(),
-                        });
-                    }
-                    let player = player.hyphenated().to_string();
-                    self.call_match(&match_id, None, 1, |b, s| {
-                        b.nexori_minigame_game_events().call_on_player_disconnected(
-                            s,
-                            &match_id,
-                            &player,
-                            &reason,
-                            at_epoch_ms,
-                        )
-                    });
-                }
-            }
-        }
-    }
-
-    fn dispatch_callback(
-        &mut self,
-        rules_engine_id: &str,
-        callback: Callback,
-        payload: CallbackPayload,
-    ) {
-        let match_id = payload.match_id().to_string();
-        let kind = if callback == Callback::PlayerAfkChanged {
-            ListenerKind::Afk
-        } else {
-            ListenerKind::Lifecycle
-        };
-        tracing::trace!(target: "nexori::host", match_id, callback = callback.as_str(), rules_engine_id, "dispatch");
-        // A running match stays with the instance (and mod version) it started with, even if
-        // the mod was reloaded or unloaded since; only a new instance follows the routes.
-        let mod_name = match self.instances.get(&match_id) {
-            Some(entry) => Some(entry.mod_name.clone()),
-            None => self.routes.get(rules_engine_id).cloned(),
-        };
-        if let Some(mod_name) = mod_name
-            && !self.faulted.contains(&match_id)
-            && self.ensure_instance(&match_id, &mod_name)
-        {
-            let listens = self.instances[&match_id]
-                .instance
-                .store
-                .data()
-                .listens(kind, rules_engine_id);
-            if !listens {
-                tracing::debug!(target: "nexori::host", match_id, callback = callback.as_str(), "mod does not listen; not delivered");
-            } else {
-                {
-                    let mut shared = lock(&self.shared);
-                    let at = shared.now();
-                    shared.trace.push(TraceEntry::Callback {
-                        at,
-                        mod_name: mod_name.clone(),
-                        callback: callback.as_str(),
-                        match_id: match_id.clone(),
-                        player: payload.player(),
-                        reason: payload.reason().to_string(),
-                    });
-                }
-                self.call_match(&match_id, Some(&mod_name), 1, |b, s| {
-                    call_listener(b, s, callback, &payload)
-                });
-            }
-        }
-        if callback == Callback::MatchRuntimeClosed {
-            self.instances.remove(&match_id);
-            self.faulted.remove(&match_id);
-            lock(&self.shared).timers.drop_match(&match_id);
-        }
-    }
-
-    /// Makes sure the match has an instance of `mod_name`; false if it could not be started
-    /// (the match is then faulted).
-    fn ensure_instance(&mut self, match_id: &str, mod_name: &str) -> bool {
-        if self.instances.contains_key(match_id) {
-            return true;
-        }
-        let Some(loaded) = self.mods.get(mod_name) else {
-            return false;
-        };
-        let store = new_store(
-            &self.engine,
-            loaded.info.clone(),
-            self.shared.clone(),
-            Some(match_id.to_string()),
-            RegistrationPolicy::Loaded,
-        );
-        let started = std::time::Instant::now();
-        let result = ModInstance::start(&loaded.pre, store);
-        {
-            let micros = started.elapsed().as_micros() as u64;
-            let mut shared = lock(&self.shared);
-            shared.trace.add(
-                "nexori_instantiation_microseconds_sum",
-                format_args!(""),
-                micros,
-            );
-            shared
-                .trace
-                .count("nexori_instantiation_microseconds_count", format_args!(""));
-        }
-        match result {
-            Ok(instance) => {
-                self.instances.insert(
-                    match_id.to_string(),
-                    MatchInstance {
-                        mod_name: mod_name.to_string(),
-                        instance,
-                        batches: Default::default(),
-                    },
-                );
-                true
-            }
-            Err(fault) => {
-                self.fault(match_id, mod_name, fault);
-                false
-            }
-        }
-    }
-
-    /// Calls into the match's instance, if it has one (and it runs `expected_mod`, when given);
-    /// a failure faults the match. `callbacks` is how many callbacks the guest call stands for:
-    /// the events of a batch, else 1 (see [`ModInstance::call_for`]).
-    fn call_match<R>(
-        &mut self,
-        match_id: &str,
-        expected_mod: Option<&str>,
-        callbacks: u32,
-        f: impl FnOnce(
-            &crate::wasm::since_v1_1_0::RulesMod,
-            &mut wasmtime::Store<InstanceState>,
-        ) -> wasmtime::Result<R>,
-    ) -> Option<R> {
-        let entry = self.instances.get_mut(match_id)?;
-        if expected_mod.is_some_and(|m| m != entry.mod_name) {
-            return None;
-        }
-        match entry.instance.call_for(callbacks, f) {
-            Ok(r) => Some(r),
-            Err(fault) => {
-                let mod_name = entry.mod_name.clone();
-                self.fault(match_id, &mod_name, fault);
-                None
-            }
-        }
-    }
-
-    /// Contains a fault to its match: drop the instance, tell the operator, apply the policy.
-    fn fault(&mut self, match_id: &str, mod_name: &str, fault: Fault) {
-        self.instances.remove(match_id);
-        self.faulted.insert(match_id.to_string());
-        let sha = self
-            .mods
-            .get(mod_name)
-            .map(|m| m.info.sha256.clone())
-            .unwrap_or_default();
-        tracing::error!(
-            target: "nexori::faults",
-            module = mod_name,
-            sha256 = %&sha[..sha.len().min(12)],
-            match_id,
-            "rules mod fault: {}\n{}",
-            fault.kind,
-            fault.detail
-        );
-        let mut shared = lock(&self.shared);
-        let now = shared.now();
-        shared.trace.push(TraceEntry::Fault {
-            at: now,
-            mod_name: mod_name.to_string(),
-            match_id: Some(match_id.to_string()),
-            error: fault.kind.clone(),
-        });
-        shared.timers.drop_match(match_id);
-        shared.arena.apply_fault_policy(match_id, &fault.kind, now);
-    }
-}
-
-fn call_listener(
-    bindings: &crate::wasm::since_v1_1_0::RulesMod,
-    store: &mut wasmtime::Store<InstanceState>,
-    callback: Callback,
-    payload: &CallbackPayload,
-) -> wasmtime::Result<()> {
-    let lifecycle = bindings.nexori_minigame_lifecycle_listener();
-    match (callback, payload) {
-        (Callback::PlayerAfkChanged, CallbackPayload::Afk(e)) => bindings
-            .nexori_minigame_afk_listener()
-            .call_on_player_afk_changed(store, &convert::afk_event(e)),
-        (Callback::PlayerArrived, CallbackPayload::Player(e)) => {
-            lifecycle.call_on_player_arrived(store, &convert::player_event(e))
-        }
-        (Callback::PlayerPlacementConfirmed, CallbackPayload::Placement(e)) => {
-            lifecycle.call_on_player_placement_confirmed(store, &convert::placement_event(e))
-        }
-        (callback, CallbackPayload::Match(e)) => {
-            let e = convert::match_event(e);
-            match callback {
-                Callback::MatchCreated => lifecycle.call_on_match_created(store, &e),
-                Callback::MatchPlacementCompleted => {
-                    lifecycle.call_on_match_placement_completed(store, &e)
-                }
-                Callback::MatchStartAllowed => lifecycle.call_on_match_start_allowed(store, &e),
-                Callback::MatchCancellationRequested => {
-                    lifecycle.call_on_match_cancellation_requested(store, &e)
-                }
-                Callback::MatchCompleted => lifecycle.call_on_match_completed(store, &e),
-                Callback::MatchRuntimeClosed => lifecycle.call_on_match_runtime_closed(store, &e),
-                other => Err(wasmtime::format_err!(
-                    "callback {other} does not carry a match event"
-                )),
-            }
-        }
-        (callback, _) => Err(wasmtime::format_err!(
-            "callback {callback} got the wrong payload"
-        )),
     }
 }
