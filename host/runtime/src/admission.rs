@@ -10,34 +10,62 @@ use super::match_state::{ExplicitClose, Match};
 use super::model::*;
 use crate::ids::normalize_match_id;
 
+/// Close reason of a started match whose mode no longer admits (`NONE`, `PLACEMENT_ONLY`), or of
+/// an `ACTIVE_WINDOW` match with no free slot inside its window.
 pub const MATCH_NO_LONGER_ACCEPTING_PLAYERS: &str = "MATCH_NO_LONGER_ACCEPTING_PLAYERS";
+/// Close reason of an `ACTIVE_WINDOW` match past `matchStartedAt + backfillWindowSeconds × 1000`;
+/// published with primary reason `ADMISSION_WINDOW_EXPIRED`.
 pub const BACKFILL_WINDOW_EXPIRED: &str = "BACKFILL_WINDOW_EXPIRED";
+/// The explicit close (and change reason) of a backend-driven, backfill-enabled match whose
+/// runtime closed before admission was closed.
 pub const MATCH_RUNTIME_ENDED: &str = "MATCH_RUNTIME_ENDED";
 
 /// The evaluated admission state of a match at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AdmissionState {
+    /// The launch's `backfillEnabled`.
     pub backfill_enabled: bool,
+    /// The effective mode: `NONE` unless backfill is enabled and the launch's mode is known.
     pub backfill_mode: BackfillMode,
+    /// The launch's `backfillWindowSeconds`, ≥ 0.
     pub backfill_window_seconds: i32,
+    /// `ACTIVE` once the start gate opened (D4), else `PLACEMENT`.
     pub match_lifecycle_status: &'static str,
+    /// Whether the match admits backfill players now.
     pub admission_open: bool,
+    /// For a started `ACTIVE_WINDOW` match, the last instant (inclusive, epoch ms) it admits;
+    /// 0 otherwise and after an explicit close.
     pub admission_open_until_epoch_ms: i64,
+    /// The launch's capacity, ≥ 0.
     pub admission_capacity: i32,
+    /// min(capacity, initial roster + consumed backfill admissions).
     pub admitted_slot_count: i32,
+    /// Free slots (capacity − admitted, ≥ 0) while admission is open; 0 otherwise.
     pub available_admission_slots: i32,
+    /// max(`expectedPlayerCount`, number of expected UUIDs).
     pub initial_roster_size: i32,
+    /// Expected players who arrived.
     pub arrived_initial_player_count: i32,
+    /// Initial roster − arrived initial players, ≥ 0.
     pub unfilled_initial_roster_count: i32,
+    /// Whether the initial roster alone is larger than the capacity. Not in the snapshot body;
+    /// shown in the simulation trace's final `admission` state.
     pub initial_roster_exceeds_admission_capacity: bool,
+    /// Whether admission is closed (explicitly or by the mode); the snapshot's
+    /// `admissionReportingClosed`.
     pub admission_reporting_closed: bool,
+    /// Why it is closed: the explicit close's reason id, [`MATCH_NO_LONGER_ACCEPTING_PLAYERS`]
+    /// or [`BACKFILL_WINDOW_EXPIRED`]; `""` when not closed (a `NONE` match in placement is
+    /// neither open nor closed).
     pub admission_reporting_close_reason: String,
-    /// The reason a closed state is reported with (`ADMISSION_CLOSED`, ...); empty when open.
+    /// The reason a closed state is reported with: the explicit reason id for an explicit close,
+    /// else `ADMISSION_WINDOW_EXPIRED` or `ADMISSION_CLOSED`; `""` when not closed.
     pub primary_reason: String,
 }
 
-/// `AdmissionStateEvaluator` (docs/arena-behaviour.md#evaluation).
+/// `AdmissionStateEvaluator` (docs/arena-behaviour.md#evaluation): the admission state of `m` at
+/// `now` (epoch ms). Pure; the publisher calls it for each snapshot.
 pub fn evaluate(m: &Match, now: i64) -> AdmissionState {
     let capacity = m.admission.capacity.max(0);
     let initial_roster = m.expected_player_count.max(m.expected.len() as i32);
@@ -125,22 +153,32 @@ pub fn evaluate(m: &Match, now: i64) -> AdmissionState {
 /// Why a backfill arrival was refused (`BackfillAdmissionDecider`), in the order checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BackfillRejection {
+    /// `admissionExpiresAtEpochMs` is ≤ 0 (absent) or already past.
     #[error("EXPIRED_RESERVATION")]
     ExpiredReservation,
+    /// The match's source is `LOCAL_FIFO`.
     #[error("NOT_BACKEND_DRIVEN")]
     NotBackendDriven,
+    /// Admission was closed explicitly (`closeMatchAdmission`, shortfall, fault policy, runtime
+    /// end).
     #[error("EXPLICIT_ADMISSION_CLOSED")]
     ExplicitAdmissionClosed,
+    /// The effective mode does not admit now: `NONE` never; `PLACEMENT_ONLY` only before the
+    /// start; `ACTIVE_WINDOW` before the start and until the end of its backfill window.
     #[error("ADMISSION_CLOSED")]
     AdmissionClosed,
+    /// The admitted slots already reach the capacity.
     #[error("CAPACITY_FULL")]
     CapacityFull,
+    /// The match already consumed this reservation id (compared exactly, case-sensitive).
     #[error("DUPLICATE_RESERVATION")]
     DuplicateReservation,
 }
 
 impl Arena {
-    /// The admission state of a live match now, as the publisher would evaluate it.
+    /// The admission state of a live or recently closed match at `now`, as the publisher would
+    /// evaluate it. Looks the match up with [`Arena::get_any`], so the ownership scope does not
+    /// apply.
     pub fn admission_state(&self, match_id: &str, now: i64) -> Option<AdmissionState> {
         self.get_any(match_id).map(|m| evaluate(m, now))
     }
@@ -189,7 +227,11 @@ impl Arena {
         Ok(())
     }
 
-    /// `closeMatchAdmission` (docs/arena-behaviour.md#api-methods).
+    /// `closeMatchAdmission` (docs/arena-behaviour.md#api-methods): closes admission of a
+    /// backend-driven match explicitly, with `reason`'s `EXPLICIT_*` id and the trimmed
+    /// `message`, and marks admission dirty. `reason` is `None` when the mod passed null
+    /// (`INVALID_REASON`). The answer's `closedLocally` is true for `CLOSED`, `ALREADY_CLOSED`
+    /// and `REPORTING_DISABLED`.
     pub fn close_match_admission(
         &mut self,
         match_id: &str,

@@ -21,10 +21,14 @@ const INVALID_POLICY: &str = "AFK detection policy request and policy must be no
 /// Detection state of one tracked player.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AfkTracker {
+    /// The last activity (epoch ms): input, arrival, a return from AFK or a policy change that
+    /// restarted the timer. The timeout falls due at this + `timeout_ms`.
     pub last_activity: i64,
+    /// Whether the player is AFK now.
     pub afk: bool,
     /// Set by `setPlayerAfk`; kept even while detection is disabled.
     pub external: bool,
+    /// Whether the AFK HUD is showing (`player.afkHud`), so that becoming active hides it.
     pub hud_shown: bool,
     /// The effective policy's timeout, `None` while detection is disabled.
     pub timeout_ms: Option<i64>,
@@ -33,21 +37,37 @@ pub struct AfkTracker {
 /// One row of the `nexoriAfk` report: a player with at least one transition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AfkRow {
+    /// The player (`playerUuid`).
     pub player: Uuid,
+    /// The last known non-blank name (`playerName`); `""` if none was ever seen.
     pub name: String,
+    /// Whether the player is AFK now (`currentlyAfk`).
     pub currently_afk: bool,
+    /// Milliseconds of closed AFK spans; the report's `totalAfkMs` adds the open span up to the
+    /// submission.
     pub closed_afk_ms: i64,
+    /// Transitions into AFK (`afkCount`).
     pub afk_count: i64,
+    /// Start of the open AFK span (epoch ms, `currentStartedAtEpochMs`); 0 when not AFK.
     pub current_started_at: i64,
+    /// Idle time of the latest transition, in ms (`lastIdleMs`).
     pub last_idle_ms: i64,
+    /// The distinct sources of the player's transitions, in first-seen order (`sources`).
     pub sources: Vec<AfkSource>,
 }
 
 /// AFK state of one match.
 #[derive(Debug, Clone, Default)]
 pub struct MatchAfk {
+    /// The policy of `setMatchAfkDetectionPolicy`, normalised; `None` when never set or
+    /// cleared, leaving the launch's policy in force.
     pub match_override: Option<AfkPolicy>,
+    /// Policies of `setPlayerAfkDetectionPolicy`, normalised; they win over the match override
+    /// and go when the player leaves the match.
     pub player_overrides: HashMap<Uuid, AfkPolicy>,
+    /// Detection state per player: kept for players in the match while their detection is
+    /// enabled, and for anyone a transition touched (`setPlayerAfk` works with detection
+    /// disabled); removed when the player leaves the match.
     pub trackers: BTreeMap<Uuid, AfkTracker>,
     /// In order of each player's first transition.
     pub rows: Vec<AfkRow>,
@@ -58,6 +78,8 @@ pub struct MatchAfk {
 }
 
 impl MatchAfk {
+    /// The earliest AFK timeout (epoch ms) among tracked players who are not AFK and have
+    /// detection enabled.
     pub fn next_deadline(&self) -> Option<i64> {
         self.trackers
             .values()
@@ -66,6 +88,7 @@ impl MatchAfk {
             .min()
     }
 
+    /// The players who are AFK now, sorted (`afkPlayerUuids` of the match info).
     pub fn afk_players(&self) -> Vec<Uuid> {
         self.trackers
             .iter()
@@ -122,9 +145,14 @@ impl MatchAfk {
 /// `setPlayerAfk`'s request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetPlayerAfk {
+    /// The match id as the mod passed it; blank answers `INVALID_REQUEST`.
     pub match_id: String,
+    /// The player; `None` when the mod's text was not a UUID, which answers `INVALID_REQUEST`.
     pub player: Option<Uuid>,
+    /// The state to set: AFK (`true`) or active.
     pub afk: bool,
+    /// Whether becoming AFK shows the AFK HUD (`player.afkHud`); becoming active hides it if it
+    /// was shown, whatever this says.
     pub show_hud: bool,
 }
 
@@ -174,8 +202,9 @@ impl Arena {
         }
     }
 
-    /// Input from a player (`player.activity`). Players outside matches are ignored: activity is
-    /// high-volume and carries no match id.
+    /// Input from a player (`player.activity`, source `PLAYER_INPUT` or `INVENTORY_PACKET`):
+    /// resets the idle timer, and makes an AFK player active again with that source. Players
+    /// outside matches are ignored: activity is high-volume and carries no match id.
     pub fn player_activity(&mut self, player: Uuid, source: AfkSource, now: i64) {
         let Some(match_id) = self.players.get(&player).and_then(|p| p.match_id.clone()) else {
             return;
@@ -352,8 +381,13 @@ impl Arena {
         SetPlayerAfkResult::new(S::Updated, "")
     }
 
-    /// Stores or clears a match-wide (`player` = `None`) or per-player policy override and
-    /// applies the new effective policy to the affected players.
+    /// `set/clearMatchAfkDetectionPolicy` and `set/clearPlayerAfkDetectionPolicy`: stores or
+    /// clears a match-wide (`player` = `None`) or per-player policy override and applies the new
+    /// effective policy to the affected players.
+    ///
+    /// `player` is `Some(None)` when the mod's player text was not a UUID (`PLAYER_MISSING`).
+    /// `policy` is `None` to clear (`CLEARED`), `Some(None)` for a null policy
+    /// (`INVALID_POLICY`), else the policy to set (normalised here; `UPDATED`).
     pub fn set_afk_policy(
         &mut self,
         match_id: &str,
@@ -490,11 +524,9 @@ impl Arena {
         }
     }
 
-    /// docs/arena-behaviour.md#the-nexoriafk-block: adds `nexoriAfk` to a submission's customData
-    /// when the match saw an AFK transition and the mod did not send that key itself. Whether a
-    /// result submitted now gets a `nexoriAfk` block (docs/arena-behaviour.md#the-nexoriafk-block),
-    /// which means its customData must be enriched before it is validated. Forgets the report
-    /// offered to an earlier submission either way.
+    /// Whether a result submitted now gets a `nexoriAfk` block
+    /// (docs/arena-behaviour.md#the-nexoriafk-block), which means its customData must be enriched
+    /// before it is validated. Forgets the report offered to an earlier submission either way.
     pub(crate) fn offers_afk_report(&mut self, match_id: &str) -> bool {
         self.matches.get_mut(match_id).is_some_and(|m| {
             m.afk.offered_report = None;
@@ -502,6 +534,8 @@ impl Arena {
         })
     }
 
+    /// docs/arena-behaviour.md#the-nexoriafk-block: adds `nexoriAfk` to a submission's customData
+    /// when the match saw an AFK transition and the mod did not send that key itself.
     pub(crate) fn enrich_with_afk_report(
         &mut self,
         match_id: &str,

@@ -11,41 +11,69 @@ use crate::ids::{normalize_match_id, normalize_text};
 /// A player reaching the arena for a match (`player.arrive`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Arrival {
+    /// `matchId`, raw; looked up trimmed and lowercased.
     pub match_id: String,
+    /// The arriving player.
     pub player: Uuid,
+    /// The player's name, raw; a non-blank one replaces the last name seen.
     pub name: String,
+    /// The player's assignment id, raw; kept (trimmed) when not blank.
     pub assignment_id: String,
     /// Present (non-blank) for a backfill arrival.
     pub admission_reservation_id: String,
+    /// When the backfill reservation expires (epoch ms); 0 when absent, which a backfill
+    /// arrival answers with `EXPIRED_RESERVATION`. Unused for an initial arrival.
     pub admission_expires_at_epoch_ms: i64,
 }
 
 /// A player's initial placement reaching a terminal outcome (`player.placed`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placed {
+    /// `matchId`, raw; looked up trimmed and lowercased.
     pub match_id: String,
+    /// The placed player; must have arrived.
     pub player: Uuid,
+    /// `CONFIRMED` (queues `onPlayerPlacementConfirmed`) or `FALLBACK` (no callback).
     pub outcome: PlacementOutcome,
+    /// The world the player was placed in, raw; passed on trimmed in the callback.
     pub world_name: String,
+    /// The instance template used, raw; passed on trimmed in the callback.
     pub instance_template_id: String,
 }
 
 /// Why a game-server message about a player was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlayerEventError {
+    /// No live match has this id (blank, never created, or closed); carries the id as sent.
     #[error("unknown match {0:?}")]
     UnknownMatch(String),
+    /// An initial arrival (no reservation id) of a player the launch did not expect.
     #[error(
         "player {player} is not expected in match {match_id:?} (an initial arrival must be in the launch's expected players; a backfill arrival needs admissionReservationId)"
     )]
-    NotExpected { match_id: String, player: Uuid },
+    NotExpected {
+        /// The match, as stored.
+        match_id: String,
+        /// The player who arrived.
+        player: Uuid,
+    },
+    /// A backfill arrival failed one of the admission checks.
     #[error("backfill arrival of player {player} rejected: {reason}")]
     BackfillRejected {
+        /// The player who arrived.
         player: Uuid,
+        /// The first check that failed.
         reason: BackfillRejection,
     },
+    /// `player.placed` for a player who has not arrived in the match.
     #[error("player {player} has not arrived in match {match_id:?}")]
-    NotArrived { match_id: String, player: Uuid },
+    NotArrived {
+        /// The match, as stored.
+        match_id: String,
+        /// The player reported placed.
+        player: Uuid,
+    },
+    /// `player.disconnect` for a player in no live match (or unknown to the arena).
     #[error("player {0} is not in any match")]
     NotInMatch(Uuid),
 }
@@ -53,6 +81,13 @@ pub enum PlayerEventError {
 impl Arena {
     /// A player arrived. Initial players must be expected; a reservation id makes it a backfill
     /// arrival checked as docs/arena-behaviour.md#arrivals-and-backfill describes.
+    ///
+    /// # Errors
+    ///
+    /// [`PlayerEventError::UnknownMatch`] when no live match has the id,
+    /// [`PlayerEventError::NotExpected`] for an initial arrival of a player the launch did not
+    /// expect, [`PlayerEventError::BackfillRejected`] when a backfill check fails. Nothing
+    /// changes then.
     pub fn arrive(&mut self, arrival: Arrival, now: i64) -> Result<(), PlayerEventError> {
         let id = normalize_match_id(&arrival.match_id)
             .filter(|id| self.matches.contains_key(id))
@@ -134,7 +169,13 @@ impl Arena {
     }
 
     /// A player's placement reached a terminal outcome: the player becomes active. Only
-    /// `CONFIRMED` placements are dispatched to the mod, as in the reference.
+    /// `CONFIRMED` placements are dispatched to the mod, as in the reference. A repeated
+    /// placement, or one after the player missed the window, is ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`PlayerEventError::UnknownMatch`] when no live match has the id,
+    /// [`PlayerEventError::NotArrived`] when the player has not arrived in it.
     pub fn placed(&mut self, placed: Placed, now: i64) -> Result<(), PlayerEventError> {
         let id = normalize_match_id(&placed.match_id)
             .filter(|id| self.matches.contains_key(id))
@@ -177,7 +218,12 @@ impl Arena {
 
     /// The player left the server (docs/arena-behaviour.md#disconnects). They stay expected and
     /// arrived, so they remain required for the result; the owning mod decides whether that is
-    /// `DISCONNECTED`.
+    /// `DISCONNECTED`. `reason` is kept trimmed in `lastError` and passed to the mod.
+    ///
+    /// # Errors
+    ///
+    /// [`PlayerEventError::NotInMatch`] when the player is in no live match; a player the arena
+    /// knew is still marked offline and forgotten.
     pub fn disconnect(
         &mut self,
         player: Uuid,

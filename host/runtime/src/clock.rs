@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A source of Unix epoch milliseconds.
 pub trait Clock: Send + Sync {
+    /// The current time, in Unix epoch milliseconds.
     fn now_epoch_ms(&self) -> i64;
 }
 
-/// The wall clock, for `nexori serve`.
+/// The wall clock, for `nexori serve` and `nexori stdio`. Reads 0 if the system time is before
+/// the epoch.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
@@ -27,6 +29,7 @@ impl Clock for SystemClock {
 pub struct VirtualClock(Arc<AtomicI64>);
 
 impl VirtualClock {
+    /// A clock standing at `start_epoch_ms` (Unix epoch ms).
     pub fn new(start_epoch_ms: i64) -> Self {
         Self(Arc::new(AtomicI64::new(start_epoch_ms)))
     }
@@ -36,6 +39,7 @@ impl VirtualClock {
         self.0.fetch_max(epoch_ms, Ordering::SeqCst);
     }
 
+    /// Moves the clock forward by `ms` milliseconds; a negative amount is ignored.
     pub fn advance(&self, ms: i64) {
         self.0.fetch_add(ms.max(0), Ordering::SeqCst);
     }
@@ -47,5 +51,5 @@ impl Clock for VirtualClock {
     }
 }
 
-/// A shared clock handle.
+/// A shared clock handle: the one clock the host, its timers and reporting all read.
 pub type SharedClock = Arc<dyn Clock>;

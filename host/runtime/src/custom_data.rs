@@ -142,6 +142,12 @@ impl Default for CustomData {
 /// Valid documents are validated while they are parsed, in one pass that writes the canonical text
 /// directly (the `fast` module); anything that pass does not vouch for goes through the full
 /// parser and walk below, which give the exact error.
+///
+/// # Errors
+///
+/// The first [`CustomDataError`] the reference's order meets: [`CustomDataError::NotJson`] for
+/// text that is not JSON, [`CustomDataError::RootNotObject`], a violated limit in depth-first
+/// member order, and [`CustomDataError::TooLarge`] last, on the canonical text.
 pub fn parse(text: Option<&str>) -> Result<CustomData, CustomDataError> {
     if let Some(json) = text.and_then(|text| fast::canonical(text.as_bytes())) {
         return Ok(CustomData { json });
@@ -160,6 +166,10 @@ pub fn takes_the_fast_path(text: &str) -> bool {
 
 /// Like [`parse`], for guest text that arrives as bytes: text that is not UTF-8 is
 /// [`CustomDataError::NotJson`].
+///
+/// # Errors
+///
+/// As for [`parse`]; bytes that are not UTF-8 are [`CustomDataError::NotJson`].
 pub fn parse_bytes(bytes: Option<&[u8]>) -> Result<CustomData, CustomDataError> {
     if let Some(Ok(text)) = bytes.map(std::str::from_utf8) {
         return parse(Some(text));
@@ -186,6 +196,12 @@ pub fn parse_bytes(bytes: Option<&[u8]>) -> Result<CustomData, CustomDataError> 
 /// object, with or without members added at the end of the root, gives exactly the same result as
 /// validating the full one, and pruning only ever happens to documents that are going to be
 /// rejected.
+///
+/// # Errors
+///
+/// [`CustomDataError::NotJson`] for text that is not JSON, [`CustomDataError::TooDeep`] for
+/// nesting beyond serde_json's recursion limit, [`CustomDataError::RootNotObject`] for a root
+/// that is neither an object nor `null`. No limit is checked.
 pub fn parse_raw(text: Option<&str>) -> Result<Map<String, Value>, CustomDataError> {
     match text {
         None => Ok(Map::new()),
@@ -195,6 +211,10 @@ pub fn parse_raw(text: Option<&str>) -> Result<Map<String, Value>, CustomDataErr
 
 /// [`parse_raw`] for text that arrives as bytes: text that is not UTF-8 is
 /// [`CustomDataError::NotJson`].
+///
+/// # Errors
+///
+/// As for [`parse_raw`]; bytes that are not UTF-8 are [`CustomDataError::NotJson`].
 pub fn parse_raw_bytes(bytes: Option<&[u8]>) -> Result<Map<String, Value>, CustomDataError> {
     match bytes {
         None => Ok(Map::new()),
@@ -209,6 +229,11 @@ pub fn parse_raw_bytes(bytes: Option<&[u8]>) -> Result<Map<String, Value>, Custo
 /// "no customData" and gives `{}`; any other non-object gives [`CustomDataError::RootNotObject`].
 /// Values of any depth are safe: the walk stops at the first element deeper than [`MAX_DEPTH`], and
 /// a rejected value is dropped without recursion.
+///
+/// # Errors
+///
+/// [`CustomDataError::RootNotObject`] for a root that is neither an object nor `null`, else the
+/// first violated limit in depth-first member order, with [`CustomDataError::TooLarge`] last.
 pub fn from_value(value: Value) -> Result<CustomData, CustomDataError> {
     validate_and_canonicalize(value, 0)
 }

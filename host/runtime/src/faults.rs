@@ -12,7 +12,11 @@ use super::results::ResultDraft;
 use super::{Arena, RuntimeEvent};
 use nexori_protocol::commands::GameServerCommand;
 
+/// The fault policy's result reason, admission close reason, change reason and return reason,
+/// and the prefix of the outcome reasons and `lastError` (`RULES_MOD_FAULT: <what>`).
 pub const RULES_MOD_FAULT: &str = "RULES_MOD_FAULT";
+/// What every online active player and spectator of a faulted match is told (`player.message`)
+/// before their return.
 pub const FAULT_MESSAGE: &str =
     "The match was stopped by an error in its rules mod. Returning to lobby...";
 /// Long enough for the message to be read before the player is moved.

@@ -13,45 +13,76 @@ use crate::ids::{is_valid_rules_engine_id, normalize_match_id, normalize_text};
 /// An expected player of the launch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectedPlayer {
+    /// The player; the same UUID listed twice collapses into one expected player.
     pub uuid: Uuid,
+    /// The player's name, raw; kept (trimmed) when not blank, until an arrival names them.
     pub name: String,
+    /// The player's assignment id, raw; kept (trimmed) when not blank.
     pub assignment_id: String,
 }
 
 /// The launch's backend admission policy.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LaunchAdmission {
+    /// `capacity`: the most slots the match may fill; clamped to ≥ 0.
     pub capacity: i64,
+    /// `backfillEnabled`: without it the effective mode is `NONE`.
     pub backfill_enabled: bool,
+    /// `backfillMode` as sent (`NONE`, `PLACEMENT_ONLY`, `ACTIVE_WINDOW`, any case); trimmed and
+    /// uppercased, blank → `NONE`, unknown counts as `NONE`.
     pub backfill_mode: String,
+    /// `backfillWindowSeconds`: how long after the start an `ACTIVE_WINDOW` match admits
+    /// backfill players; clamped to ≥ 0.
     pub backfill_window_seconds: i64,
 }
 
 /// A launch context as received, before normalisation.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LaunchSpec {
+    /// `matchId`, raw: stored trimmed and lowercased (D1); blank or already live is refused.
     pub match_id: String,
+    /// `queueId`, raw; stored trimmed.
     pub queue_id: String,
+    /// `arenaId`, raw; stored trimmed.
     pub arena_id: String,
+    /// `rulesEngineId`, raw: trimmed with case kept, and refused unless it is at most 64
+    /// characters of `[A-Za-z0-9_.-]`; blank is allowed and reaches no mod.
     pub rules_engine_id: String,
+    /// `assignmentId`, raw; stored trimmed.
     pub assignment_id: String,
+    /// `externalMatchId`, raw: the backend's id for the match; stored trimmed.
     pub external_match_id: String,
+    /// `matchSource`; `None` means `LOCAL_FIFO`.
     pub match_source: Option<MatchSource>,
+    /// `expectedPlayers`: the initial roster, in the launch's order.
     pub expected_players: Vec<ExpectedPlayer>,
+    /// `expectedPlayerCount`; `None` means the number of distinct expected players. Clamped to
+    /// ≥ 0.
     pub expected_player_count: Option<i64>,
+    /// `minimumInitialPlayers`; `None` or ≤ 0 means every expected player, see
+    /// [`normalize_minimum_initial_players`].
     pub minimum_initial_players: Option<i64>,
+    /// `initialPlacementWindowSeconds`; `None` or ≤ 0 means 60, above 600 means 600.
     pub initial_placement_window_seconds: Option<i64>,
+    /// `admission`; `None` leaves the match without an admission policy (schema version 0), so
+    /// it is never reportable.
     pub admission: Option<LaunchAdmission>,
+    /// `afkDetectionPolicy`, expected already normalised ([`AfkPolicy::normalized`], as the
+    /// bridge does); `None` means disabled, 30 s. Stored as given.
     pub afk_detection_policy: Option<AfkPolicy>,
 }
 
 /// Why a launch was refused. The text names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LaunchError {
+    /// `matchId` is blank after trimming.
     #[error("matchId cannot be blank")]
     BlankMatchId,
+    /// A live match already has this id (normalised); a closed one does not count.
     #[error("match {0:?} already exists")]
     AlreadyExists(String),
+    /// The trimmed `rulesEngineId` is longer than 64 characters or has one outside
+    /// `[A-Za-z0-9_.-]`.
     #[error("rulesEngineId {0:?} must be at most 64 characters of [A-Za-z0-9_.-]")]
     InvalidRulesEngineId(String),
 }
@@ -61,6 +92,10 @@ fn clamp_i32(v: i64, lo: i64, hi: i64) -> i32 {
 }
 
 /// `minimumInitialPlayers` normalisation: the default is all expected players.
+///
+/// With `max` = min(`expected_player_count`, `expected_uuids`) (or `expected_player_count` when
+/// the launch lists no UUIDs): `max` ≤ 0 gives 0, `raw` ≤ 0 gives `max`, else min(`raw`, `max`).
+/// Also re-applied after a disconnect lowers the expected count.
 pub fn normalize_minimum_initial_players(
     raw: i64,
     expected_player_count: i32,
@@ -81,7 +116,13 @@ pub fn normalize_minimum_initial_players(
 }
 
 impl Arena {
-    /// Creates a match and opens its placement window; `onMatchCreated` is queued.
+    /// Creates a match and opens its placement window; `onMatchCreated` is queued and admission
+    /// marked dirty with `MATCH_CREATED`. Answers the stored (normalised) match id.
+    ///
+    /// # Errors
+    ///
+    /// [`LaunchError`] when the match id is blank or already live, or the rules engine id is
+    /// not acceptable; nothing is created then.
     pub fn create_match(&mut self, spec: LaunchSpec, now: i64) -> Result<String, LaunchError> {
         let match_id = normalize_match_id(&spec.match_id).ok_or(LaunchError::BlankMatchId)?;
         if self.matches.contains_key(&match_id) {

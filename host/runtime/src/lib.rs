@@ -27,6 +27,8 @@
 //! offline and in no live match is forgotten, so the player map holds only the players the
 //! arena can still act on.
 
+#![warn(missing_docs)]
+
 pub mod admission;
 pub mod afk;
 pub mod arrivals;
@@ -53,11 +55,20 @@ pub use match_state::Match;
 pub use model::*;
 use nexori_protocol::commands::GameServerCommand;
 
-/// Messages shared by several API methods.
+/// Messages shared by several API methods (docs/arena-behaviour.md#api-methods). They are part of
+/// the contract: mods see them word for word, as the reference words them.
 pub mod messages {
+    /// `MATCH_MISSING` for an id that names no live match the caller may see (unknown, closed or
+    /// owned by another mod's rules engine id, D13).
     pub const MATCH_NOT_ACTIVE: &str = "Match is not active.";
+    /// `MATCH_MISSING` for a match id that is blank after trimming.
     pub const MATCH_ID_BLANK: &str = "Match id cannot be blank.";
+    /// `MATCH_ALREADY_COMPLETED` from the player-state methods once the match completed; also
+    /// `submitFinalMatchResult`'s `ALREADY_SUBMITTED` (same payload hash) and `INVALID_RESULT`
+    /// (match completed without a result) answers.
     pub const RESULT_ALREADY_SUBMITTED: &str = "Match result was already submitted.";
+    /// `PLAYER_MISSING`: the player is not part of the match ("hasPlayer"), or the argument was
+    /// not a UUID.
     pub const PLAYER_NOT_IN_MATCH: &str = "Player is not part of the active match.";
 }
 
@@ -73,8 +84,12 @@ const CLOSED_MATCH_MEMORY: usize = 2048;
 pub enum RuntimeEvent {
     /// Call a listener of the mod that registered `rules_engine_id`.
     Callback {
+        /// The match's `rulesEngineId`; only an instance that registered a listener for exactly
+        /// this id (case-sensitive) receives the callback.
         rules_engine_id: String,
+        /// Which listener method to call.
         callback: Callback,
+        /// The record passed to it, a snapshot taken when the event was queued.
         payload: CallbackPayload,
     },
     /// Tell the game server something.
@@ -82,18 +97,32 @@ pub enum RuntimeEvent {
     /// A result Nexori made itself (shortfall cancellation, fault policy) to report (D5).
     NexoriResult(Box<results::AcceptedResult>),
     /// The match's admission state may have changed (docs/arena-behaviour.md#change-reasons).
-    AdmissionDirty { match_id: String, reason: String },
+    AdmissionDirty {
+        /// The match, as stored (normalised by [`ids::normalize_match_id`]).
+        match_id: String,
+        /// The change reason the admission publisher coalesces, e.g. `MATCH_CREATED` or
+        /// `EXPLICIT_MOD_REQUEST`.
+        reason: String,
+    },
     /// A backfill arrival consumed a reservation; it goes out with the next admission snapshot.
     AdmissionReservationConsumed {
+        /// The match, as stored.
         match_id: String,
+        /// The arrival's `admissionReservationId`, trimmed; reported in
+        /// `consumedAdmissionReservationIds` until a snapshot carrying it is acknowledged.
         reservation_id: String,
     },
     /// A player of the match left the server; the owning mod is told.
     PlayerDisconnected {
+        /// The live match the player was in, as stored.
         match_id: String,
+        /// The match's `rulesEngineId`, which selects the mod to tell.
         rules_engine_id: String,
+        /// The player who left.
         player: Uuid,
+        /// The `player.disconnect` reason, trimmed (`""` when none was given).
         reason: String,
+        /// When the disconnect was handled, in epoch ms.
         at_epoch_ms: i64,
     },
 }
@@ -101,13 +130,18 @@ pub enum RuntimeEvent {
 /// The record a callback carries.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallbackPayload {
+    /// A match-level callback (`onMatchCreated`, `onMatchStartAllowed`, `onMatchCompleted`, …).
     Match(MatchLifecycleEvent),
+    /// A player-level callback: `onPlayerArrived`.
     Player(PlayerMatchLifecycleEvent),
+    /// `onPlayerPlacementConfirmed`.
     Placement(PlayerPlacementLifecycleEvent),
+    /// `onPlayerAfkChanged`, for AFK listeners.
     Afk(PlayerAfkChangedEvent),
 }
 
 impl CallbackPayload {
+    /// The match the callback is about, as stored (trimmed and lowercased).
     pub fn match_id(&self) -> &str {
         match self {
             Self::Match(e) => &e.match_id,
@@ -117,6 +151,7 @@ impl CallbackPayload {
         }
     }
 
+    /// The player the callback is about; `None` for a match-level callback.
     pub fn player(&self) -> Option<Uuid> {
         match self {
             Self::Match(_) => None,
@@ -126,6 +161,8 @@ impl CallbackPayload {
         }
     }
 
+    /// The callback's reason (e.g. `PLAYER_ARRIVED`); for an AFK change, the AFK source's Java
+    /// name (e.g. `IDLE_TIMEOUT`).
     pub fn reason(&self) -> &str {
         match self {
             Self::Match(e) => &e.reason,
@@ -203,12 +240,14 @@ pub struct Arena {
     closed_order: VecDeque<String>,
     pub(crate) players: HashMap<Uuid, Presence>,
     pub(crate) events: VecDeque<RuntimeEvent>,
+    /// The host configuration the runtime reads (see [`RuntimeSettings`]).
     pub settings: RuntimeSettings,
     /// Set while a mod's call runs: see [`ownership`].
     pub(crate) scope: Option<ownership::Scope>,
 }
 
 impl Arena {
+    /// An arena with no matches, no players and no queued events.
     pub fn new(settings: RuntimeSettings) -> Self {
         Self {
             settings,
@@ -221,6 +260,8 @@ impl Arena {
         self.events.drain(..)
     }
 
+    /// Takes the oldest queued event, if any. The host delivers events one at a time this way,
+    /// so that events queued by a callback it is delivering land behind the ones already waiting.
     pub fn next_event(&mut self) -> Option<RuntimeEvent> {
         self.events.pop_front()
     }
@@ -247,6 +288,7 @@ impl Arena {
         commands
     }
 
+    /// Whether any event is waiting to be taken.
     pub fn has_events(&self) -> bool {
         !self.events.is_empty()
     }
@@ -283,13 +325,15 @@ impl Arena {
 
     // ---------------------------------------------- queries (docs/arena-behaviour.md#api-methods)
 
+    /// `findActiveMatchId`: the live match the player is in, if the caller may see it (D13).
     pub fn find_active_match_id(&self, player: Uuid) -> Option<String> {
         let id = self.players.get(&player)?.match_id.clone()?;
         self.get(&id).map(|m| m.match_id.clone())
     }
 
-    /// A UUID token is returned iff that player is part of the match; otherwise a
-    /// case-insensitive name match among the active, online players.
+    /// `findActivePlayerUuid`: a UUID token is returned iff that player is part of the match;
+    /// otherwise a case-insensitive name match among the active, online players. A blank token,
+    /// or a blank, unknown or foreign match, answers `None`.
     pub fn find_active_player_uuid(&self, match_id: &str, token: &str) -> Option<Uuid> {
         let m = self.get(match_id)?;
         let token = crate::ids::java_trim(token);
@@ -306,14 +350,19 @@ impl Arena {
         })
     }
 
+    /// `findActiveMatchInfo`: a snapshot of a live, visible match; `None` for a blank, unknown,
+    /// closed or foreign id.
     pub fn find_active_match_info(&self, match_id: &str) -> Option<ActiveMatchInfo> {
         self.get(match_id).map(Match::info)
     }
 
+    /// `findMatchPlacementState`: the placement window and start gate of a live, visible match.
     pub fn find_match_placement_state(&self, match_id: &str) -> Option<PlacementState> {
         self.get(match_id).map(Match::placement_state)
     }
 
+    /// `findMatchResultRequirements`: the match id and the players a final result must give an
+    /// outcome to (expected ∪ arrived ∪ active ∪ eliminated, D2).
     pub fn find_match_result_requirements(
         &self,
         match_id: &str,

@@ -25,7 +25,8 @@ macro_rules! java_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $(#[doc = concat!("`", $text, "` in Nexori's Java API; see the type's documentation.")]
+              #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -51,17 +52,38 @@ macro_rules! java_enum {
 }
 
 java_enum!(
-    /// `NexoriMatchResultPlayerOutcome`.
+    /// `NexoriMatchResultPlayerOutcome`: a player's outcome in the final result
+    /// (docs/arena-behaviour.md#outcomes).
+    ///
+    /// - `WIN`: the player won; they leave the eliminated players and become the winner. It
+    ///   completes nothing and returns nobody (D3).
+    /// - `LOSS`: the player lost; they join the eliminated players.
+    /// - `DISCONNECTED`: the player left; they join the eliminated players. Mods usually set it
+    ///   after a disconnect; Nexori never does.
+    /// - `NO_CONTEST`: no decision for the player; a result where every required player has it
+    ///   needs no `WIN`. Nexori sets it for a missed window, a shortfall and a fault.
     Outcome { Win => "WIN", Loss => "LOSS", Disconnected => "DISCONNECTED", NoContest => "NO_CONTEST" }
 );
 
 java_enum!(
-    /// `NexoriPlayerPlacementOutcome`.
+    /// `NexoriPlayerPlacementOutcome`: how a player's initial placement ended (`player.placed`).
+    ///
+    /// - `CONFIRMED`: the placement was confirmed; queues `onPlayerPlacementConfirmed`. The
+    ///   bridge's default.
+    /// - `FALLBACK`: a fallback placement; the player becomes active all the same, but without a
+    ///   callback, as in the reference.
     PlacementOutcome { Confirmed => "CONFIRMED", Fallback => "FALLBACK" }
 );
 
 java_enum!(
-    /// `NexoriAfkActivitySource`.
+    /// `NexoriAfkActivitySource`: what caused an AFK transition (docs/arena-behaviour.md#afk).
+    ///
+    /// - `UNKNOWN`: exists for compatibility; the host never produces it.
+    /// - `IDLE_TIMEOUT`: the player's inactivity timeout fell due (always shows the HUD).
+    /// - `PLAYER_INPUT`, `INVENTORY_PACKET`: a `player.activity` of that source made an AFK
+    ///   player active again.
+    /// - `POLICY_CHANGE`: detection was disabled for a player the detector had made AFK.
+    /// - `EXTERNAL_API`: `setPlayerAfk`.
     AfkSource {
         Unknown => "UNKNOWN",
         IdleTimeout => "IDLE_TIMEOUT",
@@ -73,17 +95,33 @@ java_enum!(
 );
 
 java_enum!(
-    /// Where a match came from; only backend-driven matches report admission state.
+    /// Where a match came from (the launch's `matchSource`); only backend-driven matches report
+    /// admission state.
+    ///
+    /// - `LOCAL_FIFO`: matched by the game server itself; the default. Backfill arrivals are
+    ///   refused (`NOT_BACKEND_DRIVEN`) and `closeMatchAdmission` answers
+    ///   `MATCH_NOT_BACKEND_DRIVEN`.
+    /// - `BACKEND_DRIVEN`: matched by the backend, which may send backfill players and is told
+    ///   the admission state.
     MatchSource { LocalFifo => "LOCAL_FIFO", BackendDriven => "BACKEND_DRIVEN" }
 );
 
 java_enum!(
-    /// `backfillMode` of a launch policy.
+    /// `backfillMode` of a launch policy: when a backend-driven match admits backfill players
+    /// (docs/arena-behaviour.md#evaluation).
+    ///
+    /// - `NONE`: never; also the effective mode when backfill is disabled or the mode unknown.
+    /// - `PLACEMENT_ONLY`: until the start gate opens.
+    /// - `ACTIVE_WINDOW`: before the start, and after it until `matchStartedAt +
+    ///   backfillWindowSeconds × 1000` (inclusive) while a slot is free.
     BackfillMode { None => "NONE", PlacementOnly => "PLACEMENT_ONLY", ActiveWindow => "ACTIVE_WINDOW" }
 );
 
 java_enum!(
-    /// The eight lifecycle callbacks plus the AFK callback, named as in the Java listeners.
+    /// The eight lifecycle callbacks plus the AFK callback, named as in the Java listeners; the
+    /// text is the listener method's name. When each is queued, and with which reason, is in
+    /// docs/arena-behaviour.md#lifecycle-callbacks. `onPlayerAfkChanged` goes to AFK listeners,
+    /// the others to lifecycle listeners.
     Callback {
         MatchCreated => "onMatchCreated",
         PlayerArrived => "onPlayerArrived",
@@ -101,93 +139,154 @@ java_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacementState {
+    /// The match's `expectedPlayerCount` (which a disconnect before the start may lower), not
+    /// the number of expected UUIDs.
     pub expected_players: i32,
+    /// Expected players who arrived (backfill players are not counted).
     pub arrived_players: i32,
+    /// Expected players placed and still active.
     pub placed_players: i32,
+    /// True only once every expected player arrived and was placed; false after a
+    /// partial-roster start.
     pub placement_complete: bool,
+    /// Expected players that must be placed when the window expires for the match to start.
     pub minimum_initial_players: i32,
+    /// Whether the initial placement window is still open.
     pub initial_placement_window_open: bool,
+    /// When the window opened (epoch ms): the match's creation.
     pub initial_placement_window_started_at_epoch_ms: i64,
+    /// When the window expires (epoch ms).
     pub initial_placement_window_expires_at_epoch_ms: i64,
+    /// When the window closed (epoch ms); 0 while open.
     pub initial_placement_window_closed_at_epoch_ms: i64,
+    /// Why the window closed (`ALL_INITIAL_PLAYERS_PLACED`,
+    /// `INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_MET`, `INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET`);
+    /// `""` while open.
     pub initial_placement_window_close_reason: String,
+    /// Whether the start gate opened, i.e. the match started (D4).
     pub start_gate_open: bool,
+    /// When the gate opened (epoch ms); 0 while closed.
     pub start_gate_opened_at_epoch_ms: i64,
+    /// Why the gate opened (`ALL_INITIAL_PLAYERS_PLACED` or
+    /// `INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_MET`); `""` while closed.
     pub start_gate_open_reason: String,
 }
 
-/// `NexoriMatchLifecycleEvent`.
+/// `NexoriMatchLifecycleEvent`: the match snapshot every lifecycle callback carries, taken when
+/// the callback was queued.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MatchLifecycleEvent {
+    /// The match id, trimmed and lowercased (D1).
     pub match_id: String,
+    /// The launch's queue id (`""` when absent).
     pub queue_id: String,
+    /// The launch's arena id (`""` when absent).
     pub arena_id: String,
+    /// The launch's assignment id (`""` when absent).
     pub assignment_id: String,
+    /// The backend's id for the match (`""` when absent).
     pub external_match_id: String,
+    /// The rules engine id that owns the match, case kept.
     pub rules_engine_id: String,
+    /// Deprecated; always `"none"` (D12).
     pub match_resolution_trigger_id: String,
+    /// The launch's expected players, sorted.
     #[serde(with = "uuid_list")]
     pub expected_player_uuids: Vec<Uuid>,
+    /// Players who arrived (initial and backfill), sorted.
     #[serde(with = "uuid_list")]
     pub arrived_player_uuids: Vec<Uuid>,
+    /// Players placed and still in the match, sorted.
     #[serde(with = "uuid_list")]
     pub active_player_uuids: Vec<Uuid>,
+    /// Current spectators, sorted.
     #[serde(with = "uuid_list")]
     pub spectator_player_uuids: Vec<Uuid>,
+    /// The players a final result must cover, in required order (D2).
     #[serde(with = "uuid_list")]
     pub required_result_player_uuids: Vec<Uuid>,
+    /// The placement window and start gate.
     pub placement_state: PlacementState,
+    /// Why the callback fires (e.g. `MATCH_CREATED`, a gate reason, `MATCH_COMPLETED`).
     pub reason: String,
+    /// When the match was created (epoch ms).
     pub created_at_epoch_ms: i64,
+    /// When the event was queued (epoch ms).
     pub event_at_epoch_ms: i64,
 }
 
-/// `NexoriPlayerMatchLifecycleEvent`.
+/// `NexoriPlayerMatchLifecycleEvent`: a match snapshot plus the player a callback is about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayerMatchLifecycleEvent {
+    /// The match snapshot (serialised as `match`), with the same reason and time.
     #[serde(rename = "match")]
     pub match_event: MatchLifecycleEvent,
+    /// The player.
     pub player_uuid: Uuid,
+    /// The last non-blank name seen for the player (arrival, else launch); `""` if none.
     pub player_name: String,
+    /// The player's assignment id from the launch or arrival; `""` if none.
     pub player_assignment_id: String,
+    /// Why the callback fires (`PLAYER_ARRIVED`, `BACKFILL_PLAYER_ARRIVED`,
+    /// `PLACEMENT_CONFIRMED`).
     pub reason: String,
+    /// When the event was queued (epoch ms).
     pub event_at_epoch_ms: i64,
 }
 
-/// `NexoriPlayerPlacementLifecycleEvent`.
+/// `NexoriPlayerPlacementLifecycleEvent`: what `onPlayerPlacementConfirmed` carries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayerPlacementLifecycleEvent {
+    /// The player event, reason `PLACEMENT_CONFIRMED`.
     pub player: PlayerMatchLifecycleEvent,
+    /// The placement's outcome; `CONFIRMED`, as only confirmed placements are dispatched.
     pub placement_outcome: PlacementOutcome,
+    /// The placement state with the player active, before the start gate is decided.
     pub placement_state: PlacementState,
+    /// The `player.placed` world name, trimmed (`""` when absent).
     pub world_name: String,
+    /// The `player.placed` instance template id, trimmed (`""` when absent).
     pub instance_template_id: String,
+    /// When the event was queued (epoch ms).
     pub event_at_epoch_ms: i64,
 }
 
-/// `NexoriPlayerAfkChangedEvent`.
+/// `NexoriPlayerAfkChangedEvent`: what `onPlayerAfkChanged` carries for one AFK transition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlayerAfkChangedEvent {
+    /// The match id, trimmed and lowercased (D1).
     pub match_id: String,
+    /// The launch's queue id.
     pub queue_id: String,
+    /// The launch's arena id.
     pub arena_id: String,
+    /// The rules engine id that owns the match.
     pub rules_engine_id: String,
+    /// The player.
     pub player_uuid: Uuid,
+    /// The last non-blank name seen for the player; `""` if none.
     pub player_name: String,
+    /// The new state: `true` when the player became AFK, `false` when active again.
     pub afk: bool,
+    /// When the transition happened (epoch ms).
     pub changed_at_epoch_ms: i64,
+    /// Milliseconds since the player's last activity at the transition.
     pub idle_ms: i64,
+    /// What caused the transition.
     pub source: AfkSource,
 }
 
 /// One stored outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutcomeRecord {
+    /// The outcome.
     pub outcome: Outcome,
+    /// Its reason: the mod's, trimmed and at most 256 UTF-16 code units, or the one Nexori set
+    /// (e.g. `INITIAL_PLACEMENT_WINDOW_MISSED`). Sent with the player in the result.
     pub reason: String,
 }
 
@@ -195,30 +294,48 @@ pub struct OutcomeRecord {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActiveMatchInfo {
+    /// The match id, trimmed and lowercased (D1).
     pub match_id: String,
+    /// The launch's queue id.
     pub queue_id: String,
+    /// The launch's arena id.
     pub arena_id: String,
+    /// The launch's assignment id.
     pub assignment_id: String,
+    /// The backend's id for the match (`""` when absent).
     pub external_match_id: String,
+    /// The rules engine id that owns the match.
     pub rules_engine_id: String,
+    /// Deprecated; always `"none"` (D12).
     pub match_resolution_trigger_id: String,
+    /// The launch's expected players, sorted.
     #[serde(with = "uuid_list")]
     pub expected_player_uuids: Vec<Uuid>,
+    /// Players who arrived (initial and backfill), sorted.
     #[serde(with = "uuid_list")]
     pub arrived_player_uuids: Vec<Uuid>,
+    /// Players placed and still in the match, sorted.
     #[serde(with = "uuid_list")]
     pub active_player_uuids: Vec<Uuid>,
+    /// Players given `LOSS` or `DISCONNECTED` and still in the match, sorted.
     #[serde(with = "uuid_list")]
     pub eliminated_player_uuids: Vec<Uuid>,
+    /// Current spectators, sorted.
     #[serde(with = "uuid_list")]
     pub spectator_player_uuids: Vec<Uuid>,
+    /// Players AFK now, sorted.
     #[serde(with = "uuid_list")]
     pub afk_player_uuids: Vec<Uuid>,
+    /// The players a final result must cover, in required order (D2).
     #[serde(with = "uuid_list")]
     pub required_result_player_uuids: Vec<Uuid>,
+    /// Every stored outcome, by player.
     pub player_outcomes: std::collections::BTreeMap<Uuid, OutcomeRecord>,
+    /// The match's `expectedPlayerCount` (lowered by disconnects before the start).
     pub expected_player_count: i32,
+    /// When the match completed (epoch ms); 0 while not completed.
     pub completed_at_epoch_ms: i64,
+    /// When a result was accepted (epoch ms); 0 when none was.
     pub result_submitted_at_epoch_ms: i64,
 }
 
@@ -226,16 +343,22 @@ pub struct ActiveMatchInfo {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MatchResultRequirements {
+    /// The match id, trimmed and lowercased (D1).
     pub match_id: String,
+    /// The players a final result must give an outcome to, and no one else: expected ∪ arrived
+    /// ∪ active ∪ eliminated, in that order (D2).
     #[serde(with = "uuid_list")]
     pub required_player_uuids: Vec<Uuid>,
 }
 
-/// `NexoriAfkDetectionPolicy`, normalised.
+/// `NexoriAfkDetectionPolicy`, normalised. The default is disabled, 30 s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AfkPolicy {
+    /// Whether idle players are detected; with it off, only `setPlayerAfk` makes a player AFK.
     pub enabled: bool,
+    /// How long a player may be idle before becoming AFK, in seconds; 5 to 3600 once
+    /// [normalised](AfkPolicy::normalized).
     pub inactivity_timeout_seconds: i32,
 }
 
@@ -263,6 +386,7 @@ impl AfkPolicy {
         }
     }
 
+    /// The inactivity timeout in milliseconds.
     pub fn timeout_ms(&self) -> i64 {
         i64::from(self.inactivity_timeout_seconds) * 1000
     }
@@ -272,13 +396,19 @@ macro_rules! status_result {
     ($(#[$meta:meta])* $result:ident, $status:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         java_enum!($(#[$meta])* $status { $($variant => $text),+ });
 
+        #[doc = concat!(
+            "The answer of a status method: a [`", stringify!($status), "`] and its message."
+        )]
         #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
         pub struct $result {
+            /// The success status, or the first check that failed.
             pub status: $status,
+            /// The exact failure message of docs/arena-behaviour.md#api-methods; `""` on success.
             pub message: String,
         }
 
         impl $result {
+            /// An answer with this status and message.
             pub fn new(status: $status, message: impl Into<String>) -> Self {
                 Self { status, message: message.into() }
             }
@@ -287,7 +417,9 @@ macro_rules! status_result {
 }
 
 status_result!(
-    /// `NexoriSetPlayerOutcomeStatus`.
+    /// `NexoriSetPlayerOutcomeStatus`: `setPlayerOutcome`'s answers. Success is `UPDATED`; the
+    /// failures, in check order: `MATCH_MISSING`, `MATCH_ALREADY_COMPLETED`, `PLAYER_MISSING`,
+    /// `INVALID_OUTCOME` (null outcome), `INVALID_REASON` (over 256 characters).
     SetPlayerOutcomeResult, SetPlayerOutcomeStatus {
         Updated => "UPDATED",
         MatchMissing => "MATCH_MISSING",
@@ -299,7 +431,9 @@ status_result!(
 );
 
 status_result!(
-    /// `NexoriSetPlayerSpectatorStatus`.
+    /// `NexoriSetPlayerSpectatorStatus`: `setPlayerSpectator`'s answers. Success is `UPDATED`;
+    /// the failures, in check order: `MATCH_MISSING`, `MATCH_ALREADY_COMPLETED`,
+    /// `PLAYER_MISSING`, `INVALID_REASON` (over 256 characters).
     SetPlayerSpectatorResult, SetPlayerSpectatorStatus {
         Updated => "UPDATED",
         MatchMissing => "MATCH_MISSING",
@@ -310,7 +444,9 @@ status_result!(
 );
 
 status_result!(
-    /// `NexoriReturnPlayerStatus`.
+    /// `NexoriReturnPlayerStatus`: `returnPlayerToLobby`'s answers. Success is `SCHEDULED`; the
+    /// failures, in check order: `MATCH_MISSING`, `PLAYER_MISSING`, `INVALID_DELAY` (negative),
+    /// `INVALID_REASON` (over 256 characters). There is no completion check.
     ReturnPlayerResult, ReturnPlayerStatus {
         Scheduled => "SCHEDULED",
         MatchMissing => "MATCH_MISSING",
@@ -321,7 +457,10 @@ status_result!(
 );
 
 status_result!(
-    /// `NexoriSetAfkDetectionPolicyStatus`.
+    /// `NexoriSetAfkDetectionPolicyStatus`: the answers of the four AFK policy methods. Success is
+    /// `UPDATED` (set) or `CLEARED` (clear); the failures, in check order: `INVALID_POLICY` (null
+    /// policy), `MATCH_MISSING`, `MATCH_ALREADY_COMPLETED`, `PLAYER_MISSING` (player methods
+    /// only). `NOT_SUPPORTED` exists for compatibility and is never answered.
     SetAfkPolicyResult, SetAfkPolicyStatus {
         Updated => "UPDATED",
         Cleared => "CLEARED",
@@ -334,7 +473,11 @@ status_result!(
 );
 
 status_result!(
-    /// `NexoriSetPlayerAfkStatus`.
+    /// `NexoriSetPlayerAfkStatus`: `setPlayerAfk`'s answers. Success is `UPDATED`, or
+    /// `UNCHANGED` when the player already is in the requested state; the failures, in check
+    /// order: `INVALID_REQUEST` (blank match id, player not a UUID), `MATCH_MISSING`,
+    /// `MATCH_ALREADY_COMPLETED`, `PLAYER_MISSING`. `NOT_SUPPORTED` exists for compatibility and
+    /// is never answered.
     SetPlayerAfkResult, SetPlayerAfkStatus {
         Updated => "UPDATED",
         Unchanged => "UNCHANGED",
@@ -347,7 +490,15 @@ status_result!(
 );
 
 java_enum!(
-    /// `NexoriMatchCompletionStatus`.
+    /// `NexoriMatchCompletionStatus`: `submitFinalMatchResult`'s local answer
+    /// (docs/arena-behaviour.md#results).
+    ///
+    /// - `ACCEPTED`: validated, recorded and handed to reporting; the match is completed.
+    /// - `ALREADY_SUBMITTED`: a result was already accepted; the backend status says whether the
+    ///   new one is the same (`ALREADY_SUBMITTED`) or not (`DUPLICATE_CONFLICT`).
+    /// - `MATCH_MISSING`: blank, unknown, closed or foreign match id.
+    /// - `INVALID_RESULT`: customData or the result failed validation, or the match completed
+    ///   without a result.
     MatchCompletionStatus {
         Accepted => "ACCEPTED",
         AlreadySubmitted => "ALREADY_SUBMITTED",
@@ -357,7 +508,16 @@ java_enum!(
 );
 
 java_enum!(
-    /// `NexoriBackendReportStatus`.
+    /// `NexoriBackendReportStatus`: what reporting did with a submission
+    /// (docs/arena-behaviour.md#reporting-a-result).
+    ///
+    /// - `QUEUED`: stored in the outbox as pending with a new `resultId`.
+    /// - `DISABLED`: result reporting is off, or lacks `baseUrl` or `serverToken`.
+    /// - `EXTERNAL_MATCH_MISSING`: the match has no `externalMatchId`; nothing is stored or sent.
+    /// - `STORE_FAILED`: the outbox could not be read.
+    /// - `ALREADY_SUBMITTED`: the same result (same hash) already exists.
+    /// - `DUPLICATE_CONFLICT`: a different result exists for the same local or external match.
+    /// - `NOT_ATTEMPTED`: the submission was not accepted locally.
     BackendReportStatus {
         Queued => "QUEUED",
         Disabled => "DISABLED",
@@ -373,9 +533,17 @@ java_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubmitResult {
+    /// The runtime's decision.
     pub match_status: MatchCompletionStatus,
+    /// Reporting's decision for an accepted result; for an `ALREADY_SUBMITTED` answer,
+    /// `ALREADY_SUBMITTED` (same payload hash) or `DUPLICATE_CONFLICT`; `NOT_ATTEMPTED`
+    /// otherwise.
     pub backend_report_status: BackendReportStatus,
+    /// For an accepted result, the id (a lowercase UUID) of the outbox record reporting stored
+    /// (`QUEUED`) or collided with; `""` otherwise.
     pub result_id: String,
+    /// Reporting's message for an accepted result, else the runtime's exact message
+    /// (docs/arena-behaviour.md#results).
     pub message: String,
 }
 
@@ -392,7 +560,15 @@ impl SubmitResult {
 }
 
 java_enum!(
-    /// `NexoriCloseMatchAdmissionReason`.
+    /// `NexoriCloseMatchAdmissionReason`: why a mod closes admission with `closeMatchAdmission`;
+    /// each is reported as its `EXPLICIT_*` id ([`CloseAdmissionReason::close_reason_id`]).
+    ///
+    /// The runtime treats all four alike; they differ only in the id the backend is told:
+    ///
+    /// - `MOD_REQUEST`: the mod's own decision.
+    /// - `GAME_PHASE_LOCKED`: the game reached a phase that takes no newcomers.
+    /// - `ROSTER_LOCKED`: the roster is final.
+    /// - `ADMIN_FORCED`: an administrator forced the close.
     CloseAdmissionReason {
         ModRequest => "MOD_REQUEST",
         GamePhaseLocked => "GAME_PHASE_LOCKED",
@@ -415,7 +591,16 @@ impl CloseAdmissionReason {
 }
 
 java_enum!(
-    /// `NexoriCloseMatchAdmissionStatus`.
+    /// `NexoriCloseMatchAdmissionStatus`: `closeMatchAdmission`'s answers
+    /// (docs/arena-behaviour.md#api-methods).
+    ///
+    /// - `CLOSED`: closed now, admission reporting usable.
+    /// - `ALREADY_CLOSED`: admission was closed explicitly before.
+    /// - `MATCH_MISSING`: blank, unknown, closed or foreign match id.
+    /// - `MATCH_NOT_BACKEND_DRIVEN`: a `LOCAL_FIFO` match.
+    /// - `INVALID_REASON`: no reason was given.
+    /// - `REPORTING_DISABLED`: closed now, but admission reporting is disabled or unusable, so
+    ///   the backend may not learn it.
     CloseAdmissionStatus {
         Closed => "CLOSED",
         AlreadyClosed => "ALREADY_CLOSED",
@@ -430,8 +615,13 @@ java_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloseAdmissionResult {
+    /// The answer.
     pub status: CloseAdmissionStatus,
+    /// The match id as given, trimmed and lowercased; `""` for a blank one.
     pub match_id: String,
+    /// Whether admission is now closed on this host (`CLOSED`, `ALREADY_CLOSED`,
+    /// `REPORTING_DISABLED`).
     pub closed_locally: bool,
+    /// The exact message of docs/arena-behaviour.md#api-methods for the status.
     pub message: String,
 }

@@ -7,11 +7,15 @@ use super::Arena;
 use super::model::*;
 use crate::ids::{java_trim, utf16_len};
 
+/// Longest reason of `setPlayerOutcome`, `setPlayerSpectator` and `returnPlayerToLobby`, in
+/// UTF-16 code units after trimming.
 pub const MAX_PLAYER_REASON: usize = 256;
 
 impl Arena {
-    /// Stores or replaces one player's outcome. `player` is `None` when the guest's text was
-    /// not a UUID: such a player cannot be part of any match.
+    /// `setPlayerOutcome`: stores or replaces one player's outcome
+    /// (docs/arena-behaviour.md#outcomes). `player` is `None` when the guest's text was not a
+    /// UUID: such a player cannot be part of any match. `outcome` is `None` when the mod passed
+    /// null (`INVALID_OUTCOME`).
     pub fn set_player_outcome(
         &mut self,
         match_id: &str,

@@ -1,7 +1,8 @@
 //! Ownership (Decision D13): a mod sees and changes only matches whose `rulesEngineId` it
 //! registered. The host runs each mod's API call inside [`Arena::scoped`]; every lookup goes
-//! through [`Arena::get`] or [`Arena::live_match_id`], which treat a match outside the scope
-//! exactly like a match that does not exist. One enforcement point, so no API method can forget.
+//! through [`Arena::get`] or `Arena::live_match_id` (crate-private), which treat a match outside
+//! the scope exactly like a match that does not exist. One enforcement point, so no API method can
+//! forget.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -10,12 +10,21 @@ use super::results::{AcceptedResult, ResultDraft};
 use super::{Arena, RuntimeEvent};
 use nexori_protocol::commands::GameServerCommand;
 
+/// Window close and gate open reason when every expected player arrived and was placed.
 pub const ALL_INITIAL_PLAYERS_PLACED: &str = "ALL_INITIAL_PLAYERS_PLACED";
+/// Window close and gate open reason when the window expired with at least
+/// `minimumInitialPlayers` placed: the match starts with a partial roster.
 pub const WINDOW_EXPIRED_MIN_PLAYERS_MET: &str = "INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_MET";
+/// Window close reason, result reason and admission close reason of a shortfall cancellation.
 pub const WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET: &str = "INITIAL_WINDOW_EXPIRED_MIN_PLAYERS_NOT_MET";
+/// `NO_CONTEST` reason and return reason of an expected player not placed when a partial roster
+/// started.
 pub const PLACEMENT_WINDOW_MISSED: &str = "INITIAL_PLACEMENT_WINDOW_MISSED";
+/// What an online expected player who missed the window is told (`player.message`).
 pub const WINDOW_MISSED_MESSAGE: &str =
     "Match start window expired: you did not join in time. Returning to lobby...";
+/// What online required players of a cancelled match are told; also their `NO_CONTEST` reason
+/// and the explicit admission close's message.
 pub const SHORTFALL_MESSAGE: &str =
     "Match cancelled: not enough players joined in time. Returning to lobby...";
 /// Returns after a missed window or a cancellation happen this long after it.

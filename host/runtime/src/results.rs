@@ -14,16 +14,23 @@ use crate::ids::{java_trim, utf16_len};
 use nexori_protocol::payload_hash::sha256_hex;
 pub use nexori_protocol::results::ResultPlayer;
 
+/// Longest result reason, in UTF-16 code units after trimming.
 pub const MAX_REASON: usize = 512;
+/// Most metadata entries a (Nexori-made) result may carry.
 pub const MAX_METADATA_ENTRIES: usize = 32;
+/// Longest metadata key, in UTF-16 code units after trimming.
 pub const MAX_METADATA_KEY: usize = 64;
+/// Longest metadata value, in UTF-16 code units after trimming.
 pub const MAX_METADATA_VALUE: usize = 512;
 
 /// What a result says before validation (Nexori-made results carry metadata; mods' never do).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultDraft {
+    /// The result's reason, raw (trimmed during validation).
     pub reason: String,
+    /// `(key, value)` pairs, raw (trimmed and sorted by key during validation).
     pub metadata: Vec<(String, String)>,
+    /// The customData object, validated and canonicalised during recording.
     pub custom_data: Value,
 }
 
@@ -31,19 +38,32 @@ pub struct ResultDraft {
 /// of the sending attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcceptedResult {
+    /// The match id as stored (`localMatchId`, the hash's `matchId`).
     pub local_match_id: String,
+    /// The backend's id for the match; `""` makes reporting answer `EXTERNAL_MATCH_MISSING`.
     pub external_match_id: String,
+    /// The launch's assignment id.
     pub assignment_id: String,
+    /// Non-blank per-player assignment ids from the launch and arrivals, sorted by UUID.
     pub assignment_ids_by_player_uuid: std::collections::BTreeMap<Uuid, String>,
+    /// The launch's queue id.
     pub queue_id: String,
+    /// The launch's arena id.
     pub arena_id: String,
+    /// The match's rules engine id.
     pub rules_engine_id: String,
+    /// One entry per required player, in required order (D2), with the outcome's Java name and
+    /// the stored reason.
     pub players: Vec<ResultPlayer>,
+    /// The result's reason, trimmed (may be `""`).
     pub reason: String,
     /// Sorted by key.
     pub metadata: Vec<(String, String)>,
+    /// The canonical customData (D8), `nexoriAfk` included when it was added.
     pub custom_data: CustomData,
+    /// SHA-256 (lowercase hex) from [`payload_hash`]: what makes a re-submission "the same".
     pub payload_hash: String,
+    /// When the result was accepted (epoch ms), sent as `endedAtEpochMs`.
     pub ended_at_epoch_ms: i64,
 }
 

@@ -12,13 +12,15 @@ use nexori_protocol::commands::GameServerCommand;
 /// Why a manual end was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndMatchError {
+    /// No live match has this id; carries the id as sent.
     #[error("unknown match {0:?}")]
     UnknownMatch(String),
 }
 
 impl Arena {
-    /// Schedules one player's return. No completion check and no upper bound on the delay, as
-    /// in the reference.
+    /// `returnPlayerToLobby`: schedules one player's return at `now` + `delay_seconds` × 1000,
+    /// replacing a pending one. No completion check and no upper bound on the delay, as in the
+    /// reference. `player` is `None` when the guest's text was not a UUID (`PLAYER_MISSING`).
     pub fn return_player_to_lobby(
         &mut self,
         match_id: &str,
@@ -99,7 +101,12 @@ impl Arena {
         }
     }
 
-    /// `match.end`: every active player returns now, and the match completes without a result.
+    /// `match.end`: every active player returns now (reason as given, `MATCH_ENDED` when blank),
+    /// and the match completes without a result (docs/arena-behaviour.md#manual-end).
+    ///
+    /// # Errors
+    ///
+    /// [`EndMatchError::UnknownMatch`] when no live match has the id.
     pub fn end_match(
         &mut self,
         match_id: &str,

@@ -9,6 +9,11 @@ use crate::ids::{java_trim, utf16_len};
 use nexori_protocol::commands::GameServerCommand;
 
 impl Arena {
+    /// `setPlayerSpectator`: adds the player to the spectators or removes them, and tells the
+    /// game server (`player.spectator`) when that changed something or a model id is given for
+    /// an online player who is a spectator. A non-blank `reason` (trimmed, at most 256 UTF-16
+    /// code units) becomes `lastError`. `player` is `None` when the guest's text was not a UUID;
+    /// `spectator_model_id` is passed on trimmed, blank meaning none.
     pub fn set_player_spectator(
         &mut self,
         match_id: &str,
