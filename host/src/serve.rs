@@ -781,7 +781,7 @@ fn route_commands(host: &mut ArenaHost, hub: &Mutex<Hub>) {
 /// still held back in the host. Expires absent servers' queues.
 fn prune_hub(host: &ArenaHost, hub: &Mutex<Hub>) {
     let shared = lock(host.shared());
-    let held: HashSet<&str> = shared.outbox.iter().map(|(_, c)| c.match_id()).collect();
+    let held: HashSet<&str> = shared.commands.iter().map(|(_, c)| c.match_id()).collect();
     lock_hub(hub).prune(Instant::now(), |id| {
         held.contains(id) || shared.arena.get(id).is_some()
     });

@@ -155,7 +155,7 @@ impl ArenaHost {
             trace: Trace::new(trace),
             reporter,
             timers: Timers::default(),
-            outbox: Default::default(),
+            commands: Default::default(),
             config: config.clone(),
         }));
         let ticker = EpochTicker::start(&engine);
@@ -194,18 +194,22 @@ impl ArenaHost {
         self.publish_admission();
     }
 
+    /// The admission publisher, when admission state is published.
     pub fn admission_publisher(&self) -> Option<&AdmissionPublisher> {
         self.admission.as_ref()
     }
 
+    /// The state the host shares with every instance (runtime, clock, trace, timers, ...).
     pub fn shared(&self) -> &HostStateHandle {
         &self.shared
     }
 
+    /// The wasmtime engine mods are compiled for.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
+    /// The host's clock, epoch ms.
     pub fn now(&self) -> i64 {
         lock(&self.shared).now()
     }
@@ -492,7 +496,7 @@ impl ArenaHost {
     /// messages and moves no time, only [`take_commands`](Self::take_commands) (which retries
     /// the commit), until this clears; memory stays bounded and nothing is dropped.
     pub fn paused(&self) -> bool {
-        self.commit_gate.paused(lock(&self.shared).outbox.len())
+        self.commit_gate.paused(lock(&self.shared).commands.len())
     }
 
     /// Whether committing results is failing, shared with `/healthz` and `/metrics`.

@@ -14,6 +14,14 @@ use nexori_runtime::clock::SharedClock;
 use nexori_runtime::model::MatchCompletionStatus;
 use nexori_runtime::results::AcceptedResult;
 
+/// A match asked for more pending timers than its mod's limit allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many pending timers: the limit is {limit} per match")]
+pub struct TooManyTimers {
+    /// The mod's `limits.maxPendingTimers`.
+    pub limit: usize,
+}
+
 /// Timers that mods set with `host.set-timer`, per match.
 #[derive(Debug, Default)]
 pub struct Timers {
@@ -24,13 +32,15 @@ pub struct Timers {
 }
 
 impl Timers {
-    /// Schedules a timer for `match_id` at `at`, unless the match already has `limit` pending.
-    pub fn set(&mut self, match_id: &str, at: i64, limit: usize) -> Result<u64, String> {
+    /// Schedules a timer for `match_id` at `at` (epoch ms) and returns its id.
+    ///
+    /// # Errors
+    ///
+    /// [`TooManyTimers`] when the match already has `limit` pending (`limits.maxPendingTimers`).
+    pub fn set(&mut self, match_id: &str, at: i64, limit: usize) -> Result<u64, TooManyTimers> {
         let count = self.per_match.entry(match_id.to_string()).or_default();
         if *count >= limit {
-            return Err(format!(
-                "too many pending timers: the limit is {limit} per match"
-            ));
+            return Err(TooManyTimers { limit });
         }
         *count += 1;
         self.next_id += 1;
@@ -64,6 +74,7 @@ impl Timers {
         Some(match_id)
     }
 
+    /// When the earliest pending timer is due, epoch ms.
     pub fn next_deadline(&self) -> Option<i64> {
         self.due.keys().next().map(|(at, _)| *at)
     }
@@ -77,6 +88,7 @@ impl Timers {
         self.remove(at, id).map(|m| (id, m))
     }
 
+    /// Cancels every timer of `match_id` (its instance faulted or its runtime closed).
     pub fn drop_match(&mut self, match_id: &str) {
         let ids: Vec<(i64, u64)> = self
             .by_id
@@ -89,6 +101,7 @@ impl Timers {
         }
     }
 
+    /// Timers `match_id` has pending.
     pub fn pending(&self, match_id: &str) -> usize {
         self.per_match.get(match_id).copied().unwrap_or(0)
     }
@@ -100,27 +113,36 @@ impl Timers {
     }
 }
 
-/// The shared state.
+/// The state the orchestrator and every mod instance share.
 pub struct HostState {
+    /// The match runtime.
     pub arena: Arena,
+    /// The host's clock: the only time a mod or the runtime sees.
     pub clock: SharedClock,
+    /// What happened (entries in simulations, counters always).
     pub trace: Trace,
+    /// Where accepted results go.
     pub reporter: Box<dyn ResultReporter>,
+    /// The mods' pending timers.
     pub timers: Timers,
-    /// Commands for the game server, oldest first, with the time they were issued.
-    pub outbox: VecDeque<(i64, GameServerCommand)>,
+    /// Commands for the game server waiting for the end of the turn (and its outbox commit),
+    /// oldest first, with the time they were issued.
+    pub commands: VecDeque<(i64, GameServerCommand)>,
+    /// The host's settings.
     pub config: Arc<HostSettings>,
 }
 
 impl HostState {
+    /// The host's clock, epoch ms.
     pub fn now(&self) -> i64 {
         self.clock.now_epoch_ms()
     }
 
+    /// Queues `command` for the game server and records it in the trace.
     pub fn send_command(&mut self, command: GameServerCommand) {
         let at = self.now();
         self.trace.push_command(at, &command);
-        self.outbox.push_back((at, command));
+        self.commands.push_back((at, command));
     }
 
     /// Sends the commands the last runtime operation issued.

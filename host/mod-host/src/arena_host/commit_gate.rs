@@ -55,7 +55,7 @@ impl CommitGate {
         shared: &mut HostState,
         now: Instant,
     ) -> Vec<(i64, GameServerCommand)> {
-        let held = shared.outbox.len();
+        let held = shared.commands.len();
         if self.waiting(now) {
             self.health.set_held(held);
             return Vec::new();
@@ -66,7 +66,7 @@ impl CommitGate {
                     tracing::info!(target: "nexori::reporting", held_commands = held, "outbox commit succeeded again; the held commands go out");
                     self.health.recovered();
                 }
-                shared.outbox.drain(..).collect()
+                shared.commands.drain(..).collect()
             }
             Err(cause) => {
                 let backoff = self.failed(now);

@@ -725,7 +725,10 @@ impl host::Host for InstanceState {
             .now()
             .saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX));
         let limit = self.module.limits.max_pending_timers;
-        Ok(shared.timers.set(&match_id, at, limit))
+        Ok(shared
+            .timers
+            .set(&match_id, at, limit)
+            .map_err(|e| e.to_string()))
     }
 
     fn cancel_timer(&mut self, id: u64) -> WasmResult<bool> {
