@@ -18,6 +18,11 @@
 //!   WebSockets are their handlers' to close, as with `axum::serve`).
 //!
 //! WebSocket upgrades work as with `axum::serve`: connections are served with upgrades enabled.
+//!
+//! Knows nothing of Nexori: it depends on no other Nexori crate, so the reference backend can use
+//! it without the host.
+
+#![warn(missing_docs)]
 
 use std::future::Future;
 use std::io;
