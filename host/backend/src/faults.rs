@@ -258,12 +258,20 @@ impl FaultPlan {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultCounts {
+    /// Requests answered [`FaultPlan::server_error_status`] without processing
+    /// ([`FaultKind::ServerError`]).
     pub server_error: u64,
+    /// Requests answered 429 without processing ([`FaultKind::RateLimited`]).
     pub rate_limited: u64,
+    /// Requests answered 401 without processing ([`FaultKind::Unauthorized`]).
     pub unauthorized: u64,
+    /// Requests held as a timeout ([`FaultKind::Timeout`]), counted when drawn, answered or not.
     pub timeout: u64,
+    /// Requests delayed before processing ([`FaultKind::Slow`]).
     pub slow: u64,
+    /// Requests processed and answered 200 with a non-JSON body ([`FaultKind::Malformed`]).
     pub malformed: u64,
+    /// Requests processed and answered 503 ([`FaultKind::DropAnswer`]).
     pub drop_answer: u64,
     /// Sum of the above.
     pub total: u64,

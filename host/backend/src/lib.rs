@@ -126,7 +126,7 @@
 //!
 //! Everything above is in SQLite ([`store`] documents the schema) in WAL mode; each request is one
 //! transaction, durable (fsync'd) before the answer is sent, with the transactions of concurrent
-//! requests sharing one fsync ([`durability`], group commit). Restarting
+//! requests sharing one fsync (`durability`, group commit). Restarting
 //! with the same database file keeps results, snapshots, the ledger and the registry, so a re-sent
 //! `resultId` or `stateUpdateId` is still answered `DUPLICATE`. `":memory:"` gives a throw-away database.
 //! What is *not* durable: fault counts and the per-status answer counters (`answers` in the stats).
@@ -150,6 +150,8 @@
 //! `stale` count every such answer, replays included); `matches` {known, closed, eligible};
 //! `reservations` {active, expired, released, consumed}; `faults` ([`FaultCounts`]); `answers`
 //! {results: {status code: n}, state: {...}} since start.
+
+#![warn(missing_docs)]
 
 mod durability;
 pub mod faults;
@@ -287,6 +289,12 @@ impl Drop for BackendHandle {
 }
 
 /// Opens the database, binds `config.listen` and serves in a tokio task.
+///
+/// # Errors
+///
+/// When `config.token` is blank, `config.faults` is invalid ([`FaultPlan::validate`]), the
+/// database (or its parent directory) cannot be created or opened, refuses WAL mode or its
+/// schema, or the address cannot be bound (in use, not permitted).
 pub async fn start(config: BackendConfig) -> anyhow::Result<BackendHandle> {
     if config.token.trim().is_empty() {
         anyhow::bail!("the backend token must not be blank");
@@ -331,6 +339,11 @@ pub async fn start(config: BackendConfig) -> anyhow::Result<BackendHandle> {
 
 /// For the CLI: builds a multi-threaded runtime, serves until Ctrl-C or SIGTERM, then shuts down
 /// gracefully.
+///
+/// # Errors
+///
+/// When the tokio runtime cannot be built, [`start`] fails, or the signal handlers cannot be
+/// installed.
 pub fn run_blocking(config: BackendConfig) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,5 +1,5 @@
 //! The backend's durable state in SQLite (WAL; an answer is sent only after the transaction that it
-//! reports on is durable: requests commit to the log and [`Store::sync`] fsyncs it for all of them,
+//! reports on is durable: requests commit to the log and `Store::sync` fsyncs it for all of them,
 //! see `durability`).
 //!
 //! ```sql

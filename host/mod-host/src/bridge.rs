@@ -28,20 +28,39 @@ use nexori_runtime::model::{AfkPolicy, AfkSource, MatchSource, PlacementOutcome}
 /// One message from the game server.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BridgeMessage {
+    /// `match.create`: a launch context reached this arena server; the match is created and its
+    /// placement window opens (docs/arena-behaviour.md#match-creation). The spec is as sent: the
+    /// runtime normalises it.
     MatchCreate(LaunchSpec),
+    /// `player.arrive`: a player reached the arena for a match; a backfill arrival when it
+    /// carries an `admissionReservationId` (docs/arena-behaviour.md#arrivals-and-backfill).
     PlayerArrive(Arrival),
+    /// `player.placed`: the player's initial placement reached a terminal outcome (`CONFIRMED`
+    /// unless the message says `FALLBACK`); the player becomes active.
     PlayerPlaced(Placed),
+    /// `player.activity`: input from the player, for AFK detection (docs/arena-behaviour.md#afk).
     PlayerActivity {
+        /// The player who acted.
         player: Uuid,
+        /// `PLAYER_INPUT` (the default) or `INVENTORY_PACKET`; no other source is accepted here.
         source: AfkSource,
     },
+    /// `player.disconnect`: the player left the server (docs/arena-behaviour.md#disconnects).
     PlayerDisconnect {
+        /// The player who left.
         player: Uuid,
+        /// Why, as the game server put it (at most [`MAX_REASON_BYTES`]; `""` when absent); it
+        /// becomes the match's `lastError` `Player disconnected: <reason>`.
         reason: String,
     },
+    /// `game.event`: a gameplay event for the mod that owns the match.
     GameEvent(GameEventMessage),
+    /// `match.end`: an operator ends the match (docs/arena-behaviour.md#manual-end).
     MatchEnd {
+        /// The match as sent; the runtime trims and lowercases it when it looks it up.
         match_id: String,
+        /// The return reason of every active player (at most [`MAX_REASON_BYTES`]); `""` when
+        /// absent, which the runtime reads as `MATCH_ENDED`.
         reason: String,
     },
     /// Scenario files only: lets time pass.
@@ -51,8 +70,12 @@ pub enum BridgeMessage {
 /// `game.event`: something that happened in a match, for its mod. The host does not interpret it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GameEventMessage {
+    /// The match whose mod receives the event, as sent (the runtime normalises it on lookup).
     pub match_id: String,
+    /// What happened, in the mod's own vocabulary (`script.call`, a death, ...); required, at
+    /// most [`MAX_ID_BYTES`].
     pub kind: String,
+    /// The player the event concerns, if any; a player outside the match refuses the event.
     pub player: Option<Uuid>,
     /// `data` as compact JSON text: the host never looks inside it and the mod receives
     /// text, so it is written once, here, rather than on every delivery.
@@ -67,20 +90,30 @@ pub const MAX_REASON_BYTES: usize = 1024;
 /// Why a message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BridgeError {
+    /// The text is not JSON; holds the parser's description (line and column).
     #[error("not valid JSON: {0}")]
     Json(String),
+    /// The JSON is not an object (an array, a string, ...).
     #[error("message must be a JSON object with a \"type\"")]
     NotAnObject,
+    /// The object has no `type` member, or it is not a string.
     #[error("message has no \"type\" string")]
     MissingType,
+    /// The `type` is longer than [`MAX_ID_BYTES`]; holds its length in bytes.
     #[error("field \"type\": is {0} bytes; the limit is {MAX_ID_BYTES}")]
     TypeTooLong(usize),
+    /// The `type` is none of [`MESSAGE_TYPES`]; holds it.
     #[error("unknown message type {0:?}")]
     UnknownType(String),
+    /// A field of a known message is missing, of the wrong JSON type, over its length limit,
+    /// not a UUID, not an integer, or not one of its enumeration's values.
     #[error("{ty}: field {field:?}: {problem}")]
     Field {
+        /// The message type, e.g. `player.arrive`.
         ty: String,
+        /// The field's full path, e.g. `expectedPlayers[0].uuid` or `admission.capacity`.
         field: String,
+        /// What is wrong with it, e.g. `is required` or `"nope" is not a UUID`.
         problem: String,
     },
 }
@@ -258,7 +291,15 @@ pub fn parse_line(text: &str) -> Result<BridgeMessage, BridgeError> {
     parse(&value)
 }
 
-/// Parses one message.
+/// Parses one message: checks every field the message's type has (types, UUIDs, integers,
+/// enumerations, the [string limits](crate::bridge#string-limits)); `null` counts as absent.
+/// Values are not normalised here: that is the runtime's job.
+///
+/// # Errors
+///
+/// [`BridgeError::NotAnObject`], [`BridgeError::MissingType`], [`BridgeError::TypeTooLong`] or
+/// [`BridgeError::UnknownType`] for the envelope, [`BridgeError::Field`] naming the first field
+/// that is wrong.
 pub fn parse(value: &Value) -> Result<BridgeMessage, BridgeError> {
     let obj = value.as_object().ok_or(BridgeError::NotAnObject)?;
     let ty = obj

@@ -35,14 +35,25 @@ pub const MAX_IN_FLIGHT: usize = 16;
 /// One snapshot as sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
+    /// The match (normalised id) it describes.
     pub match_id: String,
+    /// `stateUpdateId`: a new random lowercase UUID per built snapshot, reused by its retries
+    /// (D10); answers are matched to the snapshot in flight by it.
     pub state_update_id: String,
+    /// `admissionStateSequence`: one more than the match's last (D7).
     pub sequence: i64,
+    /// `sentAtEpochMs`: the build time, kept by retries.
     pub sent_at: i64,
+    /// `stateExpiresAtEpochMs`: build time + `matchStateStaleAfterMs`; a retry after it is
+    /// dropped.
     pub expires_at: i64,
+    /// `admissionReportingClosed`: an acknowledged closed snapshot ends publication for the match.
     pub closed: bool,
+    /// `coalescedChangeReasons`: trimmed, blanks removed, sorted case-insensitively.
     pub reasons: Vec<String>,
+    /// `consumedAdmissionReservationIds` not yet acknowledged, sorted the same way.
     pub reservations: Vec<String>,
+    /// The JSON body as sent, `payloadHash` included (docs/arena-behaviour.md#the-snapshot).
     pub body: Value,
 }
 
@@ -51,8 +62,12 @@ pub struct Snapshot {
 /// every match without its own entry continues from, so sequences stay monotonic per match
 /// while the store stays as small as the set of matches being published.
 pub trait SequenceStore: Send {
+    /// The last sequence built for `match_id`: its own entry, else the floor (0 at first).
     fn last(&self, match_id: &str) -> i64;
+    /// Records `sequence` as the last one built for `match_id`.
     fn store(&mut self, match_id: &str, sequence: i64);
+    /// The publisher is done with `match_id`: drop its entry, raising the floor to its last
+    /// sequence.
     fn forget(&mut self, match_id: &str);
 }
 
@@ -108,6 +123,9 @@ impl SequenceStore for DurableSequences {
 
 /// Sends snapshots and returns answers.
 pub trait AdmissionTransport: Send {
+    /// Starts `POST <state_url>` for `snapshot` with the headers of
+    /// docs/arena-behaviour.md#the-snapshot. Must not apply the answer: it is returned by
+    /// [`poll_answers`](Self::poll_answers).
     fn send(&mut self, snapshot: &Snapshot, settings: &PublisherSettings);
     /// `(state_update_id, HTTP status (0 = no answer), body)` of finished requests.
     fn poll_answers(&mut self) -> Vec<(String, u16, String)>;
@@ -117,6 +135,7 @@ pub trait AdmissionTransport: Send {
 #[derive(Debug, Default)]
 pub struct RecordingTransport {
     answers: Vec<(String, u16, String)>,
+    /// Every snapshot sent, retries included, in order.
     pub sent: Vec<Snapshot>,
 }
 
@@ -140,19 +159,33 @@ impl AdmissionTransport for RecordingTransport {
 /// docs/arena-behaviour.md#defaults).
 #[derive(Debug, Clone)]
 pub struct PublisherSettings {
+    /// `matchStateReportingEnabled`: when false the publisher keeps nothing and sends nothing.
     pub enabled: bool,
+    /// Whether `baseUrl` and `serverToken` are set too; enabled but unusable means health
+    /// `CONFIG_INVALID` and a retry after `retry_interval_ms`, marks kept.
     pub usable: bool,
+    /// `<baseUrl>/nexori/matches/state`.
     pub state_url: String,
+    /// Sent as `Authorization: Bearer <serverToken>`.
     pub server_token: String,
+    /// `reportingServerId` and `X-Nexori-Server-Id`.
     pub server_id: String,
+    /// `reportingServerConnectionAddress` (`serverConnectionAddress`, `""` if unset).
     pub connection_address: String,
+    /// `matchStateDebounceMs`: how long a mark waits for others before its snapshot goes out.
     pub debounce_ms: i64,
+    /// `matchStateMaxCoalesceWindowMs`: the longest a snapshot waits after the first mark.
     pub max_coalesce_window_ms: i64,
+    /// `matchStateRetryIntervalMs`: the wait after 408, 429, 5xx, no answer or an unusable
+    /// configuration.
     pub retry_interval_ms: i64,
+    /// `matchStateStaleAfterMs`: how long a snapshot stays valid (`stateExpiresAtEpochMs`).
     pub stale_after_ms: i64,
 }
 
 impl PublisherSettings {
+    /// The publisher's part of `c`: switches, URL, identity and timings, taken as they are
+    /// (already normalised by the CLI's configuration).
     pub fn from_settings(c: &ReportingSettings) -> Self {
         Self {
             enabled: c.match_state_reporting_enabled,
@@ -208,16 +241,25 @@ impl Publication {
 /// Counts of answers, for operators and tests.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PublisherStats {
+    /// Snapshots handed to the transport, retries included.
     pub sent: u64,
+    /// 2xx answers with an accepting status (`OK`, `ACCEPTED`, `DUPLICATE`, ...).
     pub acknowledged: u64,
+    /// 2xx answers with another status (`STALE`, `REJECTED`, ...).
     pub not_acknowledged: u64,
+    /// 400 and 422 answers.
     pub permanent_failures: u64,
+    /// 401 and 403 answers.
     pub auth_failures: u64,
+    /// 408, 429, 5xx answers and requests that got no answer.
     pub retryable: u64,
+    /// Any other answer (3xx, 404, 409, ...).
     pub unexpected: u64,
 }
 
-/// The publisher.
+/// The publisher: per-match publication state (docs/arena-behaviour.md#publication), the closed
+/// matches it remembers, and the global gate. Driven by the host thread through
+/// [`mark_dirty`](Self::mark_dirty) and [`tick`](Self::tick).
 pub struct AdmissionPublisher {
     settings: PublisherSettings,
     states: BTreeMap<String, Publication>,
@@ -227,7 +269,10 @@ pub struct AdmissionPublisher {
     ids: IdGenerator,
     sequences: Box<dyn SequenceStore>,
     transport: Box<dyn AdmissionTransport>,
+    /// Admission reporting's health as the latest answer (or an unusable configuration) left
+    /// it.
     pub health: Health,
+    /// Counts of snapshots sent and answers by class.
     pub stats: PublisherStats,
 }
 
@@ -254,6 +299,8 @@ fn sorted_case_insensitive(items: impl IntoIterator<Item = String>) -> Vec<Strin
 }
 
 impl AdmissionPublisher {
+    /// A publisher with nothing tracked: ids for `stateUpdateId` come from `ids`, sequences from
+    /// `sequences`, and snapshots go out through `transport`.
     pub fn new(
         settings: PublisherSettings,
         ids: IdGenerator,
@@ -666,10 +713,14 @@ impl AdmissionPublisher {
         self.states.len()
     }
 
+    /// Whether the match's closure was acknowledged or permanently rejected and it is among the
+    /// latest [`CLOSED_MEMORY`] such matches, so it is never reported again.
     pub fn is_remembered_closed(&self, match_id: &str) -> bool {
         self.closed_set.contains(match_id)
     }
 
+    /// The reservation ids of the match consumed and not yet acknowledged by the backend, sorted;
+    /// empty for a match the publisher does not track.
     pub fn pending_reservations(&self, match_id: &str) -> Vec<String> {
         self.states
             .get(match_id)
@@ -677,6 +728,7 @@ impl AdmissionPublisher {
             .unwrap_or_default()
     }
 
+    /// The settings the publisher was built with.
     pub fn settings(&self) -> &PublisherSettings {
         &self.settings
     }

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use super::admission::{AdmissionTransport, PublisherSettings, Snapshot};
 
+/// Sends admission snapshots to the backend over HTTP from its own one-worker tokio runtime
+/// (`nexori-admission`) and queues `(stateUpdateId, status, body)` answers for
+/// [`poll_answers`](AdmissionTransport::poll_answers); a request without an answer (timeout,
+/// connection error) comes back with status 0.
 pub struct HttpTransport {
     /// Wait for each answer inside `send` (simulations: virtual time must not run ahead of a
     /// real HTTP exchange).
@@ -18,6 +22,14 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
+    /// A transport whose requests each take at most `request_timeout`. With `blocking`, `send`
+    /// waits for the answer (simulations against a real backend, so virtual time does not run
+    /// ahead of the exchange); otherwise it returns at once.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error of building the tokio runtime, or the HTTP client's build error (e.g. no TLS
+    /// backend) wrapped as one.
     pub fn new(request_timeout: Duration, blocking: bool) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

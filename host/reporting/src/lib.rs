@@ -15,6 +15,7 @@
 // A panic on the host thread stops every match: outside tests, say why a value must be there
 // (`expect`) or handle its absence.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+#![warn(missing_docs)]
 
 pub mod admission;
 pub mod admission_http;
@@ -33,9 +34,14 @@ pub use settings::{DEFAULT_RESULTS_IN_FLIGHT, MAX_RESULTS_IN_FLIGHT, ReportingSe
 /// What enqueueing a result decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnqueueOutcome {
+    /// The answer's `backendReportStatus` (docs/arena-behaviour.md#reporting-a-result): `QUEUED`
+    /// when stored, otherwise why nothing new was stored.
     pub status: BackendReportStatus,
+    /// The message of the plan's row for `status`, e.g. `Result queued.` or `Match has no
+    /// externalMatchId.`.
     pub message: String,
-    /// The durable id, `""` when nothing was stored.
+    /// The durable id (`resultId`), `""` when nothing was stored; for `ALREADY_SUBMITTED` and
+    /// `DUPLICATE_CONFLICT`, the id of the stored result it collided with.
     pub result_id: String,
     /// The body as sent, or as it would have been sent (with `resultId` `""`).
     pub body: Value,
@@ -43,6 +49,10 @@ pub struct EnqueueOutcome {
 
 /// Accepts results for delivery to `POST /nexori/results`.
 pub trait ResultReporter: Send {
+    /// Runs the enqueue plan for a result the runtime just accepted at `now` (epoch ms) and
+    /// stores it unless the plan says otherwise. What it decides becomes the
+    /// `submitFinalMatchResult` answer's `backendReportStatus`, `resultId` and message. A stored
+    /// result is only durable after [`commit`](Self::commit).
     fn enqueue(&mut self, result: &AcceptedResult, now: i64) -> EnqueueOutcome;
 
     /// Makes the results enqueued since the last commit durable (group commit, see
@@ -93,6 +103,8 @@ impl CommitHealth {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Records a failed commit attempt: `cause` is shown by `/healthz` until
+    /// [`recovered`](Self::recovered), `held` is the number of commands now held back.
     pub fn failed(&self, cause: &str, held: usize) {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = Some(cause.to_string());
         self.failures_total
@@ -100,11 +112,13 @@ impl CommitHealth {
         self.set_held(held);
     }
 
+    /// Records that a commit succeeded again: no cause, no held commands.
     pub fn recovered(&self) {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.set_held(0);
     }
 
+    /// Updates the number of commands held back behind the failing commit.
     pub fn set_held(&self, held: usize) {
         self.held_commands
             .store(held as u64, std::sync::atomic::Ordering::Relaxed);
@@ -114,7 +128,11 @@ impl CommitHealth {
 /// Makes ids. Simulations use a seeded sequence so that traces are reproducible.
 #[derive(Debug, Clone)]
 pub enum IdGenerator {
+    /// `Uuid::new_v4` from the operating system's randomness: `nexori serve`, `nexori stdio`, and
+    /// simulations against a real backend (which remembers ids across runs).
     Random,
+    /// A splitmix64 sequence; the value is its state, starting at the seed, so the same seed
+    /// gives the same ids (`nexori simulate` with the in-process recorder, tests).
     Seeded(u64),
 }
 
@@ -206,8 +224,12 @@ pub fn duplicate_status<'a>(
 /// A stored result of the in-memory recorder.
 #[derive(Debug, Clone)]
 pub struct RecordedResult {
+    /// The `resultId` it was given (from the reporter's [`IdGenerator`]).
     pub result_id: String,
+    /// The result as the runtime accepted it.
     pub result: AcceptedResult,
+    /// The `POST /nexori/results` body it would have been sent with, `sentAtEpochMs` being the
+    /// time it was enqueued.
     pub body: Value,
 }
 
@@ -215,10 +237,13 @@ pub struct RecordedResult {
 pub struct RecordingReporter {
     config: ReportingSettings,
     ids: IdGenerator,
+    /// Every result queued so far, in order; they are never pruned.
     pub results: Vec<RecordedResult>,
 }
 
 impl RecordingReporter {
+    /// A recorder that applies `config`'s reporting switches (a disabled or unusable backend still
+    /// answers `DISABLED`) and makes result ids with `ids`.
     pub fn new(config: ReportingSettings, ids: IdGenerator) -> Self {
         Self {
             config,
@@ -273,10 +298,16 @@ impl ResultReporter for RecordingReporter {
 
 /// Result reporting and admission publishing, wired for one configuration.
 pub struct Reporting {
+    /// Where the runtime's accepted results go: a [`sender::DurableReporter`] with an HTTP
+    /// backend, else a [`RecordingReporter`].
     pub reporter: Box<dyn ResultReporter>,
     /// The HTTP sender, when results go to a real backend.
     pub sender: Option<std::sync::Arc<sender::ResultSender>>,
+    /// The durable outbox, when results go to a real backend (also holds the admission
+    /// sequences).
     pub outbox: Option<std::sync::Arc<outbox::Outbox>>,
+    /// The admission snapshot publisher, with an HTTP transport for a real backend, else one that
+    /// answers `ACCEPTED` in process.
     pub publisher: admission::AdmissionPublisher,
 }
 

@@ -35,16 +35,23 @@ use nexori_runtime::results::AcceptedResult;
 /// A result accepted but not yet committed: what [`Outbox::insert_pending`] writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewRecord {
+    /// The `resultId` it is sent with, every attempt and after restarts.
     pub result_id: String,
+    /// The match on this host (normalised id), for the duplicate check.
     pub local_match_id: String,
+    /// The backend's match id, for the duplicate check; never blank for a stored result.
     pub external_match_id: String,
+    /// The result's payload hash (docs/arena-behaviour.md#payload-hash): same hash, same result.
     pub payload_hash: String,
+    /// When the result was accepted, epoch ms. A new record is due at once.
     pub created_at: i64,
     /// The body text as it will be sent.
     pub body: String,
 }
 
 impl NewRecord {
+    /// The record of `result`, stored under `result_id` with `body` (as built by
+    /// [`result_body`](crate::result_body)) at `now`.
     pub fn new(result: &AcceptedResult, result_id: &str, body: &Value, now: i64) -> Self {
         Self {
             result_id: result_id.to_string(),
@@ -97,14 +104,25 @@ pub const PRUNE_EVERY: usize = 64;
 /// The backend's answer to one attempt, as the outbox records it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// 2xx with `ACCEPTED` or `DUPLICATE`: done.
-    Acknowledged { backend_status: String },
+    /// `ACCEPTED` or `DUPLICATE` for this result id, whatever the HTTP status: done.
+    Acknowledged {
+        /// The body's `status` (trimmed), kept as `last_backend_status`.
+        backend_status: String,
+    },
     /// Rejected for good; only an operator puts it back in line.
-    FailedPermanent { class: String, message: String },
+    FailedPermanent {
+        /// The error class (`EMPTY_BODY`, `INVALID_JSON`, `HTTP_<status>`).
+        class: String,
+        /// The answer's body, cut to 512 characters.
+        message: String,
+    },
     /// Sent again at `next_attempt_at`.
     Retry {
+        /// When the record is due again, epoch ms.
         next_attempt_at: i64,
+        /// The error class (`TRANSPORT`, `EMPTY_BODY`, `INVALID_JSON`, `HTTP_<status>`).
         class: String,
+        /// The transport error, or the answer's body cut to 512 characters.
         message: String,
     },
 }
@@ -112,11 +130,13 @@ pub enum Answer {
 /// One answer for [`Outbox::record_answers`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerRecord {
+    /// The record the answer is for.
     pub result_id: String,
     /// When the answer arrived.
     pub at: i64,
     /// HTTP status (0 when the request never got one).
     pub status_code: u16,
+    /// What the answer means for the record.
     pub answer: Answer,
 }
 
@@ -207,12 +227,19 @@ pub struct StoreError(#[from] rusqlite::Error);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RecordStatus {
+    /// Waiting to be sent, in flight, or due again after a retryable answer.
     Pending,
+    /// The backend acknowledged it (`ACCEPTED` or `DUPLICATE`); kept among the latest
+    /// [`KEEP_ACKNOWLEDGED`].
     Acknowledged,
+    /// The backend rejected it for good (400/422); `nexori outbox retry` puts it back to
+    /// `PENDING`.
     FailedPermanent,
 }
 
 impl RecordStatus {
+    /// The name stored in the database and shown by `nexori outbox list`: `PENDING`,
+    /// `ACKNOWLEDGED` or `FAILED_PERMANENT`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
@@ -234,19 +261,35 @@ impl RecordStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxRecord {
+    /// The `resultId` the result is sent with.
     pub result_id: String,
+    /// The match on this host (normalised id).
     pub local_match_id: String,
+    /// The backend's match id.
     pub external_match_id: String,
+    /// The result's payload hash (docs/arena-behaviour.md#payload-hash).
     pub payload_hash: String,
+    /// Where the record is in its life.
     pub status: RecordStatus,
+    /// Requests started for it, across restarts.
     pub attempt_count: i64,
+    /// When the result was accepted and stored, epoch ms.
     pub created_at_epoch_ms: i64,
+    /// When the record last changed (an attempt, an answer, an operator's retry), epoch ms.
     pub updated_at_epoch_ms: i64,
+    /// When a pending record is due, epoch ms; 0 means at once (and for records not pending).
     pub next_attempt_at_epoch_ms: i64,
+    /// When the backend acknowledged it, epoch ms; 0 while not acknowledged.
     pub acknowledged_at_epoch_ms: i64,
+    /// The latest failure's class (`TRANSPORT`, `EMPTY_BODY`, `INVALID_JSON`, `HTTP_<status>`);
+    /// `""` once acknowledged.
     pub last_error_class: String,
+    /// The latest failure's detail (transport error, or answer body cut to 512 characters); `""`
+    /// once acknowledged.
     pub last_error_message: String,
+    /// The HTTP status of the latest answer, 0 when none came or none was asked for yet.
     pub last_status_code: i64,
+    /// The `status` of the acknowledging answer (`ACCEPTED`, `DUPLICATE`); `""` before.
     pub last_backend_status: String,
     /// The request body; `sentAtEpochMs` is rewritten on every attempt.
     pub body: Value,
@@ -255,6 +298,7 @@ pub struct OutboxRecord {
 /// A record due to be sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueRecord {
+    /// The record's `resultId`, sent as `X-Nexori-Result-Id`.
     pub result_id: String,
     /// The body text as stored; the sender sets `sentAtEpochMs` on each attempt.
     pub body: String,
@@ -264,8 +308,11 @@ pub struct DueRecord {
 /// docs/arena-behaviour.md#reporting-a-result).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutOutcome {
+    /// `QUEUED` when stored, else `ALREADY_SUBMITTED` or `DUPLICATE_CONFLICT`.
     pub status: BackendReportStatus,
+    /// The plan's message for `status` (`Result queued.`, `Result already exists.`, ...).
     pub message: &'static str,
+    /// The new record's id, or the id of the stored record it collided with.
     pub result_id: String,
 }
 
@@ -340,6 +387,12 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRecord> {
 
 impl Outbox {
     /// Opens (or creates) the outbox at `path`, creating parent directories.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be opened as a SQLite database, or WAL mode, the
+    /// pragmas or the schema cannot be applied to it. A parent directory that cannot be created
+    /// shows up as the open failing.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(parent);
@@ -348,6 +401,10 @@ impl Outbox {
     }
 
     /// An outbox that lives as long as the process (simulations, tests).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite cannot create the database or apply the schema.
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory()?)
     }
@@ -374,6 +431,10 @@ impl Outbox {
     /// How long a statement waits for another connection's lock (another process on the same
     /// file) before it fails with "database is locked". The host's tick thread waits this long
     /// at most per commit attempt (`outboxBusyTimeoutMs`).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite refuses the setting.
     pub fn set_busy_timeout(&self, timeout: std::time::Duration) -> Result<(), StoreError> {
         Ok(self.conn().busy_timeout(timeout)?)
     }
@@ -386,6 +447,11 @@ impl Outbox {
     /// docs/arena-behaviour.md#reporting-a-result), in a transaction of its own. The host batches
     /// instead: [`Outbox::existing`] when a result is accepted, [`Outbox::insert_pending`] once per
     /// turn.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn put_pending(
         &self,
         result: &AcceptedResult,
@@ -411,6 +477,11 @@ impl Outbox {
 
     /// The stored records for the same local or external match as `result`, oldest first: what
     /// the duplicate check of docs/arena-behaviour.md#reporting-a-result compares it with.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn existing(&self, result: &AcceptedResult) -> Result<Existing, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
@@ -427,6 +498,11 @@ impl Outbox {
 
     /// Makes new `PENDING` records durable: one transaction, one fsync, however many records.
     /// Callers have already run the duplicate check against the store and against each other.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the transaction fails (disk full, `database is locked` past the busy
+    /// timeout, a `resultId` already stored); nothing of it is kept then.
     pub fn insert_pending(&self, records: &[NewRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
@@ -458,6 +534,11 @@ impl Outbox {
     }
 
     /// The earliest time a pending record is due.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn next_due_at(&self) -> Result<Option<i64>, StoreError> {
         let conn = self.conn();
         Ok(conn.query_row(
@@ -474,6 +555,11 @@ impl Outbox {
     ///
     /// Acknowledged records beyond [`KEEP_ACKNOWLEDGED`] are pruned once [`PRUNE_EVERY`] more
     /// have been acknowledged: pruning sorts every acknowledged record, too much for each answer.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the transaction fails; then nothing was recorded and nothing is
+    /// returned, and the caller keeps the answers for the next round.
     pub fn delivery_round(
         &self,
         answers: &[AnswerRecord],
@@ -518,6 +604,11 @@ impl Outbox {
     }
 
     /// Records answers without taking anything due (see [`Outbox::delivery_round`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn record_answers(&self, answers: &[AnswerRecord]) -> Result<(), StoreError> {
         self.delivery_round(answers, 0, 0, &[]).map(drop)
     }
@@ -548,6 +639,11 @@ impl Outbox {
     }
 
     /// Every record, oldest first, optionally of one status.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn list(&self, status: Option<RecordStatus>) -> Result<Vec<OutboxRecord>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
@@ -557,6 +653,13 @@ impl Outbox {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The record stored under `result_id`, `None` if there is none (never stored, or pruned
+    /// after it was acknowledged).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn get(&self, result_id: &str) -> Result<Option<OutboxRecord>, StoreError> {
         let conn = self.conn();
         Ok(conn
@@ -570,6 +673,11 @@ impl Outbox {
 
     /// Puts a failed (or pending) record back in line to be sent at once. Returns whether it
     /// existed and was not already acknowledged.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn retry_now(&self, result_id: &str, now: i64) -> Result<bool, StoreError> {
         let changed = self.conn().execute(
             "UPDATE results SET status = 'PENDING', next_attempt_at = 0, updated_at = ?2
@@ -580,6 +688,11 @@ impl Outbox {
     }
 
     /// Puts every failed record back in line. Returns how many.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn retry_failed(&self, now: i64) -> Result<usize, StoreError> {
         Ok(self.conn().execute(
             "UPDATE results SET status = 'PENDING', next_attempt_at = 0, updated_at = ?1 WHERE status = 'FAILED_PERMANENT'",
@@ -587,10 +700,16 @@ impl Outbox {
         )?)
     }
 
-    /// Counts by status and the creation time of the oldest pending record, for operators.
+    /// Counts by status and the creation time of the oldest pending record, for operators:
+    /// `(pending, acknowledged, failed_permanent, oldest pending created_at in epoch ms)`.
     ///
     /// `nexori serve` renders this every turn, so it reads indexes only (`results_due` for the
     /// counts, `results_pending_age` for the age), never the rows with their bodies.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn depth(&self) -> Result<(i64, i64, i64, Option<i64>), StoreError> {
         let conn = self.conn();
         let count = |status: &str| -> rusqlite::Result<i64> {
@@ -609,6 +728,11 @@ impl Outbox {
     }
 
     /// How many results were ever queued here (acknowledged records are pruned; this is not).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn enqueued_total(&self) -> Result<i64, StoreError> {
         let conn = self.conn();
         Ok(conn.query_row(
@@ -621,6 +745,11 @@ impl Outbox {
     /// The last admission-state sequence used for a match (D7: monotonic across restarts): its
     /// own row while it has one, else the floor every forgotten match's sequence was folded
     /// into (see [`Outbox::forget_admission_sequence`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn last_admission_sequence(&self, match_id: &str) -> Result<i64, StoreError> {
         let conn = self.conn();
         let own: Option<i64> = conn
@@ -644,12 +773,22 @@ impl Outbox {
     /// shared floor to its last sequence, so a match id seen again (after a restart, or a
     /// match still live when its closure was long acknowledged) continues above everything it
     /// ever sent and the table holds only the matches being published.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn forget_admission_sequence(&self, match_id: &str) -> Result<(), StoreError> {
         self.fold_admission_sequences(Some(match_id))
     }
 
     /// [`Outbox::forget_admission_sequence`] for every match: a starting host has no match
     /// yet, so whatever a previous run left is folded into the floor.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn forget_all_admission_sequences(&self) -> Result<(), StoreError> {
         self.fold_admission_sequences(None)
     }
@@ -672,6 +811,11 @@ impl Outbox {
     }
 
     /// Matches with a sequence row (for the leak tests and metrics).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     #[doc(hidden)]
     pub fn admission_sequence_rows(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -679,6 +823,13 @@ impl Outbox {
             .query_row("SELECT COUNT(*) FROM admission_sequences", [], |r| r.get(0))?)
     }
 
+    /// Records `sequence` as the last admission-state sequence built for `match_id` (D7), never
+    /// lowering a stored one. The publisher calls it for every snapshot it builds, before sending.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite fails (I/O error, `database is locked` past the busy timeout,
+    /// a corrupt file).
     pub fn store_admission_sequence(
         &self,
         match_id: &str,

@@ -14,12 +14,24 @@ pub const RESULT_ERROR_BACKOFF_MS: i64 = 5_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Health {
+    /// The last answer was an acknowledgement (or, for admission state, any 2xx), or nothing was
+    /// sent yet.
     Healthy,
+    /// The backend answered 401 (admission state: 401 or 403): the server token was refused;
+    /// sending waits [`AUTH_BACKOFF_MS`].
     AuthFailed,
+    /// The results endpoint answered 403; sending waits [`AUTH_BACKOFF_MS`].
     AuthForbidden,
+    /// A result got a retryable or unexpected answer (429, 5xx, none, or anything not
+    /// acknowledging it) and will be sent again.
     ResultReportFailed,
+    /// A result was rejected for good (400 or 422 without an acknowledgement); it stays
+    /// `FAILED_PERMANENT` until `nexori outbox retry`.
     FailedPermanent,
+    /// Admission reporting is enabled but `baseUrl` or `serverToken` is blank, so nothing can be
+    /// sent (docs/arena-behaviour.md#publication).
     ConfigInvalid,
+    /// Never set: no code path of this host reports it.
     InFlightStale,
 }
 
@@ -27,13 +39,24 @@ pub enum Health {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultVerdict {
     /// Delivered: `ACCEPTED` or `DUPLICATE` for this result id, whatever the status code.
-    Acknowledged { backend_status: String },
+    Acknowledged {
+        /// The body's `status` as the backend wrote it, trimmed (`ACCEPTED`, `duplicate`, ...).
+        backend_status: String,
+    },
     /// 400/422 without an acknowledgement: never retried.
-    FailedPermanent { error_class: String },
+    FailedPermanent {
+        /// `EMPTY_BODY`, `INVALID_JSON` or `HTTP_<status>`.
+        error_class: String,
+    },
     /// Try again after `backoff_ms`.
     Retry {
+        /// How long the result waits before its next attempt, in ms: [`AUTH_BACKOFF_MS`] after
+        /// 401/403, the configured retry interval after 429, 5xx or no answer, else
+        /// [`RESULT_ERROR_BACKOFF_MS`].
         backoff_ms: i64,
+        /// The health the answer puts result reporting in.
         health: Health,
+        /// `TRANSPORT` (no answer), `EMPTY_BODY`, `INVALID_JSON` or `HTTP_<status>`.
         error_class: String,
     },
 }
@@ -104,10 +127,16 @@ fn parse_body(body: &str) -> Result<Value, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateVerdict {
     /// 2xx and semantically accepted (`""`, OK, ACCEPTED, DUPLICATE, DUPLICATE_ACCEPTED).
-    Acknowledged { backend_status: String },
+    Acknowledged {
+        /// The body's `status`, trimmed; `OK` when the body had none or was not JSON.
+        backend_status: String,
+    },
     /// 2xx with another status (`STALE`, `REJECTED`, ...): the snapshot's reasons are dirty
     /// again and its reservation ids stay pending (D7).
-    NotAcknowledged { backend_status: String },
+    NotAcknowledged {
+        /// The body's `status`, trimmed, as the backend wrote it.
+        backend_status: String,
+    },
     /// 400/422.
     PermanentFailure,
     /// 401/403.

@@ -29,11 +29,21 @@ use nexori_runtime::results::AcceptedResult;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportingHealth {
+    /// What the latest answer says about reporting.
     pub status: Health,
+    /// The HTTP status of the latest answer, 0 when none came (timeout, connection error) or
+    /// nothing was sent yet.
     pub last_status_code: u16,
+    /// The latest failure's class (`TRANSPORT`, `EMPTY_BODY`, `INVALID_JSON`, `HTTP_<status>`);
+    /// `""` after an acknowledgement.
     pub last_error_class: String,
+    /// The latest failure's detail: the transport error, or the answer's body cut to 512
+    /// characters; `""` after an acknowledgement.
     pub last_message: String,
+    /// When the latest answer (or failed request) was judged, epoch ms; 0 before the first.
     pub last_attempt_at_epoch_ms: i64,
+    /// When the result judged last is due again, epoch ms; 0 after an acknowledgement or a
+    /// permanent failure.
     pub next_attempt_at_epoch_ms: i64,
 }
 
@@ -53,9 +63,13 @@ impl Default for ReportingHealth {
 /// Counters for operators and tests.
 #[derive(Debug, Default)]
 pub struct SenderStats {
+    /// Requests started.
     pub attempts: AtomicU64,
+    /// Answers that acknowledged their result, counted once the outbox recorded them.
     pub acknowledged: AtomicU64,
+    /// Answers that failed their result for good (400/422), counted once recorded.
     pub failed_permanent: AtomicU64,
+    /// Answers (or missing answers) that scheduled another attempt, counted once recorded.
     pub retries: AtomicU64,
     /// Sum of request latencies (answered or not), in microseconds, over `attempts` requests.
     pub latency_micros_sum: AtomicU64,
@@ -64,15 +78,23 @@ pub struct SenderStats {
 /// Settings of the sender.
 #[derive(Debug, Clone)]
 pub struct SenderSettings {
+    /// `<baseUrl>/nexori/results`.
     pub results_url: String,
+    /// Sent as `Authorization: Bearer <serverToken>`.
     pub server_token: String,
+    /// Sent as `X-Nexori-Server-Id`.
     pub server_id: String,
+    /// How long one request may take before it counts as no answer (`requestTimeoutMs`).
     pub request_timeout: Duration,
+    /// The back-off after 429, 5xx or no answer, in ms (`resultRetryIntervalMs`).
     pub retry_interval_ms: i64,
+    /// Requests in flight at once (`resultMaxInFlight`), at least 1.
     pub max_in_flight: usize,
 }
 
 impl SenderSettings {
+    /// The sender's part of `config`: the results URL, credentials and timings, with the timeout
+    /// and the in-flight limit raised to at least 1.
     pub fn from_settings(config: &ReportingSettings) -> Self {
         Self {
             results_url: format!("{}/nexori/results", config.base_url),
@@ -104,6 +126,13 @@ pub struct ResultSender {
 }
 
 impl ResultSender {
+    /// Starts the sender's thread (`nexori-results`), which delivers `outbox`'s due records on
+    /// `clock`'s time until the sender is dropped.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error when the thread cannot be spawned. A tokio runtime or HTTP
+    /// client that cannot be built is logged by the thread, which then delivers nothing.
     pub fn start(
         outbox: Arc<Outbox>,
         clock: SharedClock,
@@ -141,6 +170,7 @@ impl ResultSender {
         self.inner.wake.notify_one();
     }
 
+    /// A copy of the health record as the latest answer left it.
     pub fn health(&self) -> ReportingHealth {
         self.inner
             .health
@@ -149,10 +179,12 @@ impl ResultSender {
             .clone()
     }
 
+    /// The sender's counters, for `/metrics`.
     pub fn stats(&self) -> &SenderStats {
         &self.inner.stats
     }
 
+    /// Requests sent and not yet answered.
     pub fn in_flight(&self) -> usize {
         self.inner
             .in_flight
@@ -460,6 +492,8 @@ pub struct DurableReporter {
 }
 
 impl DurableReporter {
+    /// A reporter that applies `config`'s enqueue plan, makes result ids with `ids`, stores in
+    /// `outbox`, and wakes `sender` (if any) after each successful commit.
     pub fn new(
         config: ReportingSettings,
         ids: IdGenerator,

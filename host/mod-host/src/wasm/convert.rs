@@ -26,6 +26,8 @@ pub fn game_event(
     }
 }
 
+/// The placement state of a match (docs/arena-behaviour.md#lifecycle-callbacks), as
+/// `find-match-placement-state` answers it and every lifecycle event carries it.
 pub fn placement_state(p: &rt::PlacementState) -> wit::MatchPlacementState {
     wit::MatchPlacementState {
         expected_players: p.expected_players,
@@ -46,6 +48,8 @@ pub fn placement_state(p: &rt::PlacementState) -> wit::MatchPlacementState {
     }
 }
 
+/// The snapshot a match-level lifecycle callback (`onMatchCreated`, `onMatchStartAllowed`,
+/// `onMatchCompleted`, ...) receives; UUID lists are written lowercase and hyphenated.
 pub fn match_event(e: &rt::MatchLifecycleEvent) -> wit::MatchLifecycleEvent {
     wit::MatchLifecycleEvent {
         match_id: e.match_id.clone(),
@@ -67,6 +71,8 @@ pub fn match_event(e: &rt::MatchLifecycleEvent) -> wit::MatchLifecycleEvent {
     }
 }
 
+/// The event of a player-level lifecycle callback (`onPlayerArrived`), wrapping the match's
+/// snapshot.
 pub fn player_event(e: &rt::PlayerMatchLifecycleEvent) -> wit::PlayerMatchLifecycleEvent {
     wit::PlayerMatchLifecycleEvent {
         match_: match_event(&e.match_event),
@@ -78,6 +84,8 @@ pub fn player_event(e: &rt::PlayerMatchLifecycleEvent) -> wit::PlayerMatchLifecy
     }
 }
 
+/// The event of `onPlayerPlacementConfirmed`: the player's event with the placement outcome,
+/// world and instance template.
 pub fn placement_event(
     e: &rt::PlayerPlacementLifecycleEvent,
 ) -> wit::PlayerPlacementLifecycleEvent {
@@ -94,6 +102,7 @@ pub fn placement_event(
     }
 }
 
+/// The WIT form of an AFK transition's source (`IDLE_TIMEOUT`, `PLAYER_INPUT`, ...).
 pub fn afk_source(s: rt::AfkSource) -> wit::AfkActivitySource {
     use rt::AfkSource as S;
     match s {
@@ -106,6 +115,7 @@ pub fn afk_source(s: rt::AfkSource) -> wit::AfkActivitySource {
     }
 }
 
+/// The event of `onPlayerAfkChanged`, for an AFK listener.
 pub fn afk_event(e: &rt::PlayerAfkChangedEvent) -> wit::PlayerAfkChangedEvent {
     wit::PlayerAfkChangedEvent {
         match_id: e.match_id.clone(),
@@ -121,6 +131,7 @@ pub fn afk_event(e: &rt::PlayerAfkChangedEvent) -> wit::PlayerAfkChangedEvent {
     }
 }
 
+/// The WIT form of a player outcome (`WIN`, `LOSS`, `DISCONNECTED`, `NO_CONTEST`).
 pub fn outcome_to_wit(o: rt::Outcome) -> wit::MatchResultPlayerOutcome {
     match o {
         rt::Outcome::Win => wit::MatchResultPlayerOutcome::Win,
@@ -130,6 +141,7 @@ pub fn outcome_to_wit(o: rt::Outcome) -> wit::MatchResultPlayerOutcome {
     }
 }
 
+/// The runtime form of the outcome a mod passed to `setPlayerOutcome`.
 pub fn outcome_from_wit(o: wit::MatchResultPlayerOutcome) -> rt::Outcome {
     match o {
         wit::MatchResultPlayerOutcome::Win => rt::Outcome::Win,
@@ -139,6 +151,8 @@ pub fn outcome_from_wit(o: wit::MatchResultPlayerOutcome) -> rt::Outcome {
     }
 }
 
+/// `NexoriActiveMatchInfo` as `find-active-match-info` answers it: ids, player lists, outcomes
+/// (one per player, sorted by UUID) and completion times.
 pub fn match_info(i: &rt::ActiveMatchInfo) -> wit::ActiveMatchInfo {
     wit::ActiveMatchInfo {
         match_id: i.match_id.clone(),
@@ -170,6 +184,7 @@ pub fn match_info(i: &rt::ActiveMatchInfo) -> wit::ActiveMatchInfo {
     }
 }
 
+/// What `find-match-result-requirements` answers: the match id and its required players.
 pub fn requirements(r: &rt::MatchResultRequirements) -> wit::MatchResultRequirements {
     wit::MatchResultRequirements {
         match_id: r.match_id.clone(),
@@ -180,6 +195,10 @@ pub fn requirements(r: &rt::MatchResultRequirements) -> wit::MatchResultRequirem
 /// Maps a runtime status enum onto the WIT enum of the same constants.
 macro_rules! status_map {
     ($fn:ident, $rt:ty => $wit:ty { $($v:ident),+ $(,)? }) => {
+        #[doc = concat!(
+            "The `", stringify!($wit), "` a mod receives for a runtime `", stringify!($rt),
+            "`: the constant of the same name."
+        )]
         pub fn $fn(s: $rt) -> $wit {
             match s { $(<$rt>::$v => <$wit>::$v),+ }
         }
@@ -211,6 +230,8 @@ status_map!(close_status, rt::CloseAdmissionStatus => wit::CloseMatchAdmissionSt
     Closed, AlreadyClosed, MatchMissing, MatchNotBackendDriven, InvalidReason, ReportingDisabled,
 });
 
+/// The runtime form of the reason a mod passed to `closeMatchAdmission` (`MOD_REQUEST`,
+/// `GAME_PHASE_LOCKED`, `ROSTER_LOCKED`, `ADMIN_FORCED`).
 pub fn close_reason(r: wit::CloseMatchAdmissionReason) -> rt::CloseAdmissionReason {
     match r {
         wit::CloseMatchAdmissionReason::ModRequest => rt::CloseAdmissionReason::ModRequest,
@@ -222,6 +243,8 @@ pub fn close_reason(r: wit::CloseMatchAdmissionReason) -> rt::CloseAdmissionReas
     }
 }
 
+/// The name of a mod's log level as the trace's `log` entries write it (`trace`, `debug`, `info`,
+/// `warn`, `error`); the host logs `trace` at debug.
 pub fn log_level(l: wit::LogLevel) -> &'static str {
     match l {
         wit::LogLevel::Trace => "trace",

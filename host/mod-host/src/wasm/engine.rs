@@ -77,6 +77,11 @@ impl Default for EngineSettings {
 }
 
 /// Builds the engine.
+///
+/// # Errors
+///
+/// wasmtime's error when the configuration is refused or the pooling allocator's reservation
+/// fails (e.g. not enough address space under a low `ulimit -v`).
 pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     // A Rust wasm32-wasip2 component is a handful of core instances (the program, WASI shims)
@@ -131,6 +136,12 @@ pub struct EpochTicker {
 }
 
 impl EpochTicker {
+    /// Starts the `nexori-epoch` thread, which bumps `engine`'s epoch every [`EPOCH_TICK`] until
+    /// the ticker is dropped or the engine is gone (it holds only a weak reference).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot spawn the thread.
     pub fn start(engine: &Engine) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let engine = engine.weak();

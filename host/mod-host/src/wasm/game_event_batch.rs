@@ -43,6 +43,7 @@ impl Default for BatchSizer {
 }
 
 impl BatchSizer {
+    /// How many events the next batch may hold: 1 to [`MAX_EVENTS`], [`MAX_EVENTS`] at first.
     pub fn limit(&self) -> usize {
         self.limit
     }

@@ -69,6 +69,9 @@ impl State {
 pub struct GuestOutput(Arc<Mutex<State>>);
 
 impl GuestOutput {
+    /// The `stream` (`"stdout"` or `"stderr"`; stderr lines are logged at warn, stdout at info)
+    /// of an instance of `module`, its lines tagged with `match_id` (`-` for none: the load-time
+    /// probe).
     pub fn new(module: &str, match_id: Option<&str>, stream: &'static str) -> Self {
         Self(Arc::new(Mutex::new(State {
             module: module.to_string(),

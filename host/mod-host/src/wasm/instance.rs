@@ -16,6 +16,7 @@
 //!   applies the fault policy to its match (see `runtime::faults`).
 //!
 //! [`ModLimits::callback_deadline_ms`]: crate::settings::ModLimits::callback_deadline_ms
+//! [`StoreLimits`]: wasmtime::StoreLimits
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +69,10 @@ pub struct Fault {
 }
 
 impl Fault {
+    /// The fault a failed guest call with `error` is: a deadline overrun (named with
+    /// `deadline_ms`, the deadline the call had), a stack overflow, a panic or abort
+    /// (`unreachable`), another trap, the memory limit, or any other error, as the `<what>` of
+    /// docs/arena-behaviour.md#fault-policy.
     pub fn classify(error: &wasmtime::Error, deadline_ms: u64) -> Self {
         let detail = format!("{error:?}");
         let kind = match error.downcast_ref::<Trap>() {
@@ -149,12 +154,20 @@ pub fn new_store(
 
 /// A live instance of a mod.
 pub struct ModInstance {
+    /// The instance's store: its WASI context, resource table, limits and host state.
     pub store: Store<InstanceState>,
+    /// The mod's exports (`init`, the lifecycle, AFK and game-event interfaces), through which
+    /// [`call`](Self::call) reaches the guest.
     pub bindings: RulesMod,
 }
 
 impl ModInstance {
     /// Instantiates the mod and runs its `init`.
+    ///
+    /// # Errors
+    ///
+    /// The [`Fault`] when instantiation or `init` traps or overruns its deadline; a fault of
+    /// kind `init failed: <message>` when `init` returns an error.
     pub fn start(pre: &RulesModPre, mut store: Store<InstanceState>) -> Result<Self, Fault> {
         let deadline = store.data().module.limits.callback_deadline_ms;
         store.set_epoch_deadline(deadline_ticks(deadline));
@@ -172,6 +185,11 @@ impl ModInstance {
     }
 
     /// Calls into the guest with a fresh deadline.
+    ///
+    /// # Errors
+    ///
+    /// The [`Fault`] when `f` traps, overruns the deadline or fails otherwise; the instance must
+    /// not be used again.
     pub fn call<R>(
         &mut self,
         f: impl FnOnce(&RulesMod, &mut Store<InstanceState>) -> wasmtime::Result<R>,
@@ -184,6 +202,10 @@ impl ModInstance {
     /// the deadline stretches to at most [`MAX_DEADLINE_STRETCH`] callbacks, so a mod that loops
     /// forever in a batch holds the host no more than that before it faults (batches shrink for
     /// a mod whose calls take long, see `game_event_batch::BatchSizer`).
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
     pub fn call_for<R>(
         &mut self,
         callbacks: u32,
@@ -205,6 +227,7 @@ impl ModInstance {
         f(&self.bindings, &mut self.store).map_err(|e| Fault::classify(&e, deadline))
     }
 
+    /// The loaded mod this is an instance of.
     pub fn module(&self) -> &Arc<ModInfo> {
         &self.store.data().module
     }

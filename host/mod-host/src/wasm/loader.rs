@@ -38,44 +38,79 @@ pub const REQUIRED_EXPORTS: &[&str] = &[
 /// Why a mod could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The bytes do not start with the WebAssembly magic `\0asm` (or are shorter than a header).
     #[error("not a WebAssembly file (no `\\0asm` header)")]
     NotWasm,
+    /// The file is a core module (version 1, layer 0), not a component: built for the wrong
+    /// target.
     #[error(
         "this is a core WebAssembly module, not a component; build the mod with `cargo build --target wasm32-wasip2` or `cargo component build`"
     )]
     CoreModule,
+    /// wasmtime refused to compile the component (invalid or unsupported); holds its error chain.
     #[error("the component could not be compiled: {0}")]
     Compile(String),
+    /// The component imports or exports `nexori:minigame` at a version outside
+    /// [`SUPPORTED_VERSIONS`] (or unversioned); holds the version and the name that carries it.
     #[error(
         "the component targets {0}, but this host implements {WIT_PACKAGE} (and serves mods built against 1.0.0); rebuild the mod against this host's nexori-sdk"
     )]
     UnknownVersion(String),
+    /// One of [`REQUIRED_EXPORTS`] is not exported; holds its full name at the mod's version.
     #[error("the component does not export `{0}`, which the `rules-mod` world requires")]
     MissingExport(String),
+    /// The linker cannot instantiate the component: an import this host does not provide, or an
+    /// export of the wrong shape; holds the linker's error.
     #[error("the component does not fit the `rules-mod` world of {WIT_PACKAGE}: {0}")]
     WrongWorld(String),
+    /// The probe instance faulted during instantiation or `init`, or `init` returned an error;
+    /// holds the fault's detail (with the guest backtrace when there is one).
     #[error("the mod failed at start-up: {0}")]
     Startup(String),
+    /// `init` registered no lifecycle or AFK listener, so the mod would own no match.
     #[error(
         "the mod registered no rules engine id in init; call register_match_lifecycle_listener there"
     )]
     NoRegistrations,
+    /// `init` tried to register more listeners than `maxListenerRegistrations` (the value held).
     #[error(
         "the mod tried to register more than {0} listeners in init (limits.maxListenerRegistrations)"
     )]
     TooManyRegistrations(usize),
+    /// The mod registers a rules engine id another loaded mod already registered (D13); the
+    /// message names the id and both mods.
     #[error("{0}")]
     Conflict(String),
+    /// A mod file could not be opened, measured or read, or the mods directory could not be
+    /// listed.
     #[error("could not read {path}: {error}")]
-    Io { path: String, error: String },
+    Io {
+        /// The file or directory, as given.
+        path: String,
+        /// The operating system's error.
+        error: String,
+    },
+    /// The mod file is larger than `maxModFileBytes`; it was not read (or read no further than
+    /// the limit, if it grew meanwhile).
     #[error(
         "{path} is {size} bytes, more than the {max} bytes a mod file may have (maxModFileBytes); it was not read"
     )]
-    TooLarge { path: String, size: u64, max: u64 },
+    TooLarge {
+        /// The file, as given.
+        path: String,
+        /// Its size in bytes (at least `max + 1` when it grew while being read).
+        size: u64,
+        /// The limit, `maxModFileBytes`.
+        max: u64,
+    },
 }
 
 /// The linker every instance uses: WASI (without any grants, see `instance::new_store`, and
 /// without waits, see [`wasi_wait`](super::wasi_wait)) and the Nexori imports.
+///
+/// # Errors
+///
+/// wasmtime's error when WASI, the wait refusal or the Nexori imports cannot be added.
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<InstanceState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -99,8 +134,12 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
 
 /// A compiled, linked mod.
 pub struct LoadedMod {
+    /// Its name, hash, limits, configuration and the rules engine ids it registered (its scope).
     pub info: Arc<ModInfo>,
+    /// The compiled component.
     pub component: Component,
+    /// The component linked against this host's imports, its exports looked up once: each
+    /// match's instance is made from it.
     pub pre: RulesModPre,
     /// The imports the component declares, for `nexori check`.
     pub imports: Vec<String>,
@@ -111,15 +150,26 @@ pub struct LoadedMod {
 /// A component compiled and linked, not yet run: the slow part of loading, which can run on any
 /// thread.
 pub struct Prepared {
+    /// The compiled component (from the compile cache when it had it).
     pub component: Component,
+    /// The component linked against this host's imports, ready to instantiate.
     pub pre: RulesModPre,
+    /// The imports the component declares, for `nexori check`.
     pub imports: Vec<String>,
+    /// The version of `nexori:minigame` it was built against (`1.0.0`, `1.1.0`).
     pub wit_version: String,
     /// SHA-256 of the component bytes.
     pub sha256: String,
 }
 
-/// Compiles and links a component, without running it.
+/// Compiles and links a component, without running it. With `cache` (`dataDir/compiled`), a
+/// compiled artifact is taken from and stored in that directory.
+///
+/// # Errors
+///
+/// [`LoadError::NotWasm`], [`LoadError::CoreModule`], [`LoadError::Compile`],
+/// [`LoadError::UnknownVersion`], [`LoadError::MissingExport`] or [`LoadError::WrongWorld`]. A
+/// compile cache that cannot be used is logged, not an error.
 pub fn prepare(
     engine: &Engine,
     linker: &Linker<InstanceState>,
@@ -168,6 +218,11 @@ pub fn prepare(
 
 /// Reads a mod file of at most `max_bytes` (`maxModFileBytes`); a bigger file is refused
 /// before it is read.
+///
+/// # Errors
+///
+/// [`LoadError::TooLarge`] above `max_bytes`, [`LoadError::Io`] when the file cannot be opened or
+/// read.
 pub fn read_mod_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let io = |e: std::io::Error| LoadError::Io {
@@ -374,6 +429,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Loads a mod: compiles it, links it, runs `init` in a probe instance and records the rules
 /// engine ids it registers. `taken` maps ids already registered to the mod that owns them.
+///
+/// # Errors
+///
+/// What [`prepare`] and [`probe`] refuse.
 #[allow(clippy::too_many_arguments)]
 pub fn load(
     engine: &Engine,
@@ -393,6 +452,12 @@ pub fn load(
 /// The quick part of loading, on the thread that runs the matches: runs `init` in a probe
 /// instance of a prepared mod and records the rules engine ids it registers. `taken` maps ids
 /// already registered to the mod that owns them.
+///
+/// # Errors
+///
+/// [`LoadError::Startup`] when the probe faults or `init` fails,
+/// [`LoadError::TooManyRegistrations`], [`LoadError::Conflict`] for an id in `taken`, or
+/// [`LoadError::NoRegistrations`].
 pub fn probe(
     engine: &Engine,
     shared: &HostStateHandle,

@@ -24,27 +24,41 @@ use nexori_protocol::payload_hash::hex;
 pub enum ModUpdate {
     /// New or changed bytes, compiled and linked: ready for the probe.
     Prepared {
+        /// The mod's name: its file name without `.wasm`.
         name: String,
+        /// The file, for the load log.
         path: String,
+        /// The compiled, linked component, to be probed on the host thread.
         prepared: Box<Prepared>,
     },
     /// New or changed bytes that cannot be loaded. `fingerprint` identifies them, so the same
     /// broken file is reported once.
     Failed {
+        /// The mod's name: its file name without `.wasm`.
         name: String,
+        /// The file, for the load log.
         path: String,
+        /// The SHA-256 of the bytes (lowercase hex), or `unread: <error>` when they could not be
+        /// read.
         fingerprint: String,
+        /// Why the file cannot be loaded.
         error: LoadError,
     },
     /// The mod's file is gone.
-    Removed { name: String },
+    Removed {
+        /// The mod's name: its file name without `.wasm`.
+        name: String,
+    },
 }
 
 /// What compiling needs, shareable with a worker thread.
 #[derive(Clone)]
 pub struct Compiler {
+    /// The host's engine: components compiled for another engine cannot be instantiated in it.
     pub engine: Engine,
+    /// The host's linker (see [`loader::linker`]).
     pub linker: Linker<InstanceState>,
+    /// The compile cache directory (`dataDir/compiled`), or `None` to compile in memory only.
     pub cache: Option<PathBuf>,
     /// `maxModFileBytes`.
     pub max_file_bytes: u64,
@@ -75,6 +89,11 @@ fn list(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
 /// Scans `dir` once: `known` maps each mod name to the fingerprint of the bytes last handed over
 /// (loaded or rejected) and is brought up to date; `emit` gets one update per change and returns
 /// false to stop.
+///
+/// # Errors
+///
+/// [`LoadError::Io`] when `dir` cannot be listed. A file that cannot be read or loaded is not an
+/// error of the scan: it is a [`ModUpdate::Failed`].
 pub fn scan(
     dir: &Path,
     compiler: &Compiler,
@@ -153,6 +172,11 @@ pub struct ModWatch {
 
 impl ModWatch {
     /// Starts watching `dir`; `known` is what the host already loaded or rejected (see [`scan`]).
+    /// The first scan runs one `interval` after the start.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error when the `nexori-mods` thread cannot be spawned.
     pub fn start(
         dir: PathBuf,
         interval: Duration,

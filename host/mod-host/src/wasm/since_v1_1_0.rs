@@ -8,6 +8,11 @@
 //! separately, in [`batching`], and is optional: a mod without it gets one call per game event.
 //! A breaking 2.0.0 would get a module of its own beside this one.
 
+// `bindgen!` writes its items (`RulesModBase`, its `*Pre` and `*Indices`, the `nexori` and
+// `exports` modules, the WIT types) straight into this module, without docs for all of them, and
+// a lint attribute on the macro call has no effect. The hand-written items below are documented.
+#![allow(missing_docs)]
+
 wasmtime::component::bindgen!({
     path: "../../wit",
     world: "rules-mod-base",
@@ -46,6 +51,10 @@ pub struct RulesModPre {
 }
 
 impl RulesModPre {
+    /// Looks up the exports of `instance_pre` (and `game-event-batches` when it has it).
+    ///
+    /// # Errors
+    ///
     /// Fails when the component lacks an export of `rules-mod-base` or one has the wrong type.
     pub fn new(instance_pre: InstancePre<InstanceState>) -> wasmtime::Result<Self> {
         let base = RulesModBaseIndices::new(&instance_pre)?;
@@ -65,6 +74,14 @@ impl RulesModPre {
         self.batching.is_some()
     }
 
+    /// Instantiates the component in `store` (without calling `init`) and looks its exports up.
+    ///
+    /// # Errors
+    ///
+    /// wasmtime's error when instantiation traps, runs out of the store's limits, or the pool has
+    /// no free instance slot ([`EngineSettings::max_instances`] live instances).
+    ///
+    /// [`EngineSettings::max_instances`]: super::engine::EngineSettings::max_instances
     pub fn instantiate(
         &self,
         mut store: impl wasmtime::AsContextMut<Data = InstanceState>,

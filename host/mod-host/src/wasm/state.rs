@@ -28,12 +28,19 @@ use nexori_runtime::results::Submission;
 /// What the host knows about a loaded mod.
 #[derive(Debug)]
 pub struct ModInfo {
+    /// The mod's name: its file name without `.wasm`; keys `[modLimits.<mod>]`, `[mods.<mod>]`
+    /// and the log and trace entries.
     pub name: String,
     /// SHA-256 of the component bytes, for fault reports and caches.
     pub sha256: String,
     /// The rules engine ids the mod registered at load: its ownership scope.
     pub scope: Scope,
+    /// The limits every instance of the mod runs under ([`HostSettings::limits_for`]).
+    ///
+    /// [`HostSettings::limits_for`]: crate::settings::HostSettings::limits_for
     pub limits: ModLimits,
+    /// The operator's configuration for the mod, as the JSON text its `init` receives (`{}` when
+    /// there is none).
     pub config_json: String,
 }
 

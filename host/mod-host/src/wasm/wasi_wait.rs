@@ -28,6 +28,11 @@ pub const WAIT_REFUSED: &str = "the mod tried to block in a WASI wait (wasi:io/p
 
 /// Replaces `poll` and `[method]pollable.block` of [`POLL_INTERFACE`] in `linker` (already
 /// holding wasmtime-wasi's) with versions that never wait.
+///
+/// # Errors
+///
+/// wasmtime's error when `linker` refuses the definitions (e.g. [`POLL_INTERFACE`] is defined in
+/// it as something other than an instance).
 pub fn refuse_waits<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     let mut poll = linker.instance(POLL_INTERFACE)?;
