@@ -3,6 +3,10 @@
 //! received. Operators and backend developers develop against it; the host's tests use it over
 //! loopback.
 //!
+//! It knows the host only through the wire: it depends on `nexori-protocol` (the bodies and the
+//! payload hash it checks) and `nexori-http-server`, never on the runtime, reporting or the
+//! component host, so it builds without wasmtime and an edit here rebuilds nothing of the host.
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use nexori_backend::{self as backend, BackendConfig, FaultKind, FaultPlan};

@@ -1,16 +1,16 @@
 //! The orchestrator: loaded mods, their per-match instances, and the loop that feeds runtime
 //! events to mods and time to the runtime.
 //!
-//! Flow: a bridge message (or time passing) changes the [`Arena`](nexori_runtime::Arena); the
-//! runtime queues [`RuntimeEvent`]s; [`ArenaHost::pump`] delivers them one by one (callbacks to
+//! Flow: a bridge message (or time passing) changes the [`Arena`]; the
+//! runtime queues [`RuntimeEvent`](nexori_runtime::RuntimeEvent)s; [`ArenaHost::pump`] delivers them one by one (callbacks to
 //! the owning mod's instance for the match, commands to the game, results to reporting). A mod's
 //! API calls during a callback queue further events behind the current one, so callbacks reach a
 //! mod in the order the runtime produced them and never re-entrantly.
 //!
-//! The pieces, one module each: [`mod_registry`] (the loaded mods and which serves each
-//! `rulesEngineId`), [`match_instances`] (each match's instance), [`dispatch`] (delivering
-//! runtime events), [`game_events`] (checks and batching of `game.event`), [`faults`] (the fault
-//! policy) and [`commit_gate`] (commands wait for the outbox commit).
+//! The pieces, one module each: `mod_registry` (the loaded mods and which serves each
+//! `rulesEngineId`), `match_instances` (each match's instance), `dispatch` (delivering
+//! runtime events), `game_events` (checks and batching of `game.event`), `faults` (the fault
+//! policy) and `commit_gate` (commands wait for the outbox commit).
 
 mod commit_gate;
 mod dispatch;

@@ -16,6 +16,7 @@
 // A panic on the host thread stops every match: outside tests, say why a value must be there
 // (`expect`) or handle its absence.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+#![warn(missing_docs)]
 
 pub mod arena_host;
 pub mod bridge;
