@@ -285,8 +285,12 @@ pub fn return_player_to_lobby(
 }
 
 /// `submitFinalMatchResult`: completes the match with the accumulated outcomes. `custom_data` is
-/// serialised with serde_json and must be a JSON object within Nexori's limits (32 KiB, depth 8,
-/// 256 properties, ...), or the host answers `INVALID_RESULT`.
+/// serialised with serde_json and must be a JSON object within Nexori's [limits](crate::limits)
+/// ([32 KiB](crate::limits::CUSTOM_DATA_MAX_BYTES),
+/// [depth 8](crate::limits::CUSTOM_DATA_MAX_DEPTH),
+/// [256 properties](crate::limits::CUSTOM_DATA_MAX_PROPERTIES), ...), and `reason` at most
+/// [512 characters](crate::limits::RESULT_REASON_MAX_CHARS) once trimmed, or the host answers
+/// `INVALID_RESULT`.
 ///
 /// Errors only if `custom_data` cannot be serialised (then nothing is sent). Call it once, after
 /// every required player has an outcome; it does not return players to the lobby.

@@ -9,7 +9,8 @@
 //! - typed functions for every import: the Nexori API ([`set_player_outcome`],
 //!   [`submit_final_match_result`], ...; nullable forms in [`raw`]) and host services
 //!   ([`now_epoch_ms`], [`set_timer`], [`send_game_command`], [`info!`], ...);
-//! - SDK-owned [types] that derive `serde::Serialize` in Nexori's JSON spelling;
+//! - SDK-owned [types] that derive `serde::Serialize` in Nexori's JSON spelling, and the
+//!   [`limits`] the host checks what a mod sends against;
 //! - [`export_rules_mod!`], the one line that turns the type into the component's exports;
 //! - [`native`] (every target but wasm): the same API answered by a host you install, plus a
 //!   driver for the exports, so mods are unit-tested with `cargo test` and benchmarked natively.
@@ -129,6 +130,11 @@ pub use host::{
     set_timer_ms,
 };
 pub use types::*;
+
+/// The limits the host enforces on what a mod sends (reason lengths, `customData` size and
+/// shape), shared with the host through the `nexori-vocabulary` crate.
+#[doc(inline)]
+pub use nexori_vocabulary::limits;
 
 /// A rules mod: built once per instance by [`init`](Self::init), then called back for the matches
 /// whose rules engine ids it registered.

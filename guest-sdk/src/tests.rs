@@ -49,11 +49,115 @@ fn enums_serialise_display_and_parse_as_java_names() {
         CloseMatchAdmissionStatus::MatchNotBackendDriven.as_str(),
         "MATCH_NOT_BACKEND_DRIVEN"
     );
-    let error = "win".parse::<Outcome>().unwrap_err();
+    // Names are read by the host's rule (nexori_vocabulary::parse_java_name): trimmed, ASCII case
+    // ignored.
+    assert_eq!(" win ".parse::<Outcome>().unwrap(), Outcome::Win);
+    assert_eq!(
+        "No_Contest\n".parse::<Outcome>().unwrap(),
+        Outcome::NoContest
+    );
+    assert_eq!("WARN".parse::<LogLevel>().unwrap(), LogLevel::Warn);
+    let error = "tie".parse::<Outcome>().unwrap_err();
     assert_eq!(
         error.message(),
-        "unknown Outcome `win`; expected one of WIN, LOSS, DISCONNECTED, NO_CONTEST"
+        "unknown Outcome `tie`; expected one of WIN, LOSS, DISCONNECTED, NO_CONTEST"
     );
+    let error = "".parse::<CloseMatchAdmissionReason>().unwrap_err();
+    assert_eq!(
+        error.message(),
+        "unknown CloseMatchAdmissionReason ``; expected one of MOD_REQUEST, GAME_PHASE_LOCKED, \
+         ROSTER_LOCKED, ADMIN_FORCED"
+    );
+}
+
+/// The hand-written `Deserialize` of the SDK's enums accepts everything serde's derive (which they
+/// used before) accepted, with the same result, and fails the same way where it failed; the only
+/// difference is that names are read by the host's rule, so what it adds are names with other
+/// ASCII case or surrounding white space.
+#[test]
+fn enums_deserialise_like_the_derive_plus_the_shared_parse_rule() {
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    enum Derived {
+        #[serde(rename = "WIN")]
+        Win,
+        #[serde(rename = "LOSS")]
+        Loss,
+        #[serde(rename = "DISCONNECTED")]
+        Disconnected,
+        #[serde(rename = "NO_CONTEST")]
+        NoContest,
+    }
+    // Derived's variants are Outcome's, in the same order.
+    fn same(derived: &Derived, outcome: Outcome) -> bool {
+        let derived = match derived {
+            Derived::Win => 0,
+            Derived::Loss => 1,
+            Derived::Disconnected => 2,
+            Derived::NoContest => 3,
+        };
+        Outcome::ALL[derived] == outcome
+    }
+
+    let inputs = [
+        json!("WIN"),
+        json!("NO_CONTEST"),
+        json!({"LOSS": null}),
+        json!({"LOSS": 1}),
+        json!({"LOSS": null, "WIN": null}),
+        json!("TIE"),
+        json!(""),
+        json!("NO-CONTEST"),
+        json!(0),
+        json!(null),
+        json!(true),
+        json!(["WIN"]),
+        json!({}),
+        json!("win"),
+        json!(" Disconnected\t"),
+        json!({" loss ": null}),
+    ];
+    for input in inputs {
+        let derived = serde_json::from_value::<Derived>(input.clone());
+        let ours = serde_json::from_value::<Outcome>(input.clone());
+        match (&derived, &ours) {
+            (Ok(derived), Ok(ours)) => assert!(same(derived, *ours), "{input}"),
+            (Err(derived), Err(ours)) => {
+                // Same message, but for the type's name.
+                let derived = derived.to_string().replace("Derived", "Outcome");
+                assert_eq!(derived, ours.to_string(), "{input}");
+            }
+            (Err(_), Ok(ours)) => {
+                let text = input
+                    .as_str()
+                    .or_else(|| {
+                        input
+                            .as_object()
+                            .and_then(|o| o.keys().next())
+                            .map(|k| k.as_str())
+                    })
+                    .unwrap();
+                assert_eq!(text.trim().to_ascii_uppercase(), ours.as_str(), "{input}");
+            }
+            (Ok(_), Err(err)) => panic!("{input}: the derive accepted it, ours says {err}"),
+        }
+    }
+    assert_eq!(
+        serde_json::from_value::<Outcome>(json!(" win ")).unwrap(),
+        Outcome::Win
+    );
+    // Formats that identify variants by index (serde_json does not) get the same answers too.
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    use serde::de::value::Error as ValueError;
+    for index in [0u32, 3, 4, u32::MAX] {
+        let derived = Derived::deserialize(index.into_deserializer()).map_err(|e: ValueError| e);
+        let ours = Outcome::deserialize(index.into_deserializer()).map_err(|e: ValueError| e);
+        match (derived, ours) {
+            (Ok(derived), Ok(ours)) => assert!(same(&derived, ours), "{index}"),
+            (Err(derived), Err(ours)) => assert_eq!(derived.to_string(), ours.to_string()),
+            (derived, ours) => panic!("{index}: derive {derived:?}, ours {ours:?}"),
+        }
+    }
 }
 
 #[test]

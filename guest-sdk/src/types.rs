@@ -5,13 +5,15 @@
 //!
 //! - they exist on every target, which is what lets mods be unit-tested natively
 //!   (see [`crate::native`]);
-//! - they can derive `serde::Serialize` with Nexori's JSON spelling (camelCase fields, enums as
-//!   the Java constant names such as `NO_CONTEST`), handy for `customData` and logs;
+//! - they implement `serde::Serialize` with Nexori's JSON spelling (camelCase fields, enums as
+//!   the Java constant names such as `NO_CONTEST`, from the tables of
+//!   [`nexori_vocabulary::names`] the host uses too), handy for `customData` and logs;
 //! - records that tests build by hand (`MatchLifecycleEvent`, ...) implement [`Default`].
 //!
 //! Player UUIDs are plain strings: the host accepts them in any case and always hands them out
 //! lowercase and hyphenated.
 
+use nexori_vocabulary::names;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -21,29 +23,41 @@ pub type PlayerUuid = String;
 
 /// Declares a WIT enum as a Rust enum whose serde, `Display` and `FromStr` spelling is the Java
 /// constant name, so the three can never disagree.
+///
+/// An enum the host has too takes its names from its table in [`nexori_vocabulary::names`], by
+/// variant position (`pub enum Outcome = names::MATCH_RESULT_PLAYER_OUTCOME { Win, ... }`): the
+/// host builds its enum from the same table. A compile-time check makes sure that the table has
+/// one name per variant and that each is its variant's name in SCREAMING_SNAKE_CASE. An enum only
+/// the SDK has gives its names inline (`Trace => "trace"`).
 macro_rules! java_enum {
     (
+        @define
         $(#[$meta:meta])*
-        pub enum $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident => $java:literal, )+
-        }
+        pub enum $name:ident = $names:expr;
+        $( $(#[$vmeta:meta])* $variant:ident, )+
     ) => {
         $(#[$meta])*
         // Ord follows declaration order, so `level >= LogLevel::Warn` reads as expected.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $java)] $variant, )+
+            $( $(#[$vmeta])* $variant, )+
         }
+
+        const _: () = assert!(
+            $name::NAMES.len() == $name::ALL.len(),
+            concat!("the names of ", stringify!($name), " are not one per variant"),
+        );
 
         impl $name {
             /// Every value, in WIT declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// The Java constant names, in the order of [`ALL`](Self::ALL).
+            const NAMES: &'static [&'static str] = $names;
+
             /// The name Nexori's JSON uses for this value (the Java constant name).
             pub const fn as_str(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $java, )+
-                }
+                Self::NAMES[self as usize]
             }
         }
 
@@ -53,24 +67,169 @@ macro_rules! java_enum {
             }
         }
 
-        /// Parses the exact name [`as_str`](Self::as_str) produces (case-sensitive, like Java's
-        /// `valueOf`).
+        /// Writes the name [`as_str`](Self::as_str) gives.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_unit_variant(stringify!($name), *self as u32, self.as_str())
+            }
+        }
+
+        /// Reads a name the way [`FromStr`](core::str::FromStr) does (and, in formats that
+        /// identify variants by number, the index in [`ALL`](Self::ALL)).
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                java_serde::deserialize(deserializer, stringify!($name), Self::NAMES, Self::ALL)
+            }
+        }
+
+        /// Parses a name [`as_str`](Self::as_str) produces by the host's rule
+        /// ([`nexori_vocabulary::parse_java_name`]): surrounding white space is trimmed and ASCII
+        /// case ignored, so `" no_contest "` reads as `NO_CONTEST`. (Java's `valueOf` is stricter;
+        /// this is what the host accepts.) Any other text is an error that lists the names.
         impl core::str::FromStr for $name {
             type Err = Error;
 
             fn from_str(text: &str) -> Result<Self, Error> {
-                match text {
-                    $( $java => Ok($name::$variant), )+
-                    _ => Err(Error::new(format!(
+                match nexori_vocabulary::parse_java_name(Self::NAMES, text) {
+                    Some(index) => Ok(Self::ALL[index]),
+                    None => Err(Error::new(format!(
                         "unknown {} `{}`; expected one of {}",
                         stringify!($name),
                         text,
-                        [$($java),+].join(", "),
+                        Self::NAMES.join(", "),
                     ))),
                 }
             }
         }
     };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident = $table:path {
+            $( $(#[$vmeta:meta])* $variant:ident, )+
+        }
+    ) => {
+        java_enum! {
+            @define
+            $(#[$meta])*
+            pub enum $name = $table;
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        // The table is indexed by variant position: position `i` must name variant `i` (the
+        // lengths are checked with the enum).
+        const _: () = {
+            let variants: &[&str] = &[$(stringify!($variant)),+];
+            let names: &[&str] = $table;
+            let mut i = 0;
+            while i < variants.len() && i < names.len() {
+                assert!(
+                    nexori_vocabulary::is_java_name_of(names[i], variants[i]),
+                    concat!(stringify!($table), " does not follow the variants of ", stringify!($name)),
+                );
+                i += 1;
+            }
+        };
+    };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $java:literal, )+
+        }
+    ) => {
+        java_enum! {
+            @define
+            $(#[$meta])*
+            pub enum $name = &[$($java),+];
+            $( $(#[$vmeta])* $variant, )+
+        }
+    };
+}
+
+/// `Deserialize` for the enums of `java_enum!`: what serde's derive does for unit variants (the
+/// variant's name, or its index in formats that identify variants by number), except that names
+/// are read by the host's rule ([`nexori_vocabulary::parse_java_name`]).
+mod java_serde {
+    use core::fmt;
+
+    use serde::de::{self, DeserializeSeed, EnumAccess, Unexpected, VariantAccess, Visitor};
+
+    /// Deserialises a value of the enum `name`, whose variants are `all`, named `names`.
+    pub(super) fn deserialize<'de, D, T>(
+        deserializer: D,
+        name: &'static str,
+        names: &'static [&'static str],
+        all: &'static [T],
+    ) -> Result<T, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: Copy,
+    {
+        deserializer.deserialize_enum(name, names, EnumVisitor { name, names, all })
+    }
+
+    struct EnumVisitor<T: 'static> {
+        name: &'static str,
+        names: &'static [&'static str],
+        all: &'static [T],
+    }
+
+    impl<'de, T: Copy> Visitor<'de> for EnumVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "enum {}", self.name)
+        }
+
+        fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<T, A::Error> {
+            let (index, variant) = data.variant_seed(VariantIndex(self.names))?;
+            variant.unit_variant()?;
+            Ok(self.all[index])
+        }
+    }
+
+    /// A variant identifier (a name, or an index), read as the variant's index.
+    struct VariantIndex(&'static [&'static str]);
+
+    impl<'de> DeserializeSeed<'de> for VariantIndex {
+        type Value = usize;
+
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<usize, D::Error> {
+            deserializer.deserialize_identifier(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for VariantIndex {
+        type Value = usize;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("variant identifier")
+        }
+
+        fn visit_u64<E: de::Error>(self, index: u64) -> Result<usize, E> {
+            match usize::try_from(index) {
+                Ok(index) if index < self.0.len() => Ok(index),
+                _ => Err(E::invalid_value(
+                    Unexpected::Unsigned(index),
+                    &format!("variant index 0 <= i < {}", self.0.len()).as_str(),
+                )),
+            }
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<usize, E> {
+            nexori_vocabulary::parse_java_name(self.0, text)
+                .ok_or_else(|| E::unknown_variant(text, self.0))
+        }
+
+        fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<usize, E> {
+            match core::str::from_utf8(bytes) {
+                Ok(text) => self.visit_str(text),
+                Err(_) => Err(E::unknown_variant(&String::from_utf8_lossy(bytes), self.0)),
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------- lifecycle events
@@ -177,12 +336,12 @@ impl PlayerMatchLifecycleEvent {
 java_enum! {
     /// `NexoriPlayerPlacementOutcome`: how one player's initial placement ended.
     #[derive(Default)]
-    pub enum PlayerPlacementOutcome {
+    pub enum PlayerPlacementOutcome = names::PLAYER_PLACEMENT_OUTCOME {
         /// Nexori confirmed the player's placement.
         #[default]
-        Confirmed => "CONFIRMED",
+        Confirmed,
         /// Nexori reached a terminal fallback placement for the player.
-        Fallback => "FALLBACK",
+        Fallback,
     }
 }
 
@@ -222,20 +381,20 @@ impl PlayerPlacementLifecycleEvent {
 java_enum! {
     /// `NexoriAfkActivitySource`: what caused an AFK transition.
     #[derive(Default)]
-    pub enum AfkActivitySource {
+    pub enum AfkActivitySource = names::AFK_ACTIVITY_SOURCE {
         /// The source was not specified.
         #[default]
-        Unknown => "UNKNOWN",
+        Unknown,
         /// Nexori's inactivity detector marked the player AFK.
-        IdleTimeout => "IDLE_TIMEOUT",
+        IdleTimeout,
         /// Player input marked the player active.
-        PlayerInput => "PLAYER_INPUT",
+        PlayerInput,
         /// Inventory activity marked the player active.
-        InventoryPacket => "INVENTORY_PACKET",
+        InventoryPacket,
         /// A policy change reset or changed the AFK state.
-        PolicyChange => "POLICY_CHANGE",
+        PolicyChange,
         /// A rules mod changed the AFK state through [`crate::set_player_afk`].
-        ExternalApi => "EXTERNAL_API",
+        ExternalApi,
     }
 }
 
@@ -287,21 +446,21 @@ impl Default for AfkDetectionPolicy {
 
 java_enum! {
     /// `NexoriSetAfkDetectionPolicyStatus`.
-    pub enum SetAfkDetectionPolicyStatus {
+    pub enum SetAfkDetectionPolicyStatus = names::SET_AFK_DETECTION_POLICY_STATUS {
         /// The policy override was stored.
-        Updated => "UPDATED",
+        Updated,
         /// The policy override was cleared.
-        Cleared => "CLEARED",
+        Cleared,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The player does not belong to the match.
-        PlayerMissing => "PLAYER_MISSING",
+        PlayerMissing,
         /// The match was already completed.
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
+        MatchAlreadyCompleted,
         /// The request or policy was invalid (a `None` policy).
-        InvalidPolicy => "INVALID_POLICY",
+        InvalidPolicy,
         /// The host does not support runtime AFK policy overrides.
-        NotSupported => "NOT_SUPPORTED",
+        NotSupported,
     }
 }
 
@@ -333,21 +492,21 @@ pub struct SetPlayerAfkRequest {
 
 java_enum! {
     /// `NexoriSetPlayerAfkStatus`.
-    pub enum SetPlayerAfkStatus {
+    pub enum SetPlayerAfkStatus = names::SET_PLAYER_AFK_STATUS {
         /// The AFK state changed.
-        Updated => "UPDATED",
+        Updated,
         /// The player already was in the requested state.
-        Unchanged => "UNCHANGED",
+        Unchanged,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The player does not belong to the match.
-        PlayerMissing => "PLAYER_MISSING",
+        PlayerMissing,
         /// The match was already completed.
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
+        MatchAlreadyCompleted,
         /// The request, match id or player UUID was invalid.
-        InvalidRequest => "INVALID_REQUEST",
+        InvalidRequest,
         /// The host does not support external AFK control.
-        NotSupported => "NOT_SUPPORTED",
+        NotSupported,
     }
 }
 
@@ -365,15 +524,15 @@ pub struct SetPlayerAfkResult {
 
 java_enum! {
     /// `NexoriMatchResultPlayerOutcome` (WIT `match-result-player-outcome`): one player's result.
-    pub enum Outcome {
+    pub enum Outcome = names::MATCH_RESULT_PLAYER_OUTCOME {
         /// The player won.
-        Win => "WIN",
+        Win,
         /// The player lost (marks the player eliminated).
-        Loss => "LOSS",
+        Loss,
         /// The player left (marks the player eliminated).
-        Disconnected => "DISCONNECTED",
+        Disconnected,
         /// No contest: for cancelled matches; does not mark the player eliminated.
-        NoContest => "NO_CONTEST",
+        NoContest,
     }
 }
 
@@ -445,19 +604,20 @@ pub struct MatchResultRequirements {
 
 java_enum! {
     /// `NexoriSetPlayerOutcomeStatus`.
-    pub enum SetPlayerOutcomeStatus {
+    pub enum SetPlayerOutcomeStatus = names::SET_PLAYER_OUTCOME_STATUS {
         /// The outcome was stored.
-        Updated => "UPDATED",
+        Updated,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The player does not belong to the match.
-        PlayerMissing => "PLAYER_MISSING",
+        PlayerMissing,
         /// The match was already completed.
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
+        MatchAlreadyCompleted,
         /// The outcome was missing (`Outcome cannot be null.`).
-        InvalidOutcome => "INVALID_OUTCOME",
-        /// The reason exceeds 256 characters.
-        InvalidReason => "INVALID_REASON",
+        InvalidOutcome,
+        /// The reason, trimmed, exceeds [`PLAYER_REASON_MAX_CHARS`](crate::limits::PLAYER_REASON_MAX_CHARS)
+        /// (256) characters (UTF-16 code units).
+        InvalidReason,
     }
 }
 
@@ -473,17 +633,18 @@ pub struct SetPlayerOutcomeResult {
 
 java_enum! {
     /// `NexoriSetPlayerSpectatorStatus`.
-    pub enum SetPlayerSpectatorStatus {
+    pub enum SetPlayerSpectatorStatus = names::SET_PLAYER_SPECTATOR_STATUS {
         /// The spectator state was stored.
-        Updated => "UPDATED",
+        Updated,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The player does not belong to the match.
-        PlayerMissing => "PLAYER_MISSING",
+        PlayerMissing,
         /// The match was already completed.
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
-        /// The reason exceeds 256 characters.
-        InvalidReason => "INVALID_REASON",
+        MatchAlreadyCompleted,
+        /// The reason, trimmed, exceeds [`PLAYER_REASON_MAX_CHARS`](crate::limits::PLAYER_REASON_MAX_CHARS)
+        /// (256) characters (UTF-16 code units).
+        InvalidReason,
     }
 }
 
@@ -499,17 +660,18 @@ pub struct SetPlayerSpectatorResult {
 
 java_enum! {
     /// `NexoriReturnPlayerStatus`.
-    pub enum ReturnPlayerStatus {
+    pub enum ReturnPlayerStatus = names::RETURN_PLAYER_STATUS {
         /// The return was scheduled.
-        Scheduled => "SCHEDULED",
+        Scheduled,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The player does not belong to the match.
-        PlayerMissing => "PLAYER_MISSING",
+        PlayerMissing,
         /// The delay was negative.
-        InvalidDelay => "INVALID_DELAY",
-        /// The reason exceeds 256 characters.
-        InvalidReason => "INVALID_REASON",
+        InvalidDelay,
+        /// The reason, trimmed, exceeds [`PLAYER_REASON_MAX_CHARS`](crate::limits::PLAYER_REASON_MAX_CHARS)
+        /// (256) characters (UTF-16 code units).
+        InvalidReason,
     }
 }
 
@@ -543,36 +705,36 @@ pub struct SubmitFinalMatchResultRequest {
 
 java_enum! {
     /// `NexoriMatchCompletionStatus`: whether Nexori accepted the result locally.
-    pub enum MatchCompletionStatus {
+    pub enum MatchCompletionStatus = names::MATCH_COMPLETION_STATUS {
         /// Nexori accepted the final result.
-        Accepted => "ACCEPTED",
+        Accepted,
         /// The match already has a submitted final result (same payload: idempotent).
-        AlreadySubmitted => "ALREADY_SUBMITTED",
+        AlreadySubmitted,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The result failed validation (missing outcomes, no winner, bad `customData`, ...).
-        InvalidResult => "INVALID_RESULT",
+        InvalidResult,
     }
 }
 
 java_enum! {
     /// `NexoriBackendReportStatus`: what happened with backend reporting (separate from local
     /// completion).
-    pub enum BackendReportStatus {
+    pub enum BackendReportStatus = names::BACKEND_REPORT_STATUS {
         /// Reporting was queued.
-        Queued => "QUEUED",
+        Queued,
         /// Reporting is disabled or unusable for this match.
-        Disabled => "DISABLED",
+        Disabled,
         /// The match has no backend `externalMatchId`.
-        ExternalMatchMissing => "EXTERNAL_MATCH_MISSING",
+        ExternalMatchMissing,
         /// The pending report could not be persisted.
-        StoreFailed => "STORE_FAILED",
+        StoreFailed,
         /// The same result was already submitted.
-        AlreadySubmitted => "ALREADY_SUBMITTED",
+        AlreadySubmitted,
         /// A different result was already submitted.
-        DuplicateConflict => "DUPLICATE_CONFLICT",
+        DuplicateConflict,
         /// Not attempted because local completion failed.
-        NotAttempted => "NOT_ATTEMPTED",
+        NotAttempted,
     }
 }
 
@@ -606,15 +768,15 @@ impl SubmitFinalMatchResultResult {
 
 java_enum! {
     /// `NexoriCloseMatchAdmissionReason`: why a mod closes admission.
-    pub enum CloseMatchAdmissionReason {
+    pub enum CloseMatchAdmissionReason = names::CLOSE_MATCH_ADMISSION_REASON {
         /// General rules-mod initiated close.
-        ModRequest => "MOD_REQUEST",
+        ModRequest,
         /// Gameplay reached a phase where late joins should stop.
-        GamePhaseLocked => "GAME_PHASE_LOCKED",
+        GamePhaseLocked,
         /// The roster is locked.
-        RosterLocked => "ROSTER_LOCKED",
+        RosterLocked,
         /// An operator forced the close.
-        AdminForced => "ADMIN_FORCED",
+        AdminForced,
     }
 }
 
@@ -632,19 +794,19 @@ pub struct CloseMatchAdmissionRequest {
 
 java_enum! {
     /// `NexoriCloseMatchAdmissionStatus`.
-    pub enum CloseMatchAdmissionStatus {
+    pub enum CloseMatchAdmissionStatus = names::CLOSE_MATCH_ADMISSION_STATUS {
         /// Admission was closed locally.
-        Closed => "CLOSED",
+        Closed,
         /// Admission was already closed.
-        AlreadyClosed => "ALREADY_CLOSED",
+        AlreadyClosed,
         /// The match does not exist (or is not this mod's).
-        MatchMissing => "MATCH_MISSING",
+        MatchMissing,
         /// The match is active but not backend-driven (normal for local matches).
-        MatchNotBackendDriven => "MATCH_NOT_BACKEND_DRIVEN",
+        MatchNotBackendDriven,
         /// The reason was missing.
-        InvalidReason => "INVALID_REASON",
+        InvalidReason,
         /// Closed locally, but the backend may not have been notified.
-        ReportingDisabled => "REPORTING_DISABLED",
+        ReportingDisabled,
     }
 }
 

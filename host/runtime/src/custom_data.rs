@@ -27,19 +27,28 @@ use serde_json::{Map, Number, Value};
 
 mod fast;
 
-/// Largest canonical text, in UTF-8 bytes, that is accepted (strictly larger fails).
-pub const MAX_BYTES: usize = 32_768;
+// The limits are `nexori_vocabulary::limits`, shared with the SDK, which documents them to mod
+// authors.
+
+/// Largest canonical text, in UTF-8 bytes, that is accepted (strictly larger fails):
+/// [`nexori_vocabulary::limits::CUSTOM_DATA_MAX_BYTES`].
+pub const MAX_BYTES: usize = nexori_vocabulary::limits::CUSTOM_DATA_MAX_BYTES;
 /// Deepest element allowed; the root object is depth 1 and every member value or array element is
-/// one deeper than its container.
-pub const MAX_DEPTH: usize = 8;
-/// Most object members allowed in the whole tree, counted across every object at every depth.
-pub const MAX_PROPERTIES: usize = 256;
-/// Most elements allowed in any one array.
-pub const MAX_ARRAY_LENGTH: usize = 128;
-/// Longest trimmed property name allowed, in UTF-16 code units.
-pub const MAX_PROPERTY_NAME_LENGTH: usize = 64;
-/// Longest string value allowed, in UTF-16 code units, measured untrimmed.
-pub const MAX_STRING_LENGTH: usize = 1024;
+/// one deeper than its container: [`nexori_vocabulary::limits::CUSTOM_DATA_MAX_DEPTH`].
+pub const MAX_DEPTH: usize = nexori_vocabulary::limits::CUSTOM_DATA_MAX_DEPTH;
+/// Most object members allowed in the whole tree, counted across every object at every depth:
+/// [`nexori_vocabulary::limits::CUSTOM_DATA_MAX_PROPERTIES`].
+pub const MAX_PROPERTIES: usize = nexori_vocabulary::limits::CUSTOM_DATA_MAX_PROPERTIES;
+/// Most elements allowed in any one array:
+/// [`nexori_vocabulary::limits::CUSTOM_DATA_MAX_ARRAY_LENGTH`].
+pub const MAX_ARRAY_LENGTH: usize = nexori_vocabulary::limits::CUSTOM_DATA_MAX_ARRAY_LENGTH;
+/// Longest trimmed property name allowed, in UTF-16 code units:
+/// [`nexori_vocabulary::limits::CUSTOM_DATA_PROPERTY_NAME_MAX_CHARS`].
+pub const MAX_PROPERTY_NAME_LENGTH: usize =
+    nexori_vocabulary::limits::CUSTOM_DATA_PROPERTY_NAME_MAX_CHARS;
+/// Longest string value allowed, in UTF-16 code units, measured untrimmed:
+/// [`nexori_vocabulary::limits::CUSTOM_DATA_STRING_MAX_CHARS`].
+pub const MAX_STRING_LENGTH: usize = nexori_vocabulary::limits::CUSTOM_DATA_STRING_MAX_CHARS;
 
 /// Why `customData` was rejected.
 ///

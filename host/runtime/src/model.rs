@@ -2,6 +2,7 @@
 //! camelCase of Nexori's JSON (the simulation trace prints them); the wasm layer converts them to
 //! the WIT records.
 
+use nexori_vocabulary::names;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,26 +21,50 @@ pub(crate) mod uuid_list {
     }
 }
 
+/// Declares an enum of Java constant names: `as_str` and `Display` give the name, serde writes it,
+/// and `parse` reads it by the host's rule ([`nexori_vocabulary::parse_java_name`]: trimmed, ASCII
+/// case ignored).
+///
+/// An enum the mods have too takes its names from its [`names`] table, by variant position
+/// (`Outcome = names::MATCH_RESULT_PLAYER_OUTCOME { Win, Loss, ... }`); a compile-time check makes
+/// sure that the table has one name per variant and that each is its variant's name in
+/// SCREAMING_SNAKE_CASE. An enum only the runtime has gives its names inline
+/// (`MatchSource { LocalFifo => "LOCAL_FIFO", ... }`).
 macro_rules! java_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    (@define $(#[$meta:meta])* $name:ident = $names:expr; $([$vdoc:expr] $variant:ident),+) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
-            $(#[doc = concat!("`", $text, "` in Nexori's Java API; see the type's documentation.")]
-              #[serde(rename = $text)] $variant),+
+            $(#[doc = $vdoc] $variant),+
         }
 
         impl $name {
+            /// The Java constant names, in variant order.
+            const NAMES: &'static [&'static str] = $names;
+            /// Every variant, in declaration order (`ALL[i]` is named `NAMES[i]`).
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             /// The Java enum constant name.
             pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
+                Self::NAMES[self as usize]
             }
 
-            /// Parses the Java constant name, case-insensitively.
+            /// Parses the Java constant name by the host's rule: trimmed, then case-insensitively
+            /// ([`nexori_vocabulary::parse_java_name`]).
             pub fn parse(text: &str) -> Option<Self> {
-                let text = text.trim();
-                $(if text.eq_ignore_ascii_case($text) { return Some(Self::$variant); })+
-                None
+                nexori_vocabulary::parse_java_name(Self::NAMES, text).map(|i| Self::ALL[i])
+            }
+        }
+
+        const _: () = assert!(
+            $name::NAMES.len() == $name::ALL.len(),
+            concat!("the names of ", stringify!($name), " are not one per variant"),
+        );
+
+        /// Serialises as the Java constant name ([`as_str`](Self::as_str)).
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_unit_variant(stringify!($name), *self as u32, self.as_str())
             }
         }
 
@@ -48,6 +73,39 @@ macro_rules! java_enum {
                 f.write_str(self.as_str())
             }
         }
+    };
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        java_enum!(
+            @define $(#[$meta])* $name = &[$($text),+];
+            $([concat!("`", $text, "` in Nexori's Java API; see the type's documentation.")] $variant),+
+        );
+    };
+    ($(#[$meta:meta])* $name:ident = $table:path { $($variant:ident),+ $(,)? }) => {
+        java_enum!(
+            @define $(#[$meta])* $name = $table;
+            $([concat!(
+                "A constant of Nexori's Java API, named by its position in [`",
+                stringify!($table),
+                "`](nexori_vocabulary::",
+                stringify!($table),
+                "); see the type's documentation."
+            )] $variant),+
+        );
+
+        // The table is indexed by variant position: position `i` must name variant `i` (the
+        // lengths are checked with the enum).
+        const _: () = {
+            let variants: &[&str] = &[$(stringify!($variant)),+];
+            let names: &[&str] = $table;
+            let mut i = 0;
+            while i < variants.len() && i < names.len() {
+                assert!(
+                    nexori_vocabulary::is_java_name_of(names[i], variants[i]),
+                    concat!(stringify!($table), " does not follow the variants of ", stringify!($name)),
+                );
+                i += 1;
+            }
+        };
     };
 }
 
@@ -62,7 +120,7 @@ java_enum!(
     ///   after a disconnect; Nexori never does.
     /// - `NO_CONTEST`: no decision for the player; a result where every required player has it
     ///   needs no `WIN`. Nexori sets it for a missed window, a shortfall and a fault.
-    Outcome { Win => "WIN", Loss => "LOSS", Disconnected => "DISCONNECTED", NoContest => "NO_CONTEST" }
+    Outcome = names::MATCH_RESULT_PLAYER_OUTCOME { Win, Loss, Disconnected, NoContest }
 );
 
 java_enum!(
@@ -72,7 +130,7 @@ java_enum!(
     ///   bridge's default.
     /// - `FALLBACK`: a fallback placement; the player becomes active all the same, but without a
     ///   callback, as in the reference.
-    PlacementOutcome { Confirmed => "CONFIRMED", Fallback => "FALLBACK" }
+    PlacementOutcome = names::PLAYER_PLACEMENT_OUTCOME { Confirmed, Fallback }
 );
 
 java_enum!(
@@ -84,13 +142,13 @@ java_enum!(
     ///   player active again.
     /// - `POLICY_CHANGE`: detection was disabled for a player the detector had made AFK.
     /// - `EXTERNAL_API`: `setPlayerAfk`.
-    AfkSource {
-        Unknown => "UNKNOWN",
-        IdleTimeout => "IDLE_TIMEOUT",
-        PlayerInput => "PLAYER_INPUT",
-        InventoryPacket => "INVENTORY_PACKET",
-        PolicyChange => "POLICY_CHANGE",
-        ExternalApi => "EXTERNAL_API",
+    AfkSource = names::AFK_ACTIVITY_SOURCE {
+        Unknown,
+        IdleTimeout,
+        PlayerInput,
+        InventoryPacket,
+        PolicyChange,
+        ExternalApi,
     }
 );
 
@@ -393,8 +451,8 @@ impl AfkPolicy {
 }
 
 macro_rules! status_result {
-    ($(#[$meta:meta])* $result:ident, $status:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        java_enum!($(#[$meta])* $status { $($variant => $text),+ });
+    ($(#[$meta:meta])* $result:ident, $status:ident = $table:path { $($variant:ident),+ $(,)? }) => {
+        java_enum!($(#[$meta])* $status = $table { $($variant),+ });
 
         #[doc = concat!(
             "The answer of a status method: a [`", stringify!($status), "`] and its message."
@@ -420,13 +478,13 @@ status_result!(
     /// `NexoriSetPlayerOutcomeStatus`: `setPlayerOutcome`'s answers. Success is `UPDATED`; the
     /// failures, in check order: `MATCH_MISSING`, `MATCH_ALREADY_COMPLETED`, `PLAYER_MISSING`,
     /// `INVALID_OUTCOME` (null outcome), `INVALID_REASON` (over 256 characters).
-    SetPlayerOutcomeResult, SetPlayerOutcomeStatus {
-        Updated => "UPDATED",
-        MatchMissing => "MATCH_MISSING",
-        PlayerMissing => "PLAYER_MISSING",
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
-        InvalidOutcome => "INVALID_OUTCOME",
-        InvalidReason => "INVALID_REASON",
+    SetPlayerOutcomeResult, SetPlayerOutcomeStatus = names::SET_PLAYER_OUTCOME_STATUS {
+        Updated,
+        MatchMissing,
+        PlayerMissing,
+        MatchAlreadyCompleted,
+        InvalidOutcome,
+        InvalidReason,
     }
 );
 
@@ -434,12 +492,12 @@ status_result!(
     /// `NexoriSetPlayerSpectatorStatus`: `setPlayerSpectator`'s answers. Success is `UPDATED`;
     /// the failures, in check order: `MATCH_MISSING`, `MATCH_ALREADY_COMPLETED`,
     /// `PLAYER_MISSING`, `INVALID_REASON` (over 256 characters).
-    SetPlayerSpectatorResult, SetPlayerSpectatorStatus {
-        Updated => "UPDATED",
-        MatchMissing => "MATCH_MISSING",
-        PlayerMissing => "PLAYER_MISSING",
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
-        InvalidReason => "INVALID_REASON",
+    SetPlayerSpectatorResult, SetPlayerSpectatorStatus = names::SET_PLAYER_SPECTATOR_STATUS {
+        Updated,
+        MatchMissing,
+        PlayerMissing,
+        MatchAlreadyCompleted,
+        InvalidReason,
     }
 );
 
@@ -447,12 +505,12 @@ status_result!(
     /// `NexoriReturnPlayerStatus`: `returnPlayerToLobby`'s answers. Success is `SCHEDULED`; the
     /// failures, in check order: `MATCH_MISSING`, `PLAYER_MISSING`, `INVALID_DELAY` (negative),
     /// `INVALID_REASON` (over 256 characters). There is no completion check.
-    ReturnPlayerResult, ReturnPlayerStatus {
-        Scheduled => "SCHEDULED",
-        MatchMissing => "MATCH_MISSING",
-        PlayerMissing => "PLAYER_MISSING",
-        InvalidDelay => "INVALID_DELAY",
-        InvalidReason => "INVALID_REASON",
+    ReturnPlayerResult, ReturnPlayerStatus = names::RETURN_PLAYER_STATUS {
+        Scheduled,
+        MatchMissing,
+        PlayerMissing,
+        InvalidDelay,
+        InvalidReason,
     }
 );
 
@@ -461,14 +519,14 @@ status_result!(
     /// `UPDATED` (set) or `CLEARED` (clear); the failures, in check order: `INVALID_POLICY` (null
     /// policy), `MATCH_MISSING`, `MATCH_ALREADY_COMPLETED`, `PLAYER_MISSING` (player methods
     /// only). `NOT_SUPPORTED` exists for compatibility and is never answered.
-    SetAfkPolicyResult, SetAfkPolicyStatus {
-        Updated => "UPDATED",
-        Cleared => "CLEARED",
-        MatchMissing => "MATCH_MISSING",
-        PlayerMissing => "PLAYER_MISSING",
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
-        InvalidPolicy => "INVALID_POLICY",
-        NotSupported => "NOT_SUPPORTED",
+    SetAfkPolicyResult, SetAfkPolicyStatus = names::SET_AFK_DETECTION_POLICY_STATUS {
+        Updated,
+        Cleared,
+        MatchMissing,
+        PlayerMissing,
+        MatchAlreadyCompleted,
+        InvalidPolicy,
+        NotSupported,
     }
 );
 
@@ -478,14 +536,14 @@ status_result!(
     /// order: `INVALID_REQUEST` (blank match id, player not a UUID), `MATCH_MISSING`,
     /// `MATCH_ALREADY_COMPLETED`, `PLAYER_MISSING`. `NOT_SUPPORTED` exists for compatibility and
     /// is never answered.
-    SetPlayerAfkResult, SetPlayerAfkStatus {
-        Updated => "UPDATED",
-        Unchanged => "UNCHANGED",
-        MatchMissing => "MATCH_MISSING",
-        PlayerMissing => "PLAYER_MISSING",
-        MatchAlreadyCompleted => "MATCH_ALREADY_COMPLETED",
-        InvalidRequest => "INVALID_REQUEST",
-        NotSupported => "NOT_SUPPORTED",
+    SetPlayerAfkResult, SetPlayerAfkStatus = names::SET_PLAYER_AFK_STATUS {
+        Updated,
+        Unchanged,
+        MatchMissing,
+        PlayerMissing,
+        MatchAlreadyCompleted,
+        InvalidRequest,
+        NotSupported,
     }
 );
 
@@ -499,11 +557,11 @@ java_enum!(
     /// - `MATCH_MISSING`: blank, unknown, closed or foreign match id.
     /// - `INVALID_RESULT`: customData or the result failed validation, or the match completed
     ///   without a result.
-    MatchCompletionStatus {
-        Accepted => "ACCEPTED",
-        AlreadySubmitted => "ALREADY_SUBMITTED",
-        MatchMissing => "MATCH_MISSING",
-        InvalidResult => "INVALID_RESULT",
+    MatchCompletionStatus = names::MATCH_COMPLETION_STATUS {
+        Accepted,
+        AlreadySubmitted,
+        MatchMissing,
+        InvalidResult,
     }
 );
 
@@ -518,14 +576,14 @@ java_enum!(
     /// - `ALREADY_SUBMITTED`: the same result (same hash) already exists.
     /// - `DUPLICATE_CONFLICT`: a different result exists for the same local or external match.
     /// - `NOT_ATTEMPTED`: the submission was not accepted locally.
-    BackendReportStatus {
-        Queued => "QUEUED",
-        Disabled => "DISABLED",
-        ExternalMatchMissing => "EXTERNAL_MATCH_MISSING",
-        StoreFailed => "STORE_FAILED",
-        AlreadySubmitted => "ALREADY_SUBMITTED",
-        DuplicateConflict => "DUPLICATE_CONFLICT",
-        NotAttempted => "NOT_ATTEMPTED",
+    BackendReportStatus = names::BACKEND_REPORT_STATUS {
+        Queued,
+        Disabled,
+        ExternalMatchMissing,
+        StoreFailed,
+        AlreadySubmitted,
+        DuplicateConflict,
+        NotAttempted,
     }
 );
 
@@ -569,11 +627,11 @@ java_enum!(
     /// - `GAME_PHASE_LOCKED`: the game reached a phase that takes no newcomers.
     /// - `ROSTER_LOCKED`: the roster is final.
     /// - `ADMIN_FORCED`: an administrator forced the close.
-    CloseAdmissionReason {
-        ModRequest => "MOD_REQUEST",
-        GamePhaseLocked => "GAME_PHASE_LOCKED",
-        RosterLocked => "ROSTER_LOCKED",
-        AdminForced => "ADMIN_FORCED",
+    CloseAdmissionReason = names::CLOSE_MATCH_ADMISSION_REASON {
+        ModRequest,
+        GamePhaseLocked,
+        RosterLocked,
+        AdminForced,
     }
 );
 
@@ -601,13 +659,13 @@ java_enum!(
     /// - `INVALID_REASON`: no reason was given.
     /// - `REPORTING_DISABLED`: closed now, but admission reporting is disabled or unusable, so
     ///   the backend may not learn it.
-    CloseAdmissionStatus {
-        Closed => "CLOSED",
-        AlreadyClosed => "ALREADY_CLOSED",
-        MatchMissing => "MATCH_MISSING",
-        MatchNotBackendDriven => "MATCH_NOT_BACKEND_DRIVEN",
-        InvalidReason => "INVALID_REASON",
-        ReportingDisabled => "REPORTING_DISABLED",
+    CloseAdmissionStatus = names::CLOSE_MATCH_ADMISSION_STATUS {
+        Closed,
+        AlreadyClosed,
+        MatchMissing,
+        MatchNotBackendDriven,
+        InvalidReason,
+        ReportingDisabled,
     }
 );
 
@@ -624,4 +682,127 @@ pub struct CloseAdmissionResult {
     pub closed_locally: bool,
     /// The exact message of docs/arena-behaviour.md#api-methods for the status.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `java_enum!` generates: the name from the table (or inline), serialised as a JSON
+    /// string, parsed back trimmed and in any ASCII case.
+    fn check<T>(all: &[T], names: &[&str])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + Serialize,
+        T: JavaName,
+    {
+        assert_eq!(all.len(), names.len());
+        for (value, name) in all.iter().zip(names) {
+            assert_eq!(value.name(), *name);
+            assert_eq!(value.to_string(), *name);
+            assert_eq!(
+                serde_json::to_value(value).unwrap(),
+                serde_json::json!(name)
+            );
+            assert_eq!(T::parse_name(name), Some(*value));
+            assert_eq!(
+                T::parse_name(&format!(" {}\n", name.to_ascii_lowercase())),
+                Some(*value)
+            );
+        }
+        assert_eq!(T::parse_name("NOT_A_NAME"), None);
+        assert_eq!(T::parse_name(""), None);
+    }
+
+    trait JavaName: Sized {
+        fn name(self) -> &'static str;
+        fn parse_name(text: &str) -> Option<Self>;
+    }
+
+    macro_rules! java_names {
+        ($($name:ident),+) => {$(
+            impl JavaName for $name {
+                fn name(self) -> &'static str {
+                    self.as_str()
+                }
+                fn parse_name(text: &str) -> Option<Self> {
+                    Self::parse(text)
+                }
+            }
+        )+};
+    }
+
+    java_names!(
+        Outcome,
+        PlacementOutcome,
+        AfkSource,
+        MatchSource,
+        BackfillMode,
+        Callback,
+        SetPlayerOutcomeStatus,
+        SetPlayerSpectatorStatus,
+        ReturnPlayerStatus,
+        SetAfkPolicyStatus,
+        SetPlayerAfkStatus,
+        MatchCompletionStatus,
+        BackendReportStatus,
+        CloseAdmissionReason,
+        CloseAdmissionStatus
+    );
+
+    #[test]
+    fn enums_are_named_by_their_tables() {
+        use nexori_vocabulary::names::*;
+        check(Outcome::ALL, MATCH_RESULT_PLAYER_OUTCOME);
+        check(PlacementOutcome::ALL, PLAYER_PLACEMENT_OUTCOME);
+        check(AfkSource::ALL, AFK_ACTIVITY_SOURCE);
+        check(SetPlayerOutcomeStatus::ALL, SET_PLAYER_OUTCOME_STATUS);
+        check(SetPlayerSpectatorStatus::ALL, SET_PLAYER_SPECTATOR_STATUS);
+        check(ReturnPlayerStatus::ALL, RETURN_PLAYER_STATUS);
+        check(SetAfkPolicyStatus::ALL, SET_AFK_DETECTION_POLICY_STATUS);
+        check(SetPlayerAfkStatus::ALL, SET_PLAYER_AFK_STATUS);
+        check(MatchCompletionStatus::ALL, MATCH_COMPLETION_STATUS);
+        check(BackendReportStatus::ALL, BACKEND_REPORT_STATUS);
+        check(CloseAdmissionReason::ALL, CLOSE_MATCH_ADMISSION_REASON);
+        check(CloseAdmissionStatus::ALL, CLOSE_MATCH_ADMISSION_STATUS);
+        assert_eq!(Outcome::NoContest.as_str(), "NO_CONTEST");
+        assert_eq!(
+            CloseAdmissionStatus::MatchNotBackendDriven.as_str(),
+            "MATCH_NOT_BACKEND_DRIVEN"
+        );
+    }
+
+    #[test]
+    fn runtime_only_enums_keep_their_inline_names() {
+        check(MatchSource::ALL, &["LOCAL_FIFO", "BACKEND_DRIVEN"]);
+        check(
+            BackfillMode::ALL,
+            &["NONE", "PLACEMENT_ONLY", "ACTIVE_WINDOW"],
+        );
+        check(
+            Callback::ALL,
+            &[
+                "onMatchCreated",
+                "onPlayerArrived",
+                "onPlayerPlacementConfirmed",
+                "onMatchPlacementCompleted",
+                "onMatchStartAllowed",
+                "onMatchCancellationRequested",
+                "onMatchCompleted",
+                "onMatchRuntimeClosed",
+                "onPlayerAfkChanged",
+            ],
+        );
+    }
+
+    #[test]
+    fn records_serialise_enums_as_names() {
+        let record = OutcomeRecord {
+            outcome: Outcome::NoContest,
+            reason: "r".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&record).unwrap(),
+            serde_json::json!({"outcome": "NO_CONTEST", "reason": "r"})
+        );
+    }
 }

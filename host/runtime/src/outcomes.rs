@@ -8,8 +8,9 @@ use super::model::*;
 use crate::ids::{java_trim, utf16_len};
 
 /// Longest reason of `setPlayerOutcome`, `setPlayerSpectator` and `returnPlayerToLobby`, in
-/// UTF-16 code units after trimming.
-pub const MAX_PLAYER_REASON: usize = 256;
+/// UTF-16 code units after trimming: [`nexori_vocabulary::limits::PLAYER_REASON_MAX_CHARS`],
+/// shared with the SDK.
+pub const MAX_PLAYER_REASON: usize = nexori_vocabulary::limits::PLAYER_REASON_MAX_CHARS;
 
 impl Arena {
     /// `setPlayerOutcome`: stores or replaces one player's outcome

@@ -14,14 +14,20 @@ use crate::ids::{java_trim, utf16_len};
 use nexori_protocol::payload_hash::sha256_hex;
 pub use nexori_protocol::results::ResultPlayer;
 
-/// Longest result reason, in UTF-16 code units after trimming.
-pub const MAX_REASON: usize = 512;
-/// Most metadata entries a (Nexori-made) result may carry.
-pub const MAX_METADATA_ENTRIES: usize = 32;
-/// Longest metadata key, in UTF-16 code units after trimming.
-pub const MAX_METADATA_KEY: usize = 64;
-/// Longest metadata value, in UTF-16 code units after trimming.
-pub const MAX_METADATA_VALUE: usize = 512;
+// The result limits are shared with the SDK, which documents them to mod authors.
+
+/// Longest result reason, in UTF-16 code units after trimming:
+/// [`nexori_vocabulary::limits::RESULT_REASON_MAX_CHARS`].
+pub const MAX_REASON: usize = nexori_vocabulary::limits::RESULT_REASON_MAX_CHARS;
+/// Most metadata entries a (Nexori-made) result may carry:
+/// [`nexori_vocabulary::limits::RESULT_METADATA_MAX_ENTRIES`].
+pub const MAX_METADATA_ENTRIES: usize = nexori_vocabulary::limits::RESULT_METADATA_MAX_ENTRIES;
+/// Longest metadata key, in UTF-16 code units after trimming:
+/// [`nexori_vocabulary::limits::RESULT_METADATA_KEY_MAX_CHARS`].
+pub const MAX_METADATA_KEY: usize = nexori_vocabulary::limits::RESULT_METADATA_KEY_MAX_CHARS;
+/// Longest metadata value, in UTF-16 code units after trimming:
+/// [`nexori_vocabulary::limits::RESULT_METADATA_VALUE_MAX_CHARS`].
+pub const MAX_METADATA_VALUE: usize = nexori_vocabulary::limits::RESULT_METADATA_VALUE_MAX_CHARS;
 
 /// What a result says before validation (Nexori-made results carry metadata; mods' never do).
 #[derive(Debug, Clone, PartialEq)]
