@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nexori_host::runtime::custom_data::{self, CustomData, CustomDataError};
+use nexori_runtime::custom_data::{self, CustomData, CustomDataError};
 use serde_json::Value;
 
 fn full_path(data: &[u8]) -> Result<CustomData, CustomDataError> {
