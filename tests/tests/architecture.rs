@@ -4,14 +4,33 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
+/// The platform this runs on, as rustc names it: the dependency graph is this platform's (other
+/// platforms' crates, e.g. Windows-only ones, are never downloaded here).
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc).arg("-vV").output().expect("rustc -vV runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_string()
+}
+
 /// Crate name → every package it depends on, transitively (normal dependencies only: what ships).
-fn closures() -> HashMap<String, BTreeSet<String>> {
+fn closures() -> &'static HashMap<String, BTreeSet<String>> {
+    static CLOSURES: OnceLock<HashMap<String, BTreeSet<String>>> = OnceLock::new();
+    CLOSURES.get_or_init(resolve)
+}
+
+fn resolve() -> HashMap<String, BTreeSet<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform"])
+        .arg(host_triple())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
