@@ -12,7 +12,10 @@ use serde_json::Value;
 /// platforms' crates, e.g. Windows-only ones, are never downloaded here).
 fn host_triple() -> String {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let out = Command::new(rustc).arg("-vV").output().expect("rustc -vV runs");
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: "))
@@ -29,7 +32,13 @@ fn closures() -> &'static HashMap<String, BTreeSet<String>> {
 fn resolve() -> HashMap<String, BTreeSet<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--filter-platform"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+        ])
         .arg(host_triple())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -112,27 +121,27 @@ const IO: &[&str] = &[
 fn each_layer_depends_only_on_the_layers_below_it() {
     let closures = closures();
     assert_eq!(
-        nexori_deps(&closures, "nexori-protocol"),
+        nexori_deps(closures, "nexori-protocol"),
         Vec::<String>::new()
     );
     assert_eq!(
-        nexori_deps(&closures, "nexori-vocabulary"),
+        nexori_deps(closures, "nexori-vocabulary"),
         Vec::<String>::new()
     );
     assert_eq!(
-        nexori_deps(&closures, "nexori-http-server"),
+        nexori_deps(closures, "nexori-http-server"),
         Vec::<String>::new()
     );
     assert_eq!(
-        nexori_deps(&closures, "nexori-backend"),
+        nexori_deps(closures, "nexori-backend"),
         ["nexori-http-server", "nexori-protocol"]
     );
     assert_eq!(
-        nexori_deps(&closures, "nexori-reporting"),
+        nexori_deps(closures, "nexori-reporting"),
         ["nexori-protocol", "nexori-runtime", "nexori-vocabulary"]
     );
     assert_eq!(
-        nexori_deps(&closures, "nexori-host"),
+        nexori_deps(closures, "nexori-host"),
         [
             "nexori-protocol",
             "nexori-reporting",
@@ -145,20 +154,20 @@ fn each_layer_depends_only_on_the_layers_below_it() {
 #[test]
 fn the_runtime_and_the_wire_formats_do_no_io() {
     let closures = closures();
-    assert_free_of(&closures, "nexori-runtime", IO);
-    assert_free_of(&closures, "nexori-protocol", IO);
-    assert_free_of(&closures, "nexori-vocabulary", IO);
+    assert_free_of(closures, "nexori-runtime", IO);
+    assert_free_of(closures, "nexori-protocol", IO);
+    assert_free_of(closures, "nexori-vocabulary", IO);
 }
 
 #[test]
 fn only_the_component_host_runs_wasm_and_only_the_cli_reads_the_config_file() {
     let closures = closures();
     for krate in ["nexori-reporting", "nexori-backend", "nexori-http-server"] {
-        assert_free_of(&closures, krate, &["wasmtime", "wasmtime-wasi"]);
+        assert_free_of(closures, krate, &["wasmtime", "wasmtime-wasi"]);
     }
     for krate in ["nexori-host", "nexori-reporting", "nexori-backend"] {
-        assert_free_of(&closures, krate, &["toml", "clap"]);
+        assert_free_of(closures, krate, &["toml", "clap"]);
     }
     // The host reports through nexori-reporting (SQLite, an HTTP client) but serves nothing.
-    assert_free_of(&closures, "nexori-host", &["axum"]);
+    assert_free_of(closures, "nexori-host", &["axum"]);
 }
