@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::IdGenerator;
 use super::outbox::Outbox;
@@ -496,75 +496,36 @@ impl AdmissionPublisher {
                 .unwrap_or_else(|| "MATCH_STARTED".to_string())
         };
         let expires_at = now + self.settings.stale_after_ms;
-        let mut fields: Vec<(&str, Value)> = vec![
-            ("schemaVersion", 1.into()),
-            ("stateUpdateId", state_update_id.clone().into()),
-            ("admissionStateSequence", sequence.into()),
-            ("sentAtEpochMs", now.into()),
-            ("stateExpiresAtEpochMs", expires_at.into()),
-            ("reportingServerId", self.settings.server_id.clone().into()),
-            ("matchId", m.match_id.clone().into()),
-            ("externalMatchId", m.external_match_id.clone().into()),
-            ("queueId", m.queue_id.clone().into()),
-            ("arenaId", m.arena_id.clone().into()),
-            ("backfillEnabled", eval.backfill_enabled.into()),
-            ("backfillMode", eval.backfill_mode.as_str().into()),
-            ("backfillWindowSeconds", eval.backfill_window_seconds.into()),
-            ("matchLifecycleStatus", eval.match_lifecycle_status.into()),
-            ("admissionOpen", eval.admission_open.into()),
-            (
-                "admissionOpenUntilEpochMs",
-                eval.admission_open_until_epoch_ms.into(),
-            ),
-            ("admissionCapacity", eval.admission_capacity.into()),
-            ("admittedSlotCount", eval.admitted_slot_count.into()),
-            (
-                "availableAdmissionSlots",
-                eval.available_admission_slots.into(),
-            ),
-            ("initialRosterSize", eval.initial_roster_size.into()),
-            (
-                "arrivedInitialPlayerCount",
-                eval.arrived_initial_player_count.into(),
-            ),
-            (
-                "unfilledInitialRosterCount",
-                eval.unfilled_initial_roster_count.into(),
-            ),
-            (
-                "consumedAdmissionReservationIds",
-                reservations.clone().into(),
-            ),
-            (
-                "admissionReportingClosed",
-                eval.admission_reporting_closed.into(),
-            ),
-            (
-                "admissionReportingCloseReason",
-                eval.admission_reporting_close_reason.clone().into(),
-            ),
-            ("primaryChangeReason", primary.into()),
-            ("coalescedChangeReasons", reasons.clone().into()),
-        ];
-        // payloadHash covers the fields above, in this order, as Gson writes them (see
-        // docs/arena-behaviour.md#the-snapshot).
-        let hashed: Map<String, Value> = fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        let hash = nexori_protocol::payload_hash::admission_payload_hash(&hashed);
-        fields.insert(3, ("payloadHash", hash.into()));
-        fields.insert(
-            7,
-            (
-                "reportingServerConnectionAddress",
-                self.settings.connection_address.clone().into(),
-            ),
-        );
-        let body: Map<String, Value> = fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let body = nexori_protocol::admission::SnapshotBody {
+            state_update_id: &state_update_id,
+            admission_state_sequence: sequence,
+            sent_at_epoch_ms: now,
+            state_expires_at_epoch_ms: expires_at,
+            reporting_server_id: &self.settings.server_id,
+            reporting_server_connection_address: &self.settings.connection_address,
+            match_id: &m.match_id,
+            external_match_id: &m.external_match_id,
+            queue_id: &m.queue_id,
+            arena_id: &m.arena_id,
+            backfill_enabled: eval.backfill_enabled,
+            backfill_mode: eval.backfill_mode.as_str(),
+            backfill_window_seconds: eval.backfill_window_seconds.into(),
+            match_lifecycle_status: eval.match_lifecycle_status,
+            admission_open: eval.admission_open,
+            admission_open_until_epoch_ms: eval.admission_open_until_epoch_ms,
+            admission_capacity: eval.admission_capacity.into(),
+            admitted_slot_count: eval.admitted_slot_count.into(),
+            available_admission_slots: eval.available_admission_slots.into(),
+            initial_roster_size: eval.initial_roster_size.into(),
+            arrived_initial_player_count: eval.arrived_initial_player_count.into(),
+            unfilled_initial_roster_count: eval.unfilled_initial_roster_count.into(),
+            consumed_admission_reservation_ids: &reservations,
+            admission_reporting_closed: eval.admission_reporting_closed,
+            admission_reporting_close_reason: &eval.admission_reporting_close_reason,
+            primary_change_reason: &primary,
+            coalesced_change_reasons: &reasons,
+        }
+        .to_json();
         Snapshot {
             match_id: m.match_id.clone(),
             state_update_id,
@@ -574,7 +535,7 @@ impl AdmissionPublisher {
             closed: eval.admission_reporting_closed,
             reasons,
             reservations,
-            body: Value::Object(body),
+            body,
         }
     }
 
