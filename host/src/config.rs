@@ -547,6 +547,71 @@ mod tests {
     }
 
     #[test]
+    fn every_key_reaches_the_settings_of_its_layer() {
+        let c = HostConfig::from_toml(
+            r#"
+            serverId = "8d7c3a4e-0000-4000-8000-000000000001"
+            serverConnectionAddress = "play.example:5520"
+            baseUrl = "http://backend.example/"
+            serverToken = "t"
+            requestTimeoutMs = 1234
+            resultReportingEnabled = true
+            resultRetryIntervalMs = 2345
+            resultMaxInFlight = 7
+            matchStateReportingEnabled = true
+            matchStateDebounceMs = 100
+            matchStateMaxCoalesceWindowMs = 900
+            matchStateRetryIntervalMs = 3456
+            matchStateStaleAfterMs = 45000
+            outboxBusyTimeoutMs = 77
+            maxModFileBytes = 1000
+            warmInstanceSlots = false
+            outboxMaxHeldCommands = 9
+            [mods.ctz]
+            captureSecondsToWin = 5
+            [limits]
+            callbackDeadlineMs = 99
+            [modLimits.ls]
+            memoryBytes = 1048576
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.reporting(),
+            nexori_reporting::ReportingSettings {
+                server_id: "8d7c3a4e-0000-4000-8000-000000000001".into(),
+                server_connection_address: "play.example:5520".into(),
+                base_url: "http://backend.example".into(),
+                server_token: "t".into(),
+                request_timeout_ms: 1234,
+                result_reporting_enabled: true,
+                result_retry_interval_ms: 2345,
+                result_max_in_flight: 7,
+                match_state_reporting_enabled: true,
+                match_state_debounce_ms: 100,
+                match_state_max_coalesce_window_ms: 900,
+                match_state_retry_interval_ms: 3456,
+                match_state_stale_after_ms: 45000,
+                outbox_busy_timeout_ms: 77,
+            }
+        );
+        let host = c.host_settings();
+        assert_eq!(host.max_mod_file_bytes, 1000);
+        assert!(!host.warm_instance_slots);
+        assert_eq!(host.outbox_max_held_commands, 9);
+        assert!(host.admission_reporting_usable);
+        assert_eq!(host.mod_config_json("ctz"), r#"{"captureSecondsToWin":5}"#);
+        assert_eq!(host.mod_config_json("other"), "{}");
+        assert_eq!(host.limits_for("ctz").callback_deadline_ms, 99);
+        assert_eq!(host.limits_for("ls").memory_bytes, 1 << 20);
+        assert_eq!(
+            host.limits_for("ls").callback_deadline_ms,
+            250,
+            "a mod's own table replaces the defaults"
+        );
+    }
+
+    #[test]
     fn bridge_queue_limits_are_checked_and_named() {
         let check = |bridge: &str| {
             HostConfig::from_toml(&format!("[bridge]\ntoken = \"t\"\n{bridge}"))
