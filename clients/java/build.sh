@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds and tests the Nexori bridge client with the JDK's own tools and Debian's jars
+# (apt-get install -y libjackson2-databind-java junit5). Works from any directory.
+#   clients/java/build.sh              compile, jar, compile tests, run tests
+#   JAVA_LIB=/path/to/jars build.sh    look for the jars somewhere else than /usr/share/java
+#   NEXORI_BIN=/path/to/nexori build.sh  also run LiveServeTest against that binary
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+lib="${JAVA_LIB:-/usr/share/java}"
+target="$here/target"
+
+need() {
+    if [[ ! -f "$lib/$1" ]]; then
+        echo "build.sh: missing $lib/$1: install libjackson2-databind-java junit5" >&2
+        echo "          (apt-get update && apt-get install -y libjackson2-databind-java junit5)" >&2
+        exit 2
+    fi
+    printf '%s' "$lib/$1"
+}
+for tool in javac jar java; do
+    command -v "$tool" >/dev/null || { echo "build.sh: $tool not found: install a JDK 17 or newer" >&2; exit 2; }
+done
+
+jackson="$(need jackson-databind.jar):$(need jackson-core.jar):$(need jackson-annotations.jar)"
+launcher="$(need junit-platform-console-standalone.jar)"
+junit_api="$(need junit-jupiter-api.jar):$(need junit-platform-commons.jar):$(need opentest4j.jar):$(need apiguardian-api.jar)"
+
+rm -rf "$target"
+mkdir -p "$target/classes" "$target/test-classes"
+
+echo "==> compiling main sources"
+find "$here/src/main/java" -name '*.java' > "$target/main-sources.txt"
+javac --release 17 -Xlint:all -Werror -encoding UTF-8 -d "$target/classes" -cp "$jackson" @"$target/main-sources.txt"
+
+echo "==> building target/nexori-bridge-client.jar"
+jar --create --file "$target/nexori-bridge-client.jar" -C "$target/classes" .
+
+echo "==> compiling tests"
+find "$here/src/test/java" -name '*.java' > "$target/test-sources.txt"
+javac --release 17 -encoding UTF-8 -d "$target/test-classes" \
+    -cp "$target/classes:$jackson:$junit_api" @"$target/test-sources.txt"
+
+echo "==> running tests"
+props=()
+if [[ -n "${NEXORI_BIN:-}" ]]; then
+    props+=("-Dnexori.bin=$NEXORI_BIN")
+fi
+java "${props[@]}" -Djava.util.logging.config.file="$here/src/test/resources/logging.properties" -jar "$launcher" \
+    --class-path "$target/test-classes:$target/classes:$jackson" \
+    --scan-class-path "$target/test-classes" \
+    --exclude-engine=junit-vintage \
+    --disable-banner --details=summary --details-theme=ascii --fail-if-no-tests
