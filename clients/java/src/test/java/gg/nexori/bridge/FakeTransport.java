@@ -12,6 +12,10 @@ final class FakeTransport implements Transport {
     final List<Attempt> attempts = new CopyOnWriteArrayList<>();
     /** When set, sends complete at once (for the concurrency test). */
     volatile boolean autoComplete;
+    /** When set, sends complete a moment later on another thread. */
+    volatile boolean asyncComplete;
+    /** When set, sendText blocks until it opens (a stuck network). */
+    volatile java.util.concurrent.CountDownLatch blockSends;
 
     final class Attempt {
         final URI uri;
@@ -48,10 +52,20 @@ final class FakeTransport implements Transport {
             if (outstanding > 0) {
                 throw new IllegalStateException("send while another is outstanding");
             }
+            java.util.concurrent.CountDownLatch block = blockSends;
+            if (block != null) {
+                try {
+                    block.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             sent.add(text);
             CompletableFuture<Object> f = new CompletableFuture<>();
             if (autoComplete) {
                 f.complete(null);
+            } else if (asyncComplete) {
+                CompletableFuture.runAsync(() -> f.complete(null));
             }
             pending.add(f);
             return f;
