@@ -10,21 +10,25 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 lib="${JAVA_LIB:-/usr/share/java}"
 target="$here/target"
 
-need() {
-    if [[ ! -f "$lib/$1" ]]; then
-        echo "build.sh: missing $lib/$1: install libjackson2-databind-java junit5" >&2
-        echo "          (apt-get update && apt-get install -y libjackson2-databind-java junit5)" >&2
-        exit 2
-    fi
-    printf '%s' "$lib/$1"
-}
 for tool in javac jar java; do
     command -v "$tool" >/dev/null || { echo "build.sh: $tool not found: install a JDK 17 or newer" >&2; exit 2; }
 done
 
-jackson="$(need jackson-databind.jar):$(need jackson-core.jar):$(need jackson-annotations.jar)"
-launcher="$(need junit-platform-console-standalone.jar)"
-junit_api="$(need junit-jupiter-api.jar):$(need junit-platform-commons.jar):$(need opentest4j.jar):$(need apiguardian-api.jar)"
+jars=(jackson-databind.jar jackson-core.jar jackson-annotations.jar junit-platform-console-standalone.jar
+      junit-jupiter-api.jar junit-platform-commons.jar opentest4j.jar apiguardian-api.jar)
+missing=()
+for j in "${jars[@]}"; do
+    [[ -f "$lib/$j" ]] || missing+=("$lib/$j")
+done
+if (( ${#missing[@]} )); then
+    echo "build.sh: missing ${missing[*]}" >&2
+    echo "build.sh: install libjackson2-databind-java junit5 (apt-get update && apt-get install -y libjackson2-databind-java junit5)" >&2
+    exit 2
+fi
+
+jackson="$lib/jackson-databind.jar:$lib/jackson-core.jar:$lib/jackson-annotations.jar"
+launcher="$lib/junit-platform-console-standalone.jar"
+junit_api="$lib/junit-jupiter-api.jar:$lib/junit-platform-commons.jar:$lib/opentest4j.jar:$lib/apiguardian-api.jar"
 
 rm -rf "$target"
 mkdir -p "$target/classes" "$target/test-classes"
