@@ -2,6 +2,7 @@ package gg.nexori.bridge;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /** Reads one text message from the host and calls the listener. */
 final class CommandDecoder {
@@ -9,7 +10,25 @@ final class CommandDecoder {
 
     private CommandDecoder() {}
 
+    /** A decoded message: what kind it is and the listener call it makes (not yet made). */
+    record Decoded(Kind kind, Consumer<BridgeListener> call) {
+        void deliver(BridgeListener listener) {
+            call.accept(listener);
+        }
+    }
+
+    /** Decodes and calls the listener at once; returns the kind. */
     static Kind dispatch(String text, BridgeListener listener) {
+        Decoded d = decode(text);
+        d.deliver(listener);
+        return d.kind();
+    }
+
+    /**
+     * Decodes one message without calling the listener, so the caller can count it before the
+     * listener runs (a listener that wakes another thread must see the count already updated).
+     */
+    static Decoded decode(String text) {
         JsonNode node;
         try {
             node = Json.MAPPER.readTree(text);
@@ -17,8 +36,8 @@ final class CommandDecoder {
             node = null;
         }
         if (node == null || !node.isObject()) {
-            listener.onUnknownCommand(Json.MAPPER.getNodeFactory().textNode(text));
-            return Kind.UNKNOWN;
+            JsonNode whole = Json.MAPPER.getNodeFactory().textNode(text);
+            return new Decoded(Kind.UNKNOWN, l -> l.onUnknownCommand(whole));
         }
         String type = node.path("type").isTextual() ? node.get("type").asText() : null;
         try {
@@ -26,36 +45,36 @@ final class CommandDecoder {
                 JsonNode message = node.get("message");
                 String quoted = message == null || message.isNull() ? null
                         : message.isTextual() ? message.asText() : Json.write(message);
-                listener.onError(string(node, "error", true), quoted);
-                return Kind.ERROR;
+                String error = string(node, "error", true);
+                return new Decoded(Kind.ERROR, l -> l.onError(error, quoted));
             }
             if (type != null) {
                 switch (type) {
                     case PlayerReturn.TYPE -> {
-                        listener.onReturn(new PlayerReturn(string(node, "matchId", true), uuid(node, "player", true),
-                                string(node, "reason", true)));
-                        return Kind.COMMAND;
+                        PlayerReturn c = new PlayerReturn(string(node, "matchId", true), uuid(node, "player", true),
+                                string(node, "reason", true));
+                        return new Decoded(Kind.COMMAND, l -> l.onReturn(c));
                     }
                     case PlayerSpectator.TYPE -> {
-                        listener.onSpectator(new PlayerSpectator(string(node, "matchId", true), uuid(node, "player", true),
-                                bool(node, "spectator"), string(node, "modelId", false)));
-                        return Kind.COMMAND;
+                        PlayerSpectator c = new PlayerSpectator(string(node, "matchId", true), uuid(node, "player", true),
+                                bool(node, "spectator"), string(node, "modelId", false));
+                        return new Decoded(Kind.COMMAND, l -> l.onSpectator(c));
                     }
                     case PlayerAfkHud.TYPE -> {
-                        listener.onAfkHud(new PlayerAfkHud(string(node, "matchId", true), uuid(node, "player", true),
-                                bool(node, "afk")));
-                        return Kind.COMMAND;
+                        PlayerAfkHud c = new PlayerAfkHud(string(node, "matchId", true), uuid(node, "player", true),
+                                bool(node, "afk"));
+                        return new Decoded(Kind.COMMAND, l -> l.onAfkHud(c));
                     }
                     case PlayerMessage.TYPE -> {
-                        listener.onMessage(new PlayerMessage(string(node, "matchId", true), uuid(node, "player", true),
-                                string(node, "text", true)));
-                        return Kind.COMMAND;
+                        PlayerMessage c = new PlayerMessage(string(node, "matchId", true), uuid(node, "player", true),
+                                string(node, "text", true));
+                        return new Decoded(Kind.COMMAND, l -> l.onMessage(c));
                     }
                     case GameCommand.TYPE -> {
                         JsonNode data = node.get("data");
-                        listener.onGameCommand(new GameCommand(string(node, "matchId", true), uuid(node, "player", false),
-                                string(node, "name", true), data == null || data.isNull() ? null : data));
-                        return Kind.COMMAND;
+                        GameCommand c = new GameCommand(string(node, "matchId", true), uuid(node, "player", false),
+                                string(node, "name", true), data == null || data.isNull() ? null : data);
+                        return new Decoded(Kind.COMMAND, l -> l.onGameCommand(c));
                     }
                     default -> { }
                 }
@@ -63,8 +82,8 @@ final class CommandDecoder {
         } catch (BadField e) {
             // a known type with unreadable fields: passed on whole, like an unknown one
         }
-        listener.onUnknownCommand(node);
-        return Kind.UNKNOWN;
+        JsonNode whole = node;
+        return new Decoded(Kind.UNKNOWN, l -> l.onUnknownCommand(whole));
     }
 
     private static final class BadField extends Exception {

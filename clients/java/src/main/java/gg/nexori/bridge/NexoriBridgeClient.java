@@ -298,6 +298,18 @@ public final class NexoriBridgeClient implements AutoCloseable {
         }
     }
 
+    /*
+     * Writer invariant: while CONNECTED (or CLOSING with a connection), a non-empty queue always
+     * has a write in flight (inFlight != null; its sendDone calls pump) or a pump still to run on
+     * the client's thread (pumpScheduled, or the direct pump() after connectDone/sendDone). It
+     * holds because both sides decide under the lock against the same state: pump polls the queue
+     * and sets inFlight in one critical section; send() adds to the queue and checks
+     * "pumpScheduled || inFlight != null" in another. A send between sendDone clearing inFlight
+     * and the following pump is either taken by that pump (it is already queued) or, if it comes
+     * after pump found the queue empty, sees inFlight == null and pumpScheduled == false and
+     * schedules a pump itself. (Direct pump() calls also clear pumpScheduled while a scheduled
+     * pump may still be queued; that pump then finds nothing to do, which only costs a task.)
+     */
     private void pump() {
         Transport.Connection c;
         Outgoing next;
@@ -355,24 +367,24 @@ public final class NexoriBridgeClient implements AutoCloseable {
     }
 
     private void received(long gen, String text) {
+        CommandDecoder.Decoded decoded = CommandDecoder.decode(text);
+        // Count before the listener runs: a listener that wakes another thread (which then reads
+        // stats()) must not be able to observe the count from before this message. The listener
+        // itself is called outside the lock.
         synchronized (lock) {
             if (gen != generation) {
                 return;
             }
-        }
-        CommandDecoder.Kind kind;
-        try {
-            kind = CommandDecoder.dispatch(text, listener);
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "bridge listener failed", e);
-            kind = CommandDecoder.Kind.COMMAND;
-        }
-        synchronized (lock) {
-            if (kind == CommandDecoder.Kind.ERROR) {
+            if (decoded.kind() == CommandDecoder.Kind.ERROR) {
                 errorReplies++;
             } else {
                 commandsReceived++;
             }
+        }
+        try {
+            decoded.deliver(listener);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "bridge listener failed", e);
         }
     }
 
