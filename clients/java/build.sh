@@ -3,7 +3,10 @@
 # (apt-get install -y libjackson2-databind-java junit5). Works from any directory.
 #   clients/java/build.sh              compile, jar, compile tests, run tests
 #   JAVA_LIB=/path/to/jars build.sh    look for the jars somewhere else than /usr/share/java
-#   NEXORI_BIN=/path/to/nexori build.sh  also run LiveServeTest against that binary
+#   clients/java/build.sh --no-tests   compile and build the jars only
+#   NEXORI_BIN=/path/to/nexori build.sh  also run the live tests against that binary: LiveServeTest, and
+#                                        the arena bot's end-to-end match (NEXORI_MODS: the directory
+#                                        holding capture_the_zone.wasm, default target/nexori-mods)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,18 +43,33 @@ javac --release 17 -Xlint:all -Werror -encoding UTF-8 -d "$target/classes" -cp "
 echo "==> building target/nexori-bridge-client.jar"
 jar --create --file "$target/nexori-bridge-client.jar" -C "$target/classes" .
 
+echo "==> compiling the arena bot, building target/nexori-arena-bot.jar"
+mkdir -p "$target/bot-classes"
+find "$here/bot/src" -name '*.java' > "$target/bot-sources.txt"
+javac --release 17 -Xlint:all -Werror -encoding UTF-8 -d "$target/bot-classes" -cp "$target/classes:$jackson" \
+    @"$target/bot-sources.txt"
+jar --create --file "$target/nexori-arena-bot.jar" --main-class gg.nexori.bot.ArenaBot -C "$target/bot-classes" .
+# What `java -cp "$(cat target/bot-classpath.txt)" gg.nexori.bot.ArenaBot` needs.
+echo "$target/nexori-arena-bot.jar:$target/nexori-bridge-client.jar:$jackson" > "$target/bot-classpath.txt"
+
+if [[ "${1:-}" == "--no-tests" ]]; then
+    exit 0
+fi
+
 echo "==> compiling tests"
 find "$here/src/test/java" -name '*.java' > "$target/test-sources.txt"
 javac --release 17 -encoding UTF-8 -d "$target/test-classes" \
-    -cp "$target/classes:$jackson:$junit_api" @"$target/test-sources.txt"
+    -cp "$target/classes:$target/bot-classes:$jackson:$junit_api" @"$target/test-sources.txt"
 
 echo "==> running tests"
 props=()
 if [[ -n "${NEXORI_BIN:-}" ]]; then
     props+=("-Dnexori.bin=$NEXORI_BIN")
+    mods="${NEXORI_MODS:-$(cd "$(dirname "$NEXORI_BIN")/.." && pwd)/nexori-mods}"
+    props+=("-Dnexori.mods=$mods")
 fi
 java "${props[@]}" -Djava.util.logging.config.file="$here/src/test/resources/logging.properties" -jar "$launcher" \
-    --class-path "$target/test-classes:$target/classes:$jackson" \
+    --class-path "$target/test-classes:$target/classes:$target/bot-classes:$jackson" \
     --scan-class-path "$target/test-classes" \
     --exclude-engine=junit-vintage \
     --disable-banner --details=summary --details-theme=ascii --fail-if-no-tests
