@@ -1,11 +1,8 @@
 package gg.nexori.bot;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import gg.nexori.bridge.BridgeListener;
 import gg.nexori.bridge.DisconnectReason;
 import gg.nexori.bridge.GameCommand;
-import gg.nexori.bridge.GameEvent;
 import gg.nexori.bridge.HostCommand;
 import gg.nexori.bridge.NexoriBridgeClient;
 import gg.nexori.bridge.PlayerAfkHud;
@@ -19,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One game server: a bridge connection and the matches it runs. The client's listener only
@@ -32,7 +31,8 @@ final class BotServer implements BridgeListener {
     /** A match that ended, kept for the report (one-shot runs and tests). */
     record EndedMatch(String matchId, List<BotMatch.Player> players) {}
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern UNKNOWN_MATCH = Pattern.compile("unknown match \"(.*)\"");
+    private static final Pattern GAME_EVENT = Pattern.compile("^\\{\"type\":\"game\\.event\"");
 
     final String name;
     private final BotOptions options;
@@ -170,18 +170,15 @@ final class BotServer implements BridgeListener {
      * match}, as it would a real server's, and nothing is wrong.
      */
     private boolean crossedTheClose(String error, String answered) {
-        if (answered == null || !error.startsWith("unknown match")) {
+        // The host names the match in its reason; a long message is quoted cut to 256 bytes, so
+        // its type is read from the text rather than parsed.
+        Matcher unknown = UNKNOWN_MATCH.matcher(error);
+        if (answered == null || !unknown.matches() || !GAME_EVENT.matcher(answered).find()) {
             return false;
         }
-        try {
-            JsonNode message = JSON.readTree(answered);
-            String matchId = message.path("matchId").asText();
-            BotMatch m = live.get(matchId);
-            return GameEvent.TYPE.equals(message.path("type").asText())
-                    && (m != null && m.ended() || recentlyEnded.contains(matchId));
-        } catch (java.io.IOException e) {
-            return false;
-        }
+        String matchId = unknown.group(1);
+        BotMatch m = live.get(matchId);
+        return m != null && m.ended() || recentlyEnded.contains(matchId);
     }
 
     // Listener methods run on the client's thread: stamp and queue only.

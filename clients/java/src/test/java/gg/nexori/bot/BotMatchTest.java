@@ -135,6 +135,32 @@ class BotMatchTest {
     }
 
     @Test
+    void onlyTicksThatCrossedTheirMatchsCloseAreForgiven() {
+        BotServer server = new BotServer(BotOptions.builder().players(2).build(), 1, false);
+        server.tick(true); // launches bot-1-m0-0 (queued: the client is not started)
+        BotMatch m = server.liveMatches().get(0);
+        String tick = "{\"type\":\"game.event\",\"matchId\":\"bot-1-m0-0\",\"kind\":\"player.tick\",\"data\":{\"x\":";
+        // Before the match ended, "unknown match" is a real error.
+        server.onError("unknown match \"bot-1-m0-0\"", tick);
+        server.tick(true);
+        assertEquals(1, server.tally.errors);
+        for (BotMatch.Player p : m.players()) {
+            server.onReturn(new PlayerReturn("bot-1-m0-0", p.uuid, "mid_capture_match_completed"));
+        }
+        server.onError("unknown match \"bot-1-m0-0\"", tick); // cut to 256 bytes by the host: not JSON
+        server.onError("unknown match \"bot-1-m0-0\"", "{\"type\":\"player.arrive\",\"matchId\":\"bot-1-m0-0\"}");
+        server.onError("unknown match \"other\"", tick.replace("bot-1-m0-0", "other"));
+        server.tick(true);
+        assertEquals(1, server.tally.ticksAfterClose);
+        assertEquals(3, server.tally.errors, server.tally.errorExamples::toString);
+        server.onError("unknown match \"bot-1-m0-0\"", tick); // after the match left the live set
+        server.tick(true);
+        assertEquals(2, server.tally.ticksAfterClose);
+        assertEquals(1, server.tally.matchesEnded);
+        assertTrue(server.done());
+    }
+
+    @Test
     void percentilesAreExactRanks() {
         Samples s = new Samples();
         for (int i = 100; i >= 1; i--) {
