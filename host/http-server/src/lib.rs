@@ -85,7 +85,14 @@ pub async fn serve(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok((stream, _peer)) => {
+                    // Bridge commands and replies are small writes that must leave at once: with
+                    // Nagle's algorithm one waits for the peer's delayed ACK (40 ms on Linux).
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(target: "nexori::http", "TCP_NODELAY not set: {e}");
+                    }
+                    stream
+                }
                 Err(e) => {
                     accept_error(e).await;
                     continue;

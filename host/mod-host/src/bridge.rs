@@ -78,7 +78,9 @@ pub struct GameEventMessage {
     /// The player the event concerns, if any; a player outside the match refuses the event.
     pub player: Option<Uuid>,
     /// `data` as compact JSON text: the host never looks inside it and the mod receives
-    /// text, so it is written once, here, rather than on every delivery.
+    /// text, so it is written once, here, rather than on every delivery. Compact `data` on the
+    /// bridge is passed on as it arrived (numbers spelled as the game server wrote them);
+    /// anything else is parsed and written compact. Either way it is the same JSON value.
     pub data: Option<String>,
 }
 
@@ -286,9 +288,66 @@ impl<'a> Fields<'a> {
 ///
 /// [`BridgeError::Json`] when `text` is not JSON, else what [`parse`] refuses.
 pub fn parse_line(text: &str) -> Result<BridgeMessage, BridgeError> {
+    if let Some(event) = game_event_fast(text) {
+        return Ok(BridgeMessage::GameEvent(event));
+    }
     let value =
         serde_json::from_str::<Value>(text).map_err(|e| BridgeError::Json(e.to_string()))?;
     parse(&value)
+}
+
+/// `game.event` is nearly all of the bridge's traffic (a tick per player per server tick), so it
+/// is read straight into borrowed fields, `data` kept as the text that arrived, instead of into
+/// a `Value` tree whose `data` would then be written out again. Only a message the full parser
+/// would accept as it stands takes this path: anything else (another type, a field of the wrong
+/// type or over its limit, a repeated field, an escape in a string, whitespace in `data`) gets
+/// `None` and goes through [`parse`], which owns the error messages. `null` counts as absent, as
+/// there.
+fn game_event_fast(text: &str) -> Option<GameEventMessage> {
+    #[derive(serde::Deserialize)]
+    struct Wire<'a> {
+        #[serde(rename = "type")]
+        ty: &'a str,
+        #[serde(rename = "matchId")]
+        match_id: Option<&'a str>,
+        kind: Option<&'a str>,
+        player: Option<&'a str>,
+        #[serde(borrow)]
+        data: Option<&'a serde_json::value::RawValue>,
+    }
+    if !text.contains("\"game.event\"") {
+        return None;
+    }
+    let wire: Wire<'_> = serde_json::from_str(text).ok()?;
+    let within = |s: &str| s.len() <= MAX_ID_BYTES;
+    if wire.ty != "game.event" {
+        return None;
+    }
+    let match_id = wire.match_id.filter(|s| within(s))?;
+    let kind = wire.kind.filter(|s| within(s))?;
+    let player = match wire.player {
+        None => None,
+        Some(p) => Some(parse_uuid(p).filter(|_| within(p))?),
+    };
+    // Compact as the full path writes it: data with whitespace is left to that path.
+    let data = match wire.data {
+        None => None,
+        Some(raw)
+            if raw
+                .get()
+                .bytes()
+                .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) =>
+        {
+            return None;
+        }
+        Some(raw) => Some(raw.get().to_string()),
+    };
+    Some(GameEventMessage {
+        match_id: match_id.to_string(),
+        kind: kind.to_string(),
+        player,
+        data,
+    })
 }
 
 /// Parses one message: checks every field the message's type has (types, UUIDs, integers,
@@ -456,6 +515,89 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The fast path for `game.event` takes exactly the messages the full parser accepts as they
+    /// stand, and reads them the same (its `data` the same JSON value); every other message falls
+    /// back, so errors are the full parser's.
+    #[test]
+    fn game_events_read_fast_are_read_as_the_full_parser_reads_them() {
+        let long = "m".repeat(MAX_ID_BYTES + 1);
+        let cases: &[(&str, bool)] = &[
+            (
+                r#"{"type":"game.event","matchId":"m1","kind":"player.tick","player":"11111111-1111-1111-1111-111111111111","data":{"x":1.5,"y":85,"alive":true,"n":1.0E-4}}"#,
+                true,
+            ),
+            (
+                r#"{"matchId":"m1","kind":"k","type":"game.event","extra":[1,{"a":2}]}"#,
+                true,
+            ),
+            (
+                r#"{"type":"game.event","matchId":"m1","kind":"k","player":null,"data":null}"#,
+                true,
+            ),
+            (
+                r#"{"type":"game.event","matchId":"M1","kind":"k","player":"AAAAAAAA-1111-1111-1111-111111111111","data":"text"}"#,
+                true,
+            ),
+            // Falls back: whitespace in data, an escape, a repeated field, wrong types, limits.
+            (
+                r#"{"type":"game.event","matchId":"m1","kind":"k","data":{"x": 1}}"#,
+                false,
+            ),
+            (
+                r#"{"type":"game.event","matchId":"m\u0031","kind":"k"}"#,
+                false,
+            ),
+            (
+                r#"{"type":"game.event","matchId":"m1","matchId":"m2","kind":"k"}"#,
+                false,
+            ),
+            (r#"{"type":"game.event","matchId":"m1","kind":7}"#, false),
+            (r#"{"type":"game.event","matchId":"m1"}"#, false),
+            (
+                r#"{"type":"game.event","matchId":"m1","kind":"k","player":"nope"}"#,
+                false,
+            ),
+            (
+                &format!(r#"{{"type":"game.event","matchId":"{long}","kind":"k"}}"#),
+                false,
+            ),
+            (
+                r#"{"type":"player.activity","player":"11111111-1111-1111-1111-111111111111","note":"game.event"}"#,
+                false,
+            ),
+            (r#"["game.event"]"#, false),
+        ];
+        for (text, fast) in cases {
+            let full = serde_json::from_str::<Value>(text)
+                .map_err(|e| BridgeError::Json(e.to_string()))
+                .and_then(|v| parse(&v));
+            let quick = game_event_fast(text);
+            assert_eq!(quick.is_some(), *fast, "{text}");
+            let read = parse_line(text);
+            match (&read, &full) {
+                (Ok(BridgeMessage::GameEvent(a)), Ok(BridgeMessage::GameEvent(b))) => {
+                    assert_eq!(
+                        (&a.match_id, &a.kind, a.player),
+                        (&b.match_id, &b.kind, b.player),
+                        "{text}"
+                    );
+                    let json = |d: &Option<String>| {
+                        d.as_deref()
+                            .map(|d| serde_json::from_str::<Value>(d).unwrap())
+                    };
+                    assert_eq!(json(&a.data), json(&b.data), "{text}");
+                }
+                _ => assert_eq!(read, full, "{text}"),
+            }
+        }
+        // Compact data is passed on as it arrived.
+        let event = game_event_fast(cases[0].0).unwrap();
+        assert_eq!(
+            event.data.as_deref(),
+            Some(r#"{"x":1.5,"y":85,"alive":true,"n":1.0E-4}"#)
+        );
+    }
 
     #[test]
     fn errors_name_the_message_and_the_field() {

@@ -103,6 +103,10 @@ public final class ArenaBot {
 
             ServeProbe.Reading before = null;
             ServeProbe.Reading after = null;
+            long self = ProcessHandle.current().pid();
+            long botCpuBefore = -1;
+            long botCpuAfter = -1;
+            long maxQueued = 0;
             long deadline = start + (timed ? options.duration().toNanos() : options.timeout().toNanos());
             long nextProgress = start + 5 * SECOND;
             boolean timedOut = false;
@@ -111,8 +115,19 @@ public final class ArenaBot {
                 if (failure.get() != null) {
                     break;
                 }
-                if (before == null && probe != null && now >= windowStart) {
-                    before = probe.read();
+                if (botCpuBefore < 0 && now >= windowStart) {
+                    botCpuBefore = ownCpuTicks(self);
+                    if (probe != null) {
+                        before = probe.read();
+                    }
+                }
+                if (now >= windowStart && now < windowEnd) {
+                    // Messages accepted by the clients but not yet written: the bot falling behind.
+                    long queued = 0;
+                    for (BotServer s : servers) {
+                        queued += s.client().stats().queued();
+                    }
+                    maxQueued = Math.max(maxQueued, queued);
                 }
                 if (!timed && tasks.stream().allMatch(t -> t.done)) {
                     break;
@@ -131,6 +146,7 @@ public final class ArenaBot {
             if (probe != null) {
                 after = probe.read();
             }
+            botCpuAfter = ownCpuTicks(self);
             long windowNanos = Math.min(System.nanoTime(), windowEnd) - windowStart;
             ticks.shutdown();
             if (!ticks.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -144,13 +160,18 @@ public final class ArenaBot {
             CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).get(15, TimeUnit.SECONDS);
 
             Tally total = new Tally();
+            for (BotServer s : servers) {
+                total.droppedQueueFull += s.client().stats().droppedQueueFull();
+            }
+            total.maxQueued = maxQueued;
+            total.botCpuTicks = botCpuBefore < 0 || botCpuAfter < 0 ? -1 : botCpuAfter - botCpuBefore;
             long maxLag = 0;
             for (TickTask t : tasks) {
                 total.add(t.server.tally);
                 maxLag = Math.max(maxLag, t.maxLagNanos);
             }
             return new BotReport(options, servers, total, windowNanos, maxLag, timedOut, failure.get(),
-                    before, after, probe == null ? 100 : probe.ticksPerSecond());
+                    before, after, ServeProbe.clockTicksPerSecond());
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("closing the bridge connections failed: " + e, e);
         } finally {
@@ -158,6 +179,15 @@ public final class ArenaBot {
             for (BotServer s : servers) {
                 s.client().closeAsync();
             }
+        }
+    }
+
+    /** The bot's own CPU time, to show how much of the machine the load generator took; -1 off Linux. */
+    private static long ownCpuTicks(long pid) {
+        try {
+            return ServeProbe.cpuTicks(pid);
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -51,6 +51,7 @@ public final class BotReport {
     /** The run was clean: see {@link ArenaBot}. */
     public boolean ok() {
         return failure == null && !timedOut && tally.errors == 0 && tally.anomalies == 0 && tally.ticksDropped == 0
+                && tally.droppedQueueFull == 0
                 && serveDelta("nexori_faults_total") == 0
                 && serveDelta("nexori_bridge_commands_dropped_total") == 0
                 && serveDelta("nexori_bridge_slow_reader_disconnects_total") == 0;
@@ -70,6 +71,9 @@ public final class BotReport {
         }
         if (tally.anomalies > 0) {
             p.add(tally.anomalies + " unexpected commands, e.g. " + tally.anomalyExamples);
+        }
+        if (tally.droppedQueueFull > 0) {
+            p.add(tally.droppedQueueFull + " messages dropped from full client queues (the bot fell behind)");
         }
         if (tally.ticksDropped > 0) {
             p.add(tally.ticksDropped + " player.tick events dropped by the client (not connected)");
@@ -112,6 +116,10 @@ public final class BotReport {
         line(b, "sent: %,.0f player.tick/s in the window (%,d), %,d dropped; %,d lifecycle messages; ticks at most %.1f ms behind schedule",
                 tally.ticksSentInWindow / windowSeconds, tally.ticksSentInWindow, tally.ticksDropped,
                 tally.lifecycleSent, maxLagNanos / 1e6);
+        line(b, "bot: %s CPU s per s; client queues at most %,d messages waiting, %,d dropped when full",
+                tally.botCpuTicks < 0 ? "unknown" : String.format(Locale.ROOT, "%.3f",
+                        tally.botCpuTicks / (double) clockTicks / windowSeconds),
+                tally.maxQueued, tally.droppedQueueFull);
         line(b, "matches: %,d started, %,d ended; %,d players returned %s", tally.matchesStarted, tally.matchesEnded,
                 tally.returns, tally.returnReasons);
         line(b, "deaths: %,d (%,d by a player); respawn points %,d, death screens %,d, forced respawns %,d (%,d at the respawn point)",
@@ -158,6 +166,9 @@ public final class BotReport {
         o.put("ticksSentInWindow", tally.ticksSentInWindow);
         o.put("ticksDropped", tally.ticksDropped);
         o.put("maxTickLagMs", maxLagNanos / 1e6);
+        o.put("botCpuSecondsPerSecond", tally.botCpuTicks < 0 ? -1 : tally.botCpuTicks / (double) clockTicks / windowSeconds);
+        o.put("maxClientQueued", tally.maxQueued);
+        o.put("droppedQueueFull", tally.droppedQueueFull);
         o.put("matchesStarted", tally.matchesStarted);
         o.put("matchesEnded", tally.matchesEnded);
         o.put("returns", tally.returns);

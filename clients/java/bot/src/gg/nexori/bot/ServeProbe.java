@@ -56,15 +56,7 @@ final class ServeProbe {
         long rss = 0;
         long hwm = 0;
         if (pid > 0) {
-            Path stat = Path.of("/proc", Long.toString(pid), "stat");
-            String s = Files.readString(stat);
-            // Fields after the command name, which is in parentheses and may hold spaces.
-            String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split(" ");
-            try {
-                cpu = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
-            } catch (RuntimeException e) {
-                throw new IOException("cannot read utime and stime from " + stat + ": " + s, e);
-            }
+            cpu = cpuTicks(pid);
             Path status = Path.of("/proc", Long.toString(pid), "status");
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith("VmRSS:")) {
@@ -109,6 +101,23 @@ final class ServeProbe {
         return sums;
     }
 
+    /**
+     * User plus system CPU time of process {@code pid}, in clock ticks, from {@code /proc/PID/stat}.
+     *
+     * @throws IOException naming the file when it cannot be read or parsed
+     */
+    static long cpuTicks(long pid) throws IOException {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        String s = Files.readString(stat);
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split(" ");
+        try {
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+        } catch (RuntimeException e) {
+            throw new IOException("cannot read utime and stime from " + stat + ": " + s, e);
+        }
+    }
+
     private static long kib(String line, Path file) throws IOException {
         String[] f = line.trim().split("\\s+");
         if (f.length < 3 || !"kB".equals(f[2])) {
@@ -118,7 +127,7 @@ final class ServeProbe {
     }
 
     /** {@code getconf CLK_TCK}: the unit of utime and stime (100 on every Linux seen). */
-    private static long clockTicksPerSecond() {
+    static long clockTicksPerSecond() {
         try {
             Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();

@@ -16,6 +16,12 @@ final class Tally {
     long ticksSent;
     long ticksSentInWindow;
     long ticksDropped;
+    /** Messages the clients dropped because their queue was full (the bot could not write fast enough). */
+    long droppedQueueFull;
+    /** The most messages waiting in the clients' queues at once (sampled every 100 ms or less). */
+    long maxQueued;
+    /** The bot's own CPU time over the window, in clock ticks; -1 when unknown. */
+    long botCpuTicks = -1;
     long lifecycleSent;
     long matchesStarted;
     long matchesEnded;
