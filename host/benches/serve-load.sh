@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# `nexori serve` measured end to end: the arena bot (clients/java/bot) plays Capture The Zone over
-# the WebSocket bridge against a real `nexori serve` that reports to a real `nexori backend`, and
-# prints the bot's report (events/s, serve's CPU per event from /proc/PID/stat, event-to-command
-# latency, serve's RSS). Figures and how to read them: BENCHMARKS.md.
+# `nexori serve` measured end to end: game servers play Capture The Zone over the WebSocket bridge
+# against a real `nexori serve` that reports to a real `nexori backend`; the generator prints
+# events/s, serve's CPU per event (from /proc/PID/stat), event-to-command latency and serve's RSS.
+# Figures and how to read them: BENCHMARKS.md.
 #
-#   cargo xtask build-mods && cargo build --release -p nexori --bin nexori
+#   cargo xtask build-mods && cargo build --release -p nexori --bin nexori --example serve_load
 #   host/benches/serve-load.sh                      # 50 servers x 4 matches x 16 players at 20 Hz, 75 s
-#   host/benches/serve-load.sh --servers 10 --duration 30 --warm-up 10   # any arena-bot option
+#   host/benches/serve-load.sh --servers 10 --duration 30 --warm-up 10   # other options
+#   GENERATOR=java host/benches/serve-load.sh       # the Java arena bot (clients/java/bot) instead
 #
-# NEXORI_BIN (default target/release/nexori) and NEXORI_MODS (default target/nexori-mods) say what
-# runs; KEEP=1 keeps the work directory (serve.log, backend.log, the outbox) for a look afterwards.
+# The default generator is host/examples/serve_load.rs: the arena bot's play on one thread, which
+# leaves serve more of a small machine than the JVM does. NEXORI_BIN (default target/release/nexori)
+# and NEXORI_MODS (default target/nexori-mods) say what runs; KEEP=1 keeps the work directory
+# (serve.log, backend.log, the outbox) for a look afterwards.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,8 +21,16 @@ mods="${NEXORI_MODS:-$root/target/nexori-mods}"
 [[ -x "$bin" ]] || { echo "serve-load: $bin not found: cargo build --release -p nexori --bin nexori" >&2; exit 2; }
 [[ -f "$mods/capture_the_zone.wasm" ]] || { echo "serve-load: $mods/capture_the_zone.wasm not found: cargo xtask build-mods" >&2; exit 2; }
 
-bash "$root/clients/java/build.sh" --no-tests >/dev/null
-classpath="$(cat "$root/clients/java/target/bot-classpath.txt")"
+generator="${GENERATOR:-rust}"
+case "$generator" in
+    rust)
+        load="$root/target/release/examples/serve_load"
+        [[ -x "$load" ]] || { echo "serve-load: $load not found: cargo build --release -p nexori --example serve_load" >&2; exit 2; } ;;
+    java)
+        bash "$root/clients/java/build.sh" --no-tests >/dev/null
+        classpath="$(cat "$root/clients/java/target/bot-classpath.txt")" ;;
+    *) echo "serve-load: GENERATOR must be rust or java, got $generator" >&2; exit 2 ;;
+esac
 
 work="$(mktemp -d)"
 pids=()
@@ -66,7 +77,11 @@ pids+=("$serve_pid")
 await_healthy "http://127.0.0.1:$backend_port/healthz"
 await_healthy "http://127.0.0.1:$bridge_port/healthz"
 
-# The serial collector keeps the bot's own garbage collection to one thread on a 2-core machine.
-java -XX:+UseSerialGC -Xms512m -Xmx2g -cp "$classpath" gg.nexori.bot.ArenaBot \
-    --uri "ws://127.0.0.1:$bridge_port/bridge" --token load-bridge --serve-pid "$serve_pid" \
-    --servers 50 --matches-per-server 4 --players 16 --hz 20 --duration 75 --warm-up 15 "$@"
+defaults=(--uri "ws://127.0.0.1:$bridge_port/bridge" --token load-bridge --serve-pid "$serve_pid"
+          --servers 50 --matches-per-server 4 --players 16 --hz 20 --duration 75 --warm-up 15)
+if [[ "$generator" == rust ]]; then
+    "$load" "${defaults[@]}" "$@"
+else
+    # The serial collector keeps the bot's own garbage collection to one thread on a 2-core machine.
+    java -XX:+UseSerialGC -Xms512m -Xmx2g -cp "$classpath" gg.nexori.bot.ArenaBot "${defaults[@]}" "$@"
+fi

@@ -96,6 +96,7 @@ public final class ArenaBot {
             for (int i = 0; i < servers.size(); i++) {
                 // Spread the servers over the tick period: real servers do not tick in step.
                 long phase = period * i / servers.size();
+                servers.get(i).tally.origin = start;
                 TickTask task = new TickTask(servers.get(i), start + phase, period, windowStart, windowEnd, failure);
                 tasks.add(task);
                 ticks.scheduleAtFixedRate(task, phase, period, TimeUnit.NANOSECONDS);

@@ -63,6 +63,8 @@ final class BotMatch {
         double targetZ;
         long retargetAtTick;
         boolean alive = true;
+        /** Alive ticks sent since the last (re)spawn: a player is seen alive before dying again. */
+        int aliveTicksSent;
         /** The next tick is the first dead one; it names the killer, if any. */
         boolean deathUnreported;
         UUID killer;
@@ -163,7 +165,11 @@ final class BotMatch {
             }
             if (p.alive) {
                 walk(p);
-                maybeDie(p, tally);
+                // The mod sees a death only after an alive tick: one right after a respawn would
+                // read as the old death going on, and the player would wait for a respawn forever.
+                if (p.aliveTicksSent > 0) {
+                    maybeDie(p, tally);
+                }
             }
             ObjectNode data = NODES.objectNode();
             data.put("worldName", worldName);
@@ -189,6 +195,9 @@ final class BotMatch {
                 }
             } else {
                 tally.ticksDropped++;
+            }
+            if (p.alive) {
+                p.aliveTicksSent++;
             }
         }
     }
@@ -220,6 +229,7 @@ final class BotMatch {
             return;
         }
         p.alive = false;
+        p.aliveTicksSent = 0;
         p.deathUnreported = true;
         p.deaths++;
         p.killer = null;
@@ -255,6 +265,7 @@ final class BotMatch {
                 if (p.deathSentNanos != 0) {
                     if (inWindow) {
                         tally.deathToCommand.record(receivedNanos - p.deathSentNanos);
+                        tally.worstPerSecond(receivedNanos, receivedNanos - p.deathSentNanos);
                     }
                     p.deathSentNanos = 0;
                 }

@@ -130,6 +130,7 @@ public final class BotReport {
                 tally.errors, tally.errorExamples, tally.anomalies, tally.anomalyExamples, tally.ticksAfterClose);
         latency(b, "first dead tick -> player.setDeathScreen", deathLatency);
         latency(b, "latest tick -> hud.update", hudLatency);
+        line(b, "seconds of the run whose worst death -> setDeathScreen exceeded 50 ms: %s", slowSeconds());
         if (before != null && after != null) {
             double events = serveDelta("nexori_game_events_total");
             if (options.servePid() > 0) {
@@ -181,6 +182,7 @@ public final class BotReport {
         o.put("ticksAfterClose", tally.ticksAfterClose);
         latencyJson(o.putObject("deathToSetDeathScreen"), deathLatency);
         latencyJson(o.putObject("tickToHudUpdate"), hudLatency);
+        o.set("slowSeconds", m.valueToTree(slowSeconds()));
         if (before != null && after != null) {
             ObjectNode serve = o.putObject("serve");
             double events = serveDelta("nexori_game_events_total");
@@ -198,6 +200,17 @@ public final class BotReport {
         o.put("ok", ok());
         o.set("problems", m.valueToTree(problems()));
         return o.toPrettyString();
+    }
+
+    /** {@code "23 s: 6100 ms"} for each second of the run whose worst latency exceeded 50 ms (at most 20). */
+    private List<String> slowSeconds() {
+        List<String> slow = new ArrayList<>();
+        for (int i = 0; i < tally.worstBySecond.length && slow.size() < 20; i++) {
+            if (tally.worstBySecond[i] > 50_000_000L) {
+                slow.add(String.format(Locale.ROOT, "%d s: %.0f ms", i, tally.worstBySecond[i] / 1e6));
+            }
+        }
+        return slow;
     }
 
     private static void latency(StringBuilder b, String what, Samples.Summary s) {

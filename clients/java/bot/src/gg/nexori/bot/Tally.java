@@ -46,6 +46,18 @@ final class Tally {
     /** From a player's latest tick to a {@code hud.update} for it. */
     final Samples tickToHud = new Samples();
 
+    /** The worst death-to-command latency per second of the run, in ns (index: seconds since {@link #origin}). */
+    final long[] worstBySecond = new long[3600];
+    /** When the run started, for {@link #worstBySecond}. */
+    long origin;
+
+    void worstPerSecond(long receivedNanos, long latency) {
+        int second = (int) ((receivedNanos - origin) / 1_000_000_000L);
+        if (second >= 0 && second < worstBySecond.length) {
+            worstBySecond[second] = Math.max(worstBySecond[second], latency);
+        }
+    }
+
     void command(String name) {
         commands.merge(name, 1L, Long::sum);
     }
@@ -82,6 +94,9 @@ final class Tally {
         returns += o.returns;
         commandsForUnknownMatches += o.commandsForUnknownMatches;
         ticksAfterClose += o.ticksAfterClose;
+        for (int i = 0; i < worstBySecond.length; i++) {
+            worstBySecond[i] = Math.max(worstBySecond[i], o.worstBySecond[i]);
+        }
         o.commands.forEach((k, v) -> commands.merge(k, v, Long::sum));
         o.returnReasons.forEach((k, v) -> returnReasons.merge(k, v, Long::sum));
         anomalies += o.anomalies;
