@@ -547,6 +547,22 @@ async fn counters(url: &str) -> anyhow::Result<HashMap<String, f64>> {
     Ok(sums)
 }
 
+/// Serve's (CPU, RSS) and the generator's own, and serve's counters, as far as the options say.
+type Reading = (Option<(u64, u64)>, (u64, u64), Option<HashMap<String, f64>>);
+
+async fn reading(o: &Options, me: u32) -> anyhow::Result<Reading> {
+    let serve = if o.serve_pid > 0 {
+        Some(process(o.serve_pid)?)
+    } else {
+        None
+    };
+    let metrics = match &o.metrics {
+        Some(m) => Some(counters(m).await?),
+        None => None,
+    };
+    Ok((serve, process(me)?, metrics))
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -590,30 +606,12 @@ async fn run(o: Arc<Options>) -> anyhow::Result<()> {
         o.uri
     );
     let start = Instant::now();
-    let serve_before = if o.serve_pid > 0 {
-        Some(process(o.serve_pid)?)
-    } else {
-        None
-    };
-    let me_before = process(me)?;
-    let metrics_before = match &o.metrics {
-        Some(m) => Some(counters(m).await?),
-        None => None,
-    };
+    let (serve_before, me_before, metrics_before) = reading(&o, me).await?;
     in_window.store(true, Ordering::Relaxed);
     tokio::time::sleep(o.duration - o.warm_up).await;
     in_window.store(false, Ordering::Relaxed);
     let seconds = start.elapsed().as_secs_f64();
-    let serve_after = if o.serve_pid > 0 {
-        Some(process(o.serve_pid)?)
-    } else {
-        None
-    };
-    let me_after = process(me)?;
-    let metrics_after = match &o.metrics {
-        Some(m) => Some(counters(m).await?),
-        None => None,
-    };
+    let (serve_after, me_after, metrics_after) = reading(&o, me).await?;
     stop.store(true, Ordering::Relaxed);
 
     let mut total = Stats::default();
