@@ -6,6 +6,25 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use nexori::scenario::{self, RunOptions, Scenario};
 
+/// `println!` for the command's output. A reader that went away (`nexori simulate --json | head`)
+/// ends the program quietly with status 0, as ripgrep does, where `println!` would panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            stdout_failed(e);
+        }
+    }};
+}
+
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("nexori: cannot write to standard output: {e}");
+    std::process::exit(2);
+}
+
 #[derive(Parser)]
 #[command(
     name = "nexori",
@@ -162,7 +181,7 @@ fn main() -> ExitCode {
                 .and_then(|c| c.validate_for_serve().map(|()| c))
             {
                 Ok(c) => {
-                    println!(
+                    out!(
                         "{}: ok (bridge on {}, mods from {}, data in {}, results {}, admission state {})",
                         file.display(),
                         c.bridge.listen,
@@ -278,7 +297,7 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
     };
     if json {
         match serde_json::to_string_pretty(&output) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => out!("{text}"),
             Err(e) => {
                 eprintln!("nexori simulate: cannot write the trace: {e}");
                 return ExitCode::from(2);
@@ -286,7 +305,7 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
         }
     } else {
         for line in scenario::timeline(&output, scenario.start_epoch_ms) {
-            println!("{line}");
+            out!("{line}");
         }
     }
     ExitCode::SUCCESS
@@ -372,14 +391,18 @@ fn outbox(db: &Path, action: OutboxAction) -> ExitCode {
                 }
             };
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::to_string_pretty(&records).unwrap_or_default()
                 );
             } else {
-                println!(
+                out!(
                     "{:<36}  {:<16}  {:>8}  {:<20}  {:<20}  LAST ERROR",
-                    "RESULT ID", "STATUS", "ATTEMPTS", "MATCH", "EXTERNAL MATCH"
+                    "RESULT ID",
+                    "STATUS",
+                    "ATTEMPTS",
+                    "MATCH",
+                    "EXTERNAL MATCH"
                 );
                 for r in &records {
                     let error = if r.last_error_class.is_empty() {
@@ -390,7 +413,7 @@ fn outbox(db: &Path, action: OutboxAction) -> ExitCode {
                             r.last_error_class, r.last_status_code, r.last_error_message
                         )
                     };
-                    println!(
+                    out!(
                         "{:<36}  {:<16}  {:>8}  {:<20}  {:<20}  {}",
                         r.result_id,
                         r.status.as_str(),
@@ -402,7 +425,7 @@ fn outbox(db: &Path, action: OutboxAction) -> ExitCode {
                 }
                 let (pending, acknowledged, failed, oldest) =
                     outbox.depth().unwrap_or((0, 0, 0, None));
-                println!(
+                out!(
                     "{pending} pending, {acknowledged} acknowledged, {failed} failed{}",
                     oldest
                         .map(|t| format!("; oldest pending is {} s old", (now - t) / 1000))
@@ -430,7 +453,7 @@ fn outbox(db: &Path, action: OutboxAction) -> ExitCode {
             };
             match outcome {
                 Ok(text) => {
-                    println!("{text}");
+                    out!("{text}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -255,3 +255,34 @@ fn check_names_what_is_wrong() {
         assert!(stderr(&out).contains(message), "{name}: {}", stderr(&out));
     }
 }
+
+/// `nexori simulate --json | head -c 1`: the reader goes away before the trace is written; the
+/// program ends quietly instead of panicking on the broken pipe.
+#[test]
+fn simulate_ends_quietly_when_its_reader_goes_away() {
+    let scenario = temp(
+        "pipe.json",
+        br#"{"steps": [
+            {"at": 0, "type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a", "rulesEngineId": "scripted",
+             "expectedPlayers": [{"uuid": "11111111-1111-1111-1111-111111111111"}]}
+        ]}"#,
+    );
+    let mods = mods();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
+        .args([
+            "simulate",
+            "--mods",
+            mods.to_str().unwrap(),
+            scenario.to_str().unwrap(),
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run nexori");
+    // Closed before the mods are loaded and the trace written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for nexori");
+    assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
