@@ -424,6 +424,11 @@ pub fn timeline_line(entry: &TraceEntry, start: i64) -> String {
             rel(*at),
             step.map(|s| format!(" (step {s})")).unwrap_or_default()
         ),
+        TraceEntry::Warning {
+            at,
+            match_id,
+            message,
+        } => format!("{}  WARNING {match_id}: {message}", rel(*at)),
         TraceEntry::Log {
             at,
             mod_name,

@@ -286,3 +286,44 @@ fn simulate_ends_quietly_when_its_reader_goes_away() {
     assert!(out.status.success(), "{:?}: {}", out.status, stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+/// A match whose rulesEngineId no loaded mod registered runs (Nexori allows it), but is not
+/// silent: a warning names the id and the ids that are registered.
+#[test]
+fn simulate_warns_about_a_rules_engine_no_mod_registered() {
+    let scenario = temp(
+        "unrouted.json",
+        br#"{"steps": [
+            {"at": 0, "type": "match.create", "matchId": "m1", "queueId": "q", "arenaId": "a", "rulesEngineId": "capture_the_zon",
+             "expectedPlayers": [{"uuid": "11111111-1111-1111-1111-111111111111"}]}
+        ]}"#,
+    );
+    let mods = mods();
+    let out = nexori(&[
+        "simulate",
+        "--mods",
+        mods.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = "no loaded mod registered rulesEngineId \"capture_the_zon\" (registered: \
+                   capture_the_zone, last_standing, scripted); the match runs without rules: nothing \
+                   decides it until it is ended";
+    assert_eq!(
+        json["trace"],
+        serde_json::json!([{"kind": "warning", "at": 1_760_000_000_000_i64, "matchId": "m1", "message": message}])
+    );
+    let readable = nexori(&[
+        "simulate",
+        "--mods",
+        mods.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&readable.stdout);
+    assert!(
+        text.contains(&format!("0.000s  WARNING m1: {message}")),
+        "{text}"
+    );
+}

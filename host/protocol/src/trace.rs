@@ -115,6 +115,17 @@ pub enum TraceEntry {
         /// What went wrong.
         error: String,
     },
+    /// Something the host noticed that is allowed but probably not meant, such as a match whose
+    /// `rulesEngineId` no loaded mod registered.
+    #[serde(rename_all = "camelCase")]
+    Warning {
+        /// Host time of the entry, epoch ms.
+        at: i64,
+        /// The match.
+        match_id: String,
+        /// What was noticed, and what to do about it.
+        message: String,
+    },
     /// A line a mod logged.
     #[serde(rename_all = "camelCase")]
     Log {

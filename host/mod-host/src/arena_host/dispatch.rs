@@ -100,6 +100,18 @@ impl ArenaHost {
             Some(name) => Some(name.to_string()),
             None => self.mods.owner(rules_engine_id).map(str::to_string),
         };
+        if mod_name.is_none() && callback == Callback::MatchCreated {
+            // Allowed (Nexori runs such a match), but silence would hide a typo or a missing mod.
+            let message = self.mods.unrouted(rules_engine_id);
+            tracing::warn!(target: "nexori::host", match_id, "{message}");
+            let mut shared = lock(&self.shared);
+            let at = shared.now();
+            shared.trace.push(TraceEntry::Warning {
+                at,
+                match_id: match_id.clone(),
+                message,
+            });
+        }
         if let Some(mod_name) = mod_name
             && !self.instances.is_faulted(&match_id)
             && self.ensure_instance(&match_id, &mod_name)

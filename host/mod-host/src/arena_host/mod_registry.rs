@@ -39,6 +39,13 @@ impl Routes {
     pub(crate) fn owner(&self, rules_engine_id: &str) -> Option<&str> {
         self.0.get(rules_engine_id).map(String::as_str)
     }
+
+    /// Every registered id, sorted.
+    pub(crate) fn ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// The loaded mods by name, their routes and the rejected files.
@@ -62,6 +69,20 @@ impl ModRegistry {
     /// The mod that serves new matches of `rules_engine_id`.
     pub(crate) fn owner(&self, rules_engine_id: &str) -> Option<&str> {
         self.routes.owner(rules_engine_id)
+    }
+
+    /// Why no mod serves `rules_engine_id`, naming the ids that are registered.
+    pub(crate) fn unrouted(&self, rules_engine_id: &str) -> String {
+        let ids = self.routes.ids();
+        let registered = if ids.is_empty() {
+            "no loaded mod registered any".to_string()
+        } else {
+            format!("registered: {}", ids.join(", "))
+        };
+        format!(
+            "no loaded mod registered rulesEngineId {rules_engine_id:?} ({registered}); the match runs \
+             without rules: nothing decides it until it is ended"
+        )
     }
 
     /// The ids `name` may not register (see [`Routes::taken_by_others`]).
