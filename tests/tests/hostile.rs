@@ -138,13 +138,21 @@ fn running_rusts_shadow_stack_off_memory_ends_only_its_match() {
 #[test]
 fn an_endless_loop_in_a_callback_hits_the_deadline() {
     let (trace, matches) = attack("hostile.spin", Value::Null, &[], vec![]);
-    assert_faulted(&trace, &matches, "deadline exceeded (250 ms)");
+    assert_faulted(
+        &trace,
+        &matches,
+        "deadline exceeded (250 ms, limits.callbackDeadlineMs)",
+    );
 }
 
 #[test]
 fn an_endless_loop_in_a_timer_hits_the_deadline() {
     let (trace, matches) = attack("hostile.timer_spin", Value::Null, &[], vec![]);
-    assert_faulted(&trace, &matches, "deadline exceeded (250 ms)");
+    assert_faulted(
+        &trace,
+        &matches,
+        "deadline exceeded (250 ms, limits.callbackDeadlineMs)",
+    );
     let fault = trace.iter().find(|e| e["kind"] == "fault").unwrap();
     assert_eq!(
         fault["at"],
@@ -156,7 +164,11 @@ fn an_endless_loop_in_a_timer_hits_the_deadline() {
 #[test]
 fn unbounded_memory_hits_the_limit() {
     let (trace, matches) = attack("hostile.grow", Value::Null, &[], vec![]);
-    assert_faulted(&trace, &matches, "memory limit reached");
+    assert_faulted(
+        &trace,
+        &matches,
+        "memory limit reached (limits.memoryBytes)",
+    );
 }
 
 #[test]

@@ -76,7 +76,10 @@ impl Fault {
     pub fn classify(error: &wasmtime::Error, deadline_ms: u64) -> Self {
         let detail = format!("{error:?}");
         let kind = match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => format!("deadline exceeded ({deadline_ms} ms)"),
+            // The limit's config key is named, so an author knows what to look up or raise.
+            Some(Trap::Interrupt) => {
+                format!("deadline exceeded ({deadline_ms} ms, limits.callbackDeadlineMs)")
+            }
             Some(Trap::StackOverflow) => "stack overflow".to_string(),
             Some(Trap::UnreachableCodeReached) => {
                 "trap: unreachable (the mod panicked or aborted)".to_string()
@@ -86,7 +89,7 @@ impl Fault {
                 trap.to_string().trim_start_matches("wasm trap: ")
             ),
             None if detail.contains("forcing trap when growing memory") => {
-                "memory limit reached".to_string()
+                "memory limit reached (limits.memoryBytes)".to_string()
             }
             None => format!("error: {}", error.root_cause()),
         };
