@@ -225,7 +225,9 @@ fn check_names_what_is_wrong() {
         (
             "empty.wasm",
             b"\0asm\x0d\0\x01\0".to_vec(),
-            "does not export `nexori:minigame/mod-init@1.1.0`",
+            "does not export `nexori:minigame/mod-init@1.1.0`, which the `rules-mod` world requires \
+             (a Rust mod exports the whole world with `nexori_sdk::export_rules_mod!(YourMod);` in \
+             its lib.rs)",
         ),
         // The same mod, as if built against another version of the contract (same-length edit).
         (

@@ -57,7 +57,10 @@ pub enum LoadError {
     )]
     UnknownVersion(String),
     /// One of [`REQUIRED_EXPORTS`] is not exported; holds its full name at the mod's version.
-    #[error("the component does not export `{0}`, which the `rules-mod` world requires")]
+    #[error(
+        "the component does not export `{0}`, which the `rules-mod` world requires (a Rust mod \
+         exports the whole world with `nexori_sdk::export_rules_mod!(YourMod);` in its lib.rs)"
+    )]
     MissingExport(String),
     /// The linker cannot instantiate the component: an import this host does not provide, or an
     /// export of the wrong shape; holds the linker's error.
