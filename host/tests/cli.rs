@@ -19,6 +19,21 @@ fn mods() -> PathBuf {
     dir
 }
 
+/// `nexori simulate --mods <the built mods> SCENARIO`, with `--json` when `json`.
+fn simulate(scenario: &Path, json: bool) -> Output {
+    let mods = mods();
+    let mut args = vec![
+        "simulate",
+        "--mods",
+        mods.to_str().unwrap(),
+        scenario.to_str().unwrap(),
+    ];
+    if json {
+        args.push("--json");
+    }
+    nexori(&args)
+}
+
 fn temp(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nexori-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -58,14 +73,7 @@ fn simulate_prints_the_trace_as_json() {
             {"at": 100, "type": "player.arrive", "matchId": "m1", "player": "11111111-1111-1111-1111-111111111111"}
         ]}"#,
     );
-    let mods = mods();
-    let out = nexori(&[
-        "simulate",
-        "--mods",
-        mods.to_str().unwrap(),
-        scenario.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = simulate(&scenario, true);
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let trace = json["trace"].as_array().unwrap();
@@ -81,12 +89,7 @@ fn simulate_prints_the_trace_as_json() {
     );
     assert_eq!(json["matches"]["m1"]["placementState"]["arrivedPlayers"], 1);
 
-    let text = nexori(&[
-        "simulate",
-        "--mods",
-        mods.to_str().unwrap(),
-        scenario.to_str().unwrap(),
-    ]);
+    let text = simulate(&scenario, false);
     assert!(
         String::from_utf8_lossy(&text.stdout)
             .contains("scripted.onPlayerArrived(m1, 11111111…) PLAYER_ARRIVED")
@@ -300,14 +303,7 @@ fn simulate_warns_about_a_rules_engine_no_mod_registered() {
              "expectedPlayers": [{"uuid": "11111111-1111-1111-1111-111111111111"}]}
         ]}"#,
     );
-    let mods = mods();
-    let out = nexori(&[
-        "simulate",
-        "--mods",
-        mods.to_str().unwrap(),
-        scenario.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = simulate(&scenario, true);
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let message = "no loaded mod registered rulesEngineId \"capture_the_zon\" (registered: \
@@ -317,12 +313,7 @@ fn simulate_warns_about_a_rules_engine_no_mod_registered() {
         json["trace"],
         serde_json::json!([{"kind": "warning", "at": 1_760_000_000_000_i64, "matchId": "m1", "message": message}])
     );
-    let readable = nexori(&[
-        "simulate",
-        "--mods",
-        mods.to_str().unwrap(),
-        scenario.to_str().unwrap(),
-    ]);
+    let readable = simulate(&scenario, false);
     let text = String::from_utf8_lossy(&readable.stdout);
     assert!(
         text.contains(&format!("0.000s  WARNING m1: {message}")),
