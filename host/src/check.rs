@@ -55,10 +55,17 @@ pub fn check_file(path: &Path, config_json: Option<&str>) -> anyhow::Result<Stri
             out,
             "events:     a turn's game events in one call (game-event-batches)"
         )?;
-    } else {
+    } else if loaded.wit_version == "1.0.0" {
         writeln!(
             out,
             "events:     one call each (built before {WIT_PACKAGE}; rebuild for batches)"
+        )?;
+    } else {
+        // Built against this contract, but exporting only the base world.
+        writeln!(
+            out,
+            "events:     one call each (the mod targets `rules-mod-base`: it does not export \
+             `game-event-batches`)"
         )?;
     }
     let ids: Vec<&str> = loaded.info.scope.iter().map(String::as_str).collect();

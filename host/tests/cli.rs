@@ -205,6 +205,31 @@ fn check_accepts_a_mod_built_against_1_0_0() {
     );
 }
 
+/// A mod built against 1.1.0 that exports only `rules-mod-base` (here `scripted` with its
+/// `game-event-batches` export renamed away) is not told it was built before 1.1.0.
+#[test]
+fn check_tells_a_base_world_mod_from_an_old_one() {
+    let scripted = std::fs::read(mods().join("scripted.wasm")).unwrap();
+    let path = temp(
+        "base-only.wasm",
+        &replace_all(
+            &scripted,
+            b"nexori:minigame/game-event-batches@1.1.0",
+            b"nexori:minigame/game-event-batchez@1.1.0",
+        ),
+    );
+    let out = nexori(&["check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "events:     one call each (the mod targets `rules-mod-base`: it does not export \
+             `game-event-batches`)"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn check_names_what_is_wrong() {
     let scripted = std::fs::read(mods().join("scripted.wasm")).unwrap();
