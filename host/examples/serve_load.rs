@@ -380,7 +380,12 @@ async fn game_server(
                 let now = Instant::now();
                 for slot in 0..o.matches {
                     if slots[slot].as_ref().is_some_and(|m| m.returned == m.players.len()) {
-                        slots[slot] = None;
+                        // Its players leave the lookup with it: a long run stays flat.
+                        if let Some(m) = slots[slot].take() {
+                            for p in &m.players {
+                                players.remove(&p.uuid);
+                            }
+                        }
                     }
                     match &mut slots[slot] {
                         Some(m) => {

@@ -96,7 +96,11 @@ final class BotServer implements BridgeListener {
             BotMatch m = slots[i];
             if (m != null && m.ended()) {
                 live.remove(m.matchId);
-                ended.add(new EndedMatch(m.matchId, m.players()));
+                if (!replace) {
+                    // Kept for the report of a one-shot run; a run with a duration replaces
+                    // matches for as long as it lasts and only counts them.
+                    ended.add(new EndedMatch(m.matchId, m.players()));
+                }
                 recentlyEnded.add(m.matchId);
                 tally.matchesEnded++;
                 slots[i] = null;
