@@ -121,6 +121,28 @@ fn assert_faulted(trace: &[Value], matches: &Value, expected: &str) {
 fn a_panic_ends_only_its_match() {
     let (trace, matches) = attack("hostile.panic", Value::Null, &[], vec![]);
     assert_faulted(&trace, &matches, "trap: unreachable");
+    // The fault carries the panic message the mod wrote to stderr, on one line, located where
+    // the hostile mod's source has it.
+    let source = std::fs::read_to_string(root().join("tests/hostile-mod/src/lib.rs")).unwrap();
+    let call = r#"panic!("hostile mod panics on purpose")"#;
+    let (line, text) = source
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(call))
+        .unwrap();
+    let location = format!(
+        "tests/hostile-mod/src/lib.rs:{}:{}",
+        line + 1,
+        text.find(call).unwrap() + 1
+    );
+    let fault = trace.iter().find(|e| e["kind"] == "fault").unwrap();
+    assert_eq!(
+        fault["error"],
+        format!(
+            "trap: unreachable (the mod panicked or aborted): panicked at {location}: hostile mod \
+             panics on purpose"
+        )
+    );
 }
 
 #[test]

@@ -26,7 +26,7 @@ use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 use super::engine::deadline_ticks;
-use super::guest_output::GuestOutput;
+use super::guest_output::{GuestOutput, failure_message};
 use super::since_v1_1_0::{RulesMod, RulesModPre};
 use super::state::{InstanceState, ModInfo, RegistrationPolicy};
 use crate::host_state::{HostStateHandle, lock};
@@ -62,10 +62,16 @@ pub const MAX_DEADLINE_STRETCH: u32 = 4;
 /// A guest call that failed: the instance cannot be used again.
 #[derive(Debug)]
 pub struct Fault {
-    /// A short kind for outcome reasons: `deadline exceeded`, `memory limit reached`, ...
+    /// A short kind for outcome reasons: `deadline exceeded`, `memory limit reached`, ... For a
+    /// mod that panicked or aborted, it ends in what the mod printed to stderr on its way down
+    /// (see [`message`](Self::message)).
     pub kind: String,
     /// The whole error, with the guest backtrace when there is one.
     pub detail: String,
+    /// What the mod said about its failure: for an `unreachable` trap (a panic or abort), the
+    /// message it wrote to stderr during the call, on one line
+    /// ([`failure_message`](super::guest_output::failure_message)).
+    pub message: Option<String>,
 }
 
 impl Fault {
@@ -93,7 +99,37 @@ impl Fault {
             }
             None => format!("error: {}", error.root_cause()),
         };
-        Self { kind, detail }
+        Self {
+            kind,
+            detail,
+            message: None,
+        }
+    }
+
+    /// [`classify`](Self::classify), and for a panic or abort (an `unreachable` trap) the
+    /// message the mod wrote to stderr during the call (`stderr`): `trap: unreachable (the mod
+    /// panicked or aborted): panicked at src/lib.rs:12:5: boom`. The limits' faults keep their
+    /// text.
+    fn of_call(error: &wasmtime::Error, deadline_ms: u64, stderr: impl FnOnce() -> String) -> Self {
+        let mut fault = Self::classify(error, deadline_ms);
+        if matches!(
+            error.downcast_ref::<Trap>(),
+            Some(Trap::UnreachableCodeReached)
+        ) && let Some(message) = failure_message(&stderr())
+        {
+            fault.kind = format!("{}: {message}", fault.kind);
+            fault.message = Some(message);
+        }
+        fault
+    }
+
+    /// The fault's text for an error message: [`message`](Self::message) (when the mod said
+    /// something), then [`detail`](Self::detail).
+    pub fn describe(&self) -> String {
+        match &self.message {
+            Some(message) => format!("{message}\n{}", self.detail),
+            None => self.detail.clone(),
+        }
     }
 }
 
@@ -113,6 +149,7 @@ pub fn new_store(
     policy: RegistrationPolicy,
 ) -> Store<InstanceState> {
     let clock = lock(&shared).clock.clone();
+    let stderr = GuestOutput::new(&module.name, match_id.as_deref(), "stderr");
     // No filesystem, network, environment or arguments: the builder grants nothing by default.
     let wasi = WasiCtxBuilder::new()
         .wall_clock(HostWall(clock.clone()))
@@ -122,11 +159,7 @@ pub fn new_store(
             match_id.as_deref(),
             "stdout",
         ))
-        .stderr(GuestOutput::new(
-            &module.name,
-            match_id.as_deref(),
-            "stderr",
-        ))
+        .stderr(stderr.clone())
         .build();
     let limits = StoreLimitsBuilder::new()
         .memory_size(module.limits.memory_bytes as usize)
@@ -145,6 +178,7 @@ pub fn new_store(
         registrations: Vec::new(),
         registrations_refused: false,
         policy,
+        stderr,
         callbacks_this_call: 1,
         commands_this_call: 0,
         logs_this_call: 0,
@@ -174,15 +208,18 @@ impl ModInstance {
     pub fn start(pre: &RulesModPre, mut store: Store<InstanceState>) -> Result<Self, Fault> {
         let deadline = store.data().module.limits.callback_deadline_ms;
         store.set_epoch_deadline(deadline_ticks(deadline));
-        let bindings = pre
-            .instantiate(&mut store)
-            .map_err(|e| Fault::classify(&e, deadline))?;
+        let stderr = store.data().stderr.clone();
+        let bindings = pre.instantiate(&mut store).map_err(|e| {
+            // Nothing was written before: all of stderr is this call's.
+            Fault::of_call(&e, deadline, || stderr.written_since(0))
+        })?;
         let mut instance = Self { store, bindings };
         let config = instance.store.data().module.config_json.clone();
         let init = instance.call(|b, s| b.nexori_minigame_mod_init().call_init(s, &config))?;
         init.map_err(|message| Fault {
             kind: format!("init failed: {message}"),
             detail: message,
+            message: None,
         })?;
         Ok(instance)
     }
@@ -227,7 +264,12 @@ impl ModInstance {
         data.callbacks_this_call = callbacks;
         data.commands_this_call = 0;
         data.logs_this_call = 0;
-        f(&self.bindings, &mut self.store).map_err(|e| Fault::classify(&e, deadline))
+        // Where this call's stderr starts: a lock-free read, the text is only taken on a trap.
+        let stderr_start = data.stderr.position();
+        f(&self.bindings, &mut self.store).map_err(|e| {
+            let stderr = &self.store.data().stderr;
+            Fault::of_call(&e, deadline, || stderr.written_since(stderr_start))
+        })
     }
 
     /// The loaded mod this is an instance of.

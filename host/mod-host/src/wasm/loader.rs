@@ -492,7 +492,7 @@ pub fn probe(
         RegistrationPolicy::Probe,
     );
     let probe =
-        ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.detail))?;
+        ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.describe()))?;
     if probe.store.data().registrations_refused() {
         return Err(LoadError::TooManyRegistrations(
             probe.store.data().module.limits.max_listener_registrations,

@@ -13,6 +13,7 @@ use wasmtime::{Result as WasmResult, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::convert;
+use super::guest_output::GuestOutput;
 use super::registrations::{ListenerKind, ListenerRegistration, Registration};
 use super::since_v1_1_0::{api, host, types as wit};
 use crate::host_state::{HostState, HostStateHandle, lock};
@@ -65,6 +66,8 @@ pub struct InstanceState {
     /// Whether a registration was refused for the limit (the loader rejects such a mod).
     pub(crate) registrations_refused: bool,
     pub(crate) policy: RegistrationPolicy,
+    /// The instance's stderr, for what it wrote during a call that trapped.
+    pub(crate) stderr: GuestOutput,
     /// How many callbacks the current guest call stands for (the events of a batch, else 1):
     /// the per-callback limits below are multiplied by it.
     pub(crate) callbacks_this_call: u32,
