@@ -308,7 +308,26 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
             out!("{line}");
         }
     }
-    ExitCode::SUCCESS
+    // Status 1 when an `expect` step failed, each failure named on stderr.
+    let failed: Vec<_> = output.failed_expectations().collect();
+    if failed.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "nexori simulate: {} of {} expectations failed",
+        failed.len(),
+        output.expectations.len()
+    );
+    for e in failed {
+        eprintln!(
+            "  step {} at {}: {}\n    {}",
+            e.step,
+            scenario::relative_time(e.at, scenario.start_epoch_ms),
+            e.label(),
+            e.failure.as_deref().unwrap_or_default()
+        );
+    }
+    ExitCode::FAILURE
 }
 
 fn check(path: &Path, config: Option<&str>) -> ExitCode {

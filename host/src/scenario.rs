@@ -1,5 +1,7 @@
-//! Scenario files and `nexori simulate` (see docs/bridge-protocol.md#scenario-files and
-//! docs/bridge-protocol.md#the-trace-nexori-simulate---json).
+//! Scenario files and `nexori simulate` (see docs/scenarios.md, docs/bridge-protocol.md#scenario-files
+//! and docs/bridge-protocol.md#the-trace-nexori-simulate---json).
+
+pub mod expect;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +18,11 @@ use nexori_protocol::trace::TraceEntry;
 use nexori_reporting::IdGenerator;
 use nexori_runtime::clock::VirtualClock;
 
+use expect::{Expectation, ExpectationOutcome};
+
 pub const DEFAULT_START_EPOCH_MS: i64 = 1_760_000_000_000;
+/// The step type of an expectation (docs/scenarios.md#expect): scenario files only.
+pub const EXPECT: &str = "expect";
 /// The server id of simulations that do not set one.
 pub const SIMULATION_SERVER_ID: &str = "00000000-0000-4000-8000-00000000a11e";
 
@@ -46,6 +52,8 @@ pub struct Step {
     pub index: usize,
     pub at: i64,
     pub message: Value,
+    /// For an `expect` step, what it expects (the step is not sent to the host).
+    pub expect: Option<Expectation>,
 }
 
 /// A parsed scenario.
@@ -108,12 +116,27 @@ impl Scenario {
                         error: "\"at\" must be a non-negative integer".into(),
                     })?,
             };
+            if message.get("type").and_then(Value::as_str) == Some(EXPECT) {
+                let expect = message
+                    .as_object()
+                    .map(Expectation::parse)
+                    .transpose()
+                    .map_err(|error| ScenarioError::Step { step: index, error })?;
+                previous_at = at;
+                steps.push(Step {
+                    index,
+                    at,
+                    message,
+                    expect,
+                });
+                continue;
+            }
             match bridge::parse(&message) {
                 Err(BridgeError::UnknownType(t)) => {
                     return Err(ScenarioError::Step {
                         step: index,
                         error: format!(
-                            "unknown step type {t:?} (known: {})",
+                            "unknown step type {t:?} (known: {}, {EXPECT})",
                             MESSAGE_TYPES.join(", ")
                         ),
                     });
@@ -131,7 +154,12 @@ impl Scenario {
                 _ => {}
             }
             previous_at = at;
-            steps.push(Step { index, at, message });
+            steps.push(Step {
+                index,
+                at,
+                message,
+                expect: None,
+            });
         }
         // Steps run in `at` order, file order for ties (a stable sort).
         steps.sort_by_key(|s| s.at);
@@ -165,10 +193,46 @@ impl Scenario {
 pub struct SimulationOutput {
     pub trace: Vec<TraceEntry>,
     pub matches: BTreeMap<String, Value>,
-    /// The steps played, with their time and the number of trace entries before them, so the
-    /// readable timeline can show each input where it happened. Not part of the JSON contract.
+    /// The outcome of each `expect` step, in the order they ran; left out of the JSON when the
+    /// scenario has none, so the output of other scenarios is unchanged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expectations: Vec<ExpectationOutcome>,
+    /// The steps played, so the readable timeline can show each input where it happened. Not
+    /// part of the JSON contract.
     #[serde(skip)]
-    pub inputs: Vec<(i64, usize, Value)>,
+    pub inputs: Vec<Input>,
+}
+
+impl SimulationOutput {
+    /// The expectations that failed.
+    pub fn failed_expectations(&self) -> impl Iterator<Item = &ExpectationOutcome> {
+        self.expectations.iter().filter(|e| !e.passed)
+    }
+}
+
+/// A step as played, for the readable timeline.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// When it was played, epoch ms.
+    pub at: i64,
+    /// The number of trace entries before it.
+    pub position: usize,
+    /// The step as written.
+    pub message: Value,
+    /// For a `game.event`: where it went.
+    pub delivery: Option<Delivery>,
+    /// For an `expect` step: its index in [`SimulationOutput::expectations`].
+    pub expectation: Option<usize>,
+}
+
+/// Where a `game.event` went. The trace has no entry for it (a game event is the most frequent
+/// input); the simulation tells it from the host's per-mod game event counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The mod serving the match got it (`onGameEvent`).
+    To(String),
+    /// No mod got it, and why.
+    Not(String),
 }
 
 /// Options of one run.
@@ -217,31 +281,77 @@ pub fn run(
             error: error.to_string(),
         });
     }
-    let inputs = run_steps(&mut host, scenario);
+    let played = run_steps(&mut host, scenario);
     // With a real backend, give delivery a moment to finish before reporting what happened.
     if let Some(sender) = &reporting.sender {
         sender.wait_idle(std::time::Duration::from_secs(10));
     }
     let mut out = output(&host);
-    out.inputs = inputs;
+    out.inputs = played.inputs;
+    out.expectations = played.expectations;
     Ok(out)
 }
 
-/// Plays the steps on a host that already has its mods; returns each step with its time and
-/// the trace length before it.
-pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) -> Vec<(i64, usize, Value)> {
-    let mut inputs = Vec::with_capacity(scenario.steps.len());
+/// What [`run_steps`] played: each step with its time and the trace length before it, and the
+/// outcome of each `expect` step.
+#[derive(Debug, Default)]
+pub struct Played {
+    pub inputs: Vec<Input>,
+    pub expectations: Vec<ExpectationOutcome>,
+}
+
+/// Plays the steps on a host that already has its mods.
+pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) -> Played {
+    let mut played = Played {
+        inputs: Vec::with_capacity(scenario.steps.len()),
+        expectations: Vec::new(),
+    };
+    // The trace entries serialised so far, for expectations (built only when there are any).
+    let mut serialised: Vec<Value> = Vec::new();
     for step in &scenario.steps {
-        host.advance_to(scenario.start_epoch_ms + step.at);
+        let at = scenario.start_epoch_ms + step.at;
+        host.advance_to(at);
         let position = lock(host.shared()).trace.entries().len();
-        inputs.push((
-            scenario.start_epoch_ms + step.at,
+        let mut input = Input {
+            at,
             position,
-            step.message.clone(),
-        ));
-        let result = bridge::parse(&step.message)
+            message: step.message.clone(),
+            delivery: None,
+            expectation: None,
+        };
+        if let Some(expectation) = &step.expect {
+            let shared = lock(host.shared());
+            let entries = shared.trace.entries();
+            serialised.extend(
+                entries[serialised.len()..]
+                    .iter()
+                    .map(|e| serde_json::to_value(e).unwrap_or(Value::Null)),
+            );
+            let (matched, failure) =
+                expectation.evaluate(entries, &serialised, scenario.start_epoch_ms);
+            input.expectation = Some(played.expectations.len());
+            played.expectations.push(ExpectationOutcome {
+                step: step.index,
+                at,
+                description: expectation.description.clone(),
+                expectation: expectation.render(),
+                passed: failure.is_none(),
+                matched,
+                failure,
+                position,
+            });
+            played.inputs.push(input);
+            continue;
+        }
+        let parsed = bridge::parse(&step.message);
+        let is_game_event = matches!(parsed, Ok(bridge::BridgeMessage::GameEvent(_)));
+        let before = is_game_event.then(|| game_events_by_mod(host));
+        let result = parsed
             .map_err(|e| e.to_string())
             .and_then(|m| host.apply(m).map_err(|e| e.to_string()));
+        if let Some(before) = before {
+            input.delivery = Some(delivery(host, &step.message, &before, result.is_ok()));
+        }
         // The trace has the commands; nobody reads the bridge outbox in a simulation.
         host.take_commands();
         if let Err(error) = result {
@@ -253,8 +363,73 @@ pub fn run_steps(host: &mut ArenaHost, scenario: &Scenario) -> Vec<(i64, usize, 
                 error,
             });
         }
+        played.inputs.push(input);
     }
-    inputs
+    played
+}
+
+/// The host's count of game events delivered, per mod.
+fn game_events_by_mod(host: &ArenaHost) -> BTreeMap<String, u64> {
+    lock(host.shared())
+        .trace
+        .counters()
+        .filter(|(metric, _, _)| *metric == "nexori_game_events_total")
+        .map(|(_, labels, value)| {
+            let name = labels
+                .strip_prefix("{mod=\"")
+                .and_then(|l| l.strip_suffix("\"}"))
+                .unwrap_or(labels);
+            (name.to_string(), value)
+        })
+        .collect()
+}
+
+/// Where the `game.event` just applied went: the mod whose count of delivered events grew, or
+/// why none did.
+fn delivery(
+    host: &ArenaHost,
+    message: &Value,
+    before: &BTreeMap<String, u64>,
+    accepted: bool,
+) -> Delivery {
+    let after = game_events_by_mod(host);
+    if let Some((name, _)) = after
+        .iter()
+        .find(|(name, n)| before.get(*name).copied().unwrap_or(0) < **n)
+    {
+        return Delivery::To(name.clone());
+    }
+    if !accepted {
+        return Delivery::Not("refused".into());
+    }
+    let match_id = message["matchId"]
+        .as_str()
+        .and_then(nexori_runtime::ids::normalize_match_id)
+        .unwrap_or_default();
+    let shared = lock(host.shared());
+    let entries = shared.trace.entries();
+    let faulted = entries.iter().any(
+        |entry| matches!(entry, TraceEntry::Fault { match_id: Some(m), .. } if *m == match_id),
+    );
+    if faulted {
+        return Delivery::Not(format!(
+            "the mod serving match {match_id} faulted, and gets nothing more for it"
+        ));
+    }
+    let unrouted = entries
+        .iter()
+        .any(|entry| matches!(entry, TraceEntry::Warning { match_id: m, .. } if *m == match_id));
+    if unrouted {
+        let rules = shared
+            .arena
+            .get(&match_id)
+            .map(|m| m.rules_engine_id.clone())
+            .unwrap_or_default();
+        return Delivery::Not(format!(
+            "no mod serves match {match_id} (no loaded mod registered rulesEngineId {rules:?})"
+        ));
+    }
+    Delivery::Not(format!("no instance of a mod serves match {match_id}"))
 }
 
 /// The trace so far and a snapshot of every match the run created.
@@ -280,24 +455,105 @@ pub fn output(host: &ArenaHost) -> SimulationOutput {
     SimulationOutput {
         trace: shared.trace.take(),
         matches,
+        expectations: Vec::new(),
         inputs: Vec::new(),
     }
 }
 
-/// The readable timeline: inputs from the game (`←`) interleaved with the trace.
+/// The readable timeline: inputs from the game (`←`) interleaved with the trace, where each
+/// `game.event` went, each result's `customData`, each expectation marked ✓ or ✗, and a count of
+/// the expectations at the end.
 pub fn timeline(output: &SimulationOutput, start: i64) -> Vec<String> {
-    let mut lines = Vec::with_capacity(output.trace.len() + output.inputs.len());
+    let mut lines = Vec::with_capacity(output.trace.len() + 2 * output.inputs.len());
     let mut inputs = output.inputs.iter().peekable();
     for (i, entry) in output.trace.iter().enumerate() {
-        while let Some((at, _, message)) = inputs.next_if(|(_, position, _)| *position <= i) {
-            lines.push(input_line(*at, message, start));
+        while let Some(input) = inputs.next_if(|input| input.position <= i) {
+            input_lines(input, output, start, &mut lines);
         }
         lines.push(timeline_line(entry, start));
+        if let TraceEntry::Result { body, .. } = entry
+            && let Some(custom_data) = body.get("customData")
+        {
+            json_lines("customData", custom_data, 0, DETAIL_INDENT, &mut lines);
+        }
     }
-    for (at, _, message) in inputs {
-        lines.push(input_line(*at, message, start));
+    for input in inputs {
+        input_lines(input, output, start, &mut lines);
+    }
+    if !output.expectations.is_empty() {
+        let failed = output.failed_expectations().count();
+        lines.push(format!(
+            "expectations: {} passed, {failed} failed",
+            output.expectations.len() - failed
+        ));
     }
     lines
+}
+
+/// Where lines that belong to the line above start (under the text after the time).
+const DETAIL_INDENT: usize = 14;
+
+/// One step's lines: the input, and where a game event went; or an expectation's outcome.
+fn input_lines(input: &Input, output: &SimulationOutput, start: i64, lines: &mut Vec<String>) {
+    let rel = relative(input.at, start);
+    if let Some(outcome) = input.expectation.and_then(|i| output.expectations.get(i)) {
+        let mark = if outcome.passed { '✓' } else { '✗' };
+        lines.push(format!(
+            "{rel}  {mark} step {}: {}",
+            outcome.step,
+            outcome.label()
+        ));
+        if let Some(failure) = &outcome.failure {
+            lines.push(format!("{:DETAIL_INDENT$}{failure}", ""));
+        }
+        return;
+    }
+    lines.push(input_line(input.at, &input.message, start));
+    let message = &input.message;
+    let kind = message["kind"].as_str().unwrap_or("");
+    match &input.delivery {
+        None => {}
+        Some(Delivery::To(mod_name)) => {
+            let match_id = message["matchId"]
+                .as_str()
+                .and_then(nexori_runtime::ids::normalize_match_id)
+                .unwrap_or_default();
+            let player = message["player"]
+                .as_str()
+                .and_then(|p| uuid::Uuid::parse_str(p).ok())
+                .map(|p| format!(", {}", short_uuid(&p)))
+                .unwrap_or_default();
+            let data = match message.get("data") {
+                None | Some(Value::Null) => String::new(),
+                Some(data) => format!(" {data}"),
+            };
+            lines.push(format!(
+                "{rel}  {mod_name}.onGameEvent({match_id}{player}) {kind}{data}"
+            ));
+        }
+        Some(Delivery::Not(why)) => {
+            lines.push(format!("{rel}  game.event {kind} not delivered: {why}"));
+        }
+    }
+}
+
+/// `key: value` at `indent`, an object one member a line for two levels, deeper values compact.
+fn json_lines(key: &str, value: &Value, depth: usize, indent: usize, lines: &mut Vec<String>) {
+    match value {
+        Value::Object(members) if !members.is_empty() && depth < 2 => {
+            lines.push(format!("{:indent$}{key}:", ""));
+            for (k, v) in members {
+                json_lines(k, v, depth + 1, indent + 2, lines);
+            }
+        }
+        _ => lines.push(format!("{:indent$}{key}: {value}", "")),
+    }
+}
+
+/// The first eight characters of a UUID and an ellipsis (`aaaaaaaa…`).
+fn short_uuid(u: &dyn std::fmt::Display) -> String {
+    let s = u.to_string();
+    s.get(..8).map(|p| format!("{p}…")).unwrap_or(s)
 }
 
 fn input_line(at: i64, message: &Value, start: i64) -> String {
@@ -318,13 +574,15 @@ fn relative(at: i64, start: i64) -> String {
     format!("{:>5}.{:03}s", ms / 1000, (ms % 1000).abs())
 }
 
+/// `at` as seconds after `start`, as the timeline writes it (`45.000s`).
+pub fn relative_time(at: i64, start: i64) -> String {
+    relative(at, start).trim_start().to_string()
+}
+
 /// A readable line for one trace entry, with time relative to `start`.
 pub fn timeline_line(entry: &TraceEntry, start: i64) -> String {
     let rel = |at: i64| relative(at, start);
-    let short = |u: &dyn std::fmt::Display| {
-        let s = u.to_string();
-        s.get(..8).map(|p| format!("{p}…")).unwrap_or(s)
-    };
+    let short = short_uuid;
     match entry {
         TraceEntry::Callback {
             at,
