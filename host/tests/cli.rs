@@ -4,10 +4,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn nexori(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nexori"))
-        .args(args)
-        .output()
-        .expect("run nexori")
+    command().args(args).output().expect("run nexori")
+}
+
+/// The binary, its default compile cache (`check`, `simulate`) in a directory of this test run,
+/// never the user's `~/.cache`.
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nexori"));
+    command
+        .env("XDG_CACHE_HOME", scratch("xdg-cache"))
+        .env_remove("NEXORI_CACHE_DIR");
+    command
+}
+
+/// A directory of this test run.
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("nexori-cli-{}/{name}", std::process::id()))
+}
+
+/// A new, empty directory of this test run.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn mods() -> PathBuf {
@@ -298,7 +318,7 @@ fn simulate_ends_quietly_when_its_reader_goes_away() {
         ]}"#,
     );
     let mods = mods();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
+    let mut child = command()
         .args([
             "simulate",
             "--mods",
@@ -344,4 +364,427 @@ fn simulate_warns_about_a_rules_engine_no_mod_registered() {
         text.contains(&format!("0.000s  WARNING m1: {message}")),
         "{text}"
     );
+}
+
+/// A bundled scenario (host/demo) as JSON.
+fn demo_scenario(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+const ALICE: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const BOB: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+
+/// host/demo/last-standing-expect.json: every expectation holds, so the status is 0; the
+/// timeline marks each ✓ and `--json` adds their outcomes.
+#[test]
+fn simulate_expectations_that_hold_exit_0() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/last-standing-expect.json");
+    let out = simulate(&path, false);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "    2.200s  ✓ step 7: the round starts once everyone is placed",
+        "   45.000s  ✓ step 14: Alice wins, Bob and Carol are eliminated",
+        "   50.000s  ✓ step 16: everyone goes back to the lobby 5 s later",
+        "   60.000s  ✓ step 18: the mod never faulted",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+    }
+    assert!(
+        text.ends_with("\nexpectations: 10 passed, 0 failed\n"),
+        "{text}"
+    );
+
+    let out = simulate(&path, true);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expectations = json["expectations"].as_array().unwrap();
+    assert_eq!(expectations.len(), 10);
+    assert!(expectations.iter().all(|e| e["passed"] == true));
+    assert_eq!(
+        expectations[8],
+        serde_json::json!({"step": 18, "at": 1_760_000_060_000_i64, "description": "the mod never faulted",
+                           "expectation": "fault {} (none)", "passed": true, "matched": 0})
+    );
+    // A scenario without expectations keeps its output as it was: no `expectations` key.
+    let plain = temp(
+        "plain.json",
+        &serde_json::to_vec(&demo_scenario("last-standing.json")).unwrap(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&simulate(&plain, true).stdout).unwrap();
+    assert_eq!(
+        json.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["trace", "matches"]
+    );
+}
+
+/// Failed expectations: the whole scenario runs, the status is 1, and each failure is named
+/// with what was seen instead.
+#[test]
+fn simulate_failed_expectations_exit_1_and_are_named() {
+    let mut scenario = demo_scenario("last-standing.json");
+    let steps = scenario["steps"].as_array_mut().unwrap();
+    assert_eq!(steps.len(), 10);
+    steps.extend([
+        serde_json::json!({"type": "expect", "api": {"method": "setPlayerOutcome", "player": ALICE, "status": "PLAYER_MISSING"}}),
+        serde_json::json!({"type": "expect", "description": "Bob wins",
+                           "result": {"players": {BOB: "WIN"}, "customData": {"winnerPlayerUuid": BOB}}}),
+        serde_json::json!({"type": "expect", "command": {"type": "player.return", "player": BOB}, "count": 2}),
+        serde_json::json!({"type": "expect", "fault": {}, "none": true}),
+    ]);
+    let path = temp("failing.json", &serde_json::to_vec(&scenario).unwrap());
+    let failures = [
+        (
+            format!(
+                "step 10 at 60.000s: api {{\"method\":\"setPlayerOutcome\",\"player\":\"{ALICE}\",\"status\":\"PLAYER_MISSING\"}}"
+            ),
+            "no matching api entry; closest: 45.000s last_standing → setPlayerOutcome(demo-ls-1, \
+             aaaaaaaa…) = UPDATED [status: expected \"PLAYER_MISSING\", seen \"UPDATED\"]"
+                .to_string(),
+        ),
+        (
+            "step 11 at 60.000s: Bob wins".to_string(),
+            format!(
+                "no matching result entry; closest: 45.000s RESULT demo-ls-1 \
+                 reason=\"last_player_standing\" players=aaaaaaaa…=WIN bbbbbbbb…=LOSS \
+                 cccccccc…=LOSS (QUEUED) [players.{BOB}.outcome: expected \"WIN\", seen \"LOSS\"; \
+                 customData.winnerPlayerUuid: expected \"{BOB}\", seen \"{ALICE}\"]"
+            ),
+        ),
+        (
+            format!(
+                "step 12 at 60.000s: command {{\"type\":\"player.return\",\"player\":\"{BOB}\"}} (count 2)"
+            ),
+            format!(
+                "expected 2 matching command entries, found 1: 50.000s → game \
+                 {{\"type\":\"player.return\",\"matchId\":\"demo-ls-1\",\"player\":\"{BOB}\",\
+                 \"reason\":\"match_completed\"}}"
+            ),
+        ),
+    ];
+    let out = simulate(&path, false);
+    assert_eq!(out.status.code(), Some(1));
+    let mut expected = "nexori simulate: 3 of 4 expectations failed\n".to_string();
+    for (label, failure) in &failures {
+        expected.push_str(&format!("  {label}\n    {failure}\n"));
+    }
+    assert_eq!(stderr(&out), expected);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (label, failure) in &failures {
+        let step = label.split_once(" at 60.000s: ").unwrap();
+        let marked = format!(
+            "   60.000s  ✗ {}: {}\n              {failure}\n",
+            step.0, step.1
+        );
+        assert!(text.contains(&marked), "{marked}\n{text}");
+    }
+    assert!(
+        text.contains("\n   60.000s  ✓ step 13: fault {} (none)\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\nexpectations: 1 passed, 3 failed\n"),
+        "{text}"
+    );
+
+    let out = simulate(&path, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out), expected);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let passed: Vec<_> = json["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["step"].clone(), e["passed"].clone(), e["matched"].clone()))
+        .collect();
+    assert_eq!(
+        passed,
+        [
+            (10, false, 0),
+            (11, false, 0),
+            (12, false, 1),
+            (13, true, 0)
+        ]
+        .map(|(s, p, m)| (s.into(), p.into(), m.into()))
+    );
+    assert_eq!(json["expectations"][1]["failure"], failures[1].1.as_str());
+}
+
+/// A malformed `expect` step is bad input (status 2), named by its key.
+#[test]
+fn simulate_rejects_a_malformed_expectation_with_status_2() {
+    let cases: [(&str, &[u8], &str); 2] = [
+        (
+            "expect-key.json",
+            br#"{"steps": [{"type": "wait"}, {"type": "expect", "api": {"stauts": "UPDATED"}}]}"#,
+            "nexori simulate: scenario step 1: unknown key \"stauts\" in \"api\" (known: mod, \
+             method, matchId, player, status, message, backendReportStatus, resultId, result)\n",
+        ),
+        (
+            "expect-step-key.json",
+            br#"{"steps": [{"type": "expect", "fault": {}, "nope": true}]}"#,
+            "nexori simulate: scenario step 0: unknown key \"nope\" in an expect step (known: at, \
+             type, description, count, none, and one of callback, api, command, result, admission, \
+             fault, error, log, warning)\n",
+        ),
+    ];
+    for (name, body, message) in cases {
+        let out = simulate(&temp(name, body), false);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert_eq!(stderr(&out), message, "{name}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{name}");
+    }
+}
+
+/// The readable timeline says which mod got each game event (or why none did) and shows the
+/// result's customData.
+#[test]
+fn simulate_shows_game_event_deliveries_and_custom_data() {
+    let path = temp(
+        "deliveries.json",
+        &serde_json::to_vec(&demo_scenario("last-standing.json")).unwrap(),
+    );
+    let out = simulate(&path, false);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let delivered = format!(
+        "   30.000s  ← game.event {{\"matchId\":\"demo-ls-1\",\"kind\":\"player.died\",\"player\":\"{BOB}\",\"data\":{{\"killerPlayerUuid\":\"{ALICE}\"}}}}\n   \
+         30.000s  last_standing.onGameEvent(demo-ls-1, bbbbbbbb…) player.died {{\"killerPlayerUuid\":\"{ALICE}\"}}\n"
+    );
+    assert!(text.contains(&delivered), "{text}");
+    let result = format!(
+        "   45.000s  RESULT demo-ls-1 reason=\"last_player_standing\" players=aaaaaaaa…=WIN bbbbbbbb…=LOSS cccccccc…=LOSS (QUEUED)
+              customData:
+                mode: \"last_standing\"
+                players:
+                  {ALICE}: {{\"eliminatedAtEpochMs\":0,\"kills\":2,\"name\":\"Alice\",\"placement\":1}}
+                  {BOB}: {{\"eliminatedAtEpochMs\":1760000030000,\"kills\":0,\"name\":\"Bob\",\"placement\":3}}
+                  cccccccc-0000-4000-8000-000000000003: {{\"eliminatedAtEpochMs\":1760000045000,\"kills\":0,\"name\":\"Carol\",\"placement\":2}}
+                winnerPlayerUuid: \"{ALICE}\"
+   45.000s    last_standing → submitFinalMatchResult(demo-ls-1)"
+    );
+    assert!(text.contains(&result), "{text}");
+
+    let unrouted = temp(
+        "undelivered.json",
+        br#"{"steps": [
+            {"at": 0, "type": "match.create", "matchId": "m2", "queueId": "q", "arenaId": "a", "rulesEngineId": "nobody",
+             "expectedPlayers": ["22222222-1111-1111-1111-111111111111"]},
+            {"at": 100, "type": "game.event", "matchId": "m2", "kind": "tick"},
+            {"at": 200, "type": "game.event", "matchId": "m9", "kind": "tick"}
+        ]}"#,
+    );
+    let text = String::from_utf8_lossy(&simulate(&unrouted, false).stdout).into_owned();
+    assert!(
+        text.contains(
+            "    0.100s  game.event tick not delivered: no mod serves match m2 (no loaded mod \
+             registered rulesEngineId \"nobody\")\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "    0.200s  game.event tick not delivered: refused\n    0.200s  ERROR (step 2): unknown match \"m9\"\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_names_the_toolchain_and_the_compile_time() {
+    let path = mods().join("scripted.wasm");
+    let out = nexori(&["check", path.to_str().unwrap(), "--no-cache"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The example mods are stripped (profile.mods): their modules keep the tools' names only.
+    let built = text
+        .lines()
+        .find(|l| l.starts_with("built with: "))
+        .unwrap();
+    assert!(
+        built.starts_with("built with: no language recorded (processed by wit-component 0.")
+            && built.contains(", wit-bindgen-rust 0."),
+        "{text}"
+    );
+    let compiled = text
+        .lines()
+        .find(|l| l.starts_with("compiled:   "))
+        .unwrap();
+    assert!(
+        compiled.starts_with("compiled:   compiled in ")
+            && compiled.ends_with(" (no compile cache)"),
+        "{text}"
+    );
+}
+
+/// `check` twice on one mod: the second run takes the compiled mod from the cache; `--no-cache`
+/// compiles; `simulate` uses the same cache.
+#[test]
+fn check_and_simulate_use_the_compile_cache() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = fresh_dir("cache-twice").join("compiled");
+    let path = mods().join("last_standing.wasm");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", path.to_str().unwrap()];
+        args.extend(extra);
+        let out = nexori(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("compiled:   "))
+            .unwrap()
+            .to_string()
+    };
+    let dir = cache.to_str().unwrap();
+    let first = check(&["--cache-dir", dir]);
+    assert!(
+        first.starts_with("compiled in ")
+            && first.ends_with(&format!("; stored in the compile cache ({dir})")),
+        "{first}"
+    );
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the cache directory is created private");
+    let second = check(&["--cache-dir", dir]);
+    assert!(
+        second.starts_with("taken from the compile cache in ")
+            && second.ends_with(&format!(" ms ({dir})")),
+        "{second}"
+    );
+    // The environment variable names the same directory.
+    let out = command()
+        .env("NEXORI_CACHE_DIR", &cache)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("compiled:   taken from the compile cache in "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let uncached = check(&["--cache-dir", dir, "--no-cache"]);
+    assert!(uncached.ends_with(" (no compile cache)"), "{uncached}");
+
+    // simulate stores what it compiles there, and takes it from there the next time.
+    let scenario = temp("cached.json", br#"{"steps": []}"#);
+    let simulate = || {
+        command()
+            .env("NEXORI_LOG", "nexori::mods=debug")
+            .args([
+                "simulate",
+                "--mods",
+                mods().to_str().unwrap(),
+                scenario.to_str().unwrap(),
+                "--cache-dir",
+                dir,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = simulate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = simulate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let taken = stderr(&out).matches("taken from the compile cache").count();
+    assert_eq!(taken, 3, "every mod from the cache: {}", stderr(&out));
+    let scripted = mods().join("scripted.wasm");
+    let out = nexori(&["check", scripted.to_str().unwrap(), "--cache-dir", dir]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("compiled:   taken from the compile cache in "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The default cache is `$XDG_CACHE_HOME/nexori/compiled`, else `~/.cache/nexori/compiled`.
+#[test]
+fn the_default_compile_cache_follows_xdg() {
+    let path = mods().join("scripted.wasm");
+    let xdg = fresh_dir("xdg-default");
+    let out = command()
+        .env("XDG_CACHE_HOME", &xdg)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = xdg.join("nexori/compiled");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "stored in the compile cache ({})",
+            expected.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(std::fs::read_dir(&expected).unwrap().count(), 1);
+
+    let home = fresh_dir("home-default");
+    let out = command()
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", &home)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(home.join(".cache/nexori/compiled"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+/// A cache that cannot be used is logged and the mod compiled: the command still succeeds.
+#[test]
+fn an_unusable_compile_cache_never_fails_the_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = mods().join("scripted.wasm");
+    let base = fresh_dir("unusable");
+    let file = base.join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let shared = base.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for dir in [file.join("compiled"), shared.clone()] {
+        let out = nexori(&[
+            "check",
+            path.to_str().unwrap(),
+            "--cache-dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!(
+                "; the compile cache {} could not be used (see the log)",
+                dir.display()
+            )),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            stderr(&out).contains("not using the compile cache"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&shared).unwrap().count(),
+        0,
+        "nothing written there"
+    );
+    let scenario = temp("unusable.json", br#"{"steps": []}"#);
+    let out = nexori(&[
+        "simulate",
+        "--mods",
+        mods().to_str().unwrap(),
+        scenario.to_str().unwrap(),
+        "--cache-dir",
+        shared.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
