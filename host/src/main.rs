@@ -36,6 +36,25 @@ struct Cli {
     command: Command,
 }
 
+/// The compile cache of `simulate` and `check`, so an unchanged mod is not compiled again on
+/// every run.
+#[derive(clap::Args)]
+struct CacheArgs {
+    /// The compile cache directory (created 0700; not used if group or others can write to it)
+    /// [default: $XDG_CACHE_HOME/nexori/compiled, else ~/.cache/nexori/compiled]
+    #[arg(long, value_name = "DIR", env = "NEXORI_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile the mods in memory, without the compile cache (wins over --cache-dir).
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn dir(self) -> Option<PathBuf> {
+        nexori::check::cli_cache_dir(self.cache_dir, self.no_cache)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Play a scenario file against the mods in a directory, on a virtual clock.
@@ -48,6 +67,8 @@ enum Command {
         /// Print the trace and final match snapshots as one JSON object.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Check that a `.wasm` file is a loadable rules mod; print its registrations and imports.
     Check {
@@ -56,6 +77,8 @@ enum Command {
         /// JSON configuration to pass to the mod's `init` (default `{}`).
         #[arg(long)]
         config: Option<String>,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Run the host as a sidecar: the WebSocket bridge, reporting, /healthz and /metrics.
     Serve {
@@ -158,8 +181,13 @@ fn main() -> ExitCode {
             mods,
             scenario,
             json,
-        } => simulate(&mods, &scenario, json),
-        Command::Check { module, config } => check(&module, config.as_deref()),
+            cache,
+        } => simulate(&mods, &scenario, json, cache.dir()),
+        Command::Check {
+            module,
+            config,
+            cache,
+        } => check(&module, config.as_deref(), cache.dir().as_deref()),
         Command::Demo { mods } => demo(&mods),
         Command::Stdio {
             config,
@@ -280,7 +308,7 @@ fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
+fn simulate(mods: &Path, path: &Path, json: bool, compile_cache: Option<PathBuf>) -> ExitCode {
     let scenario = match Scenario::from_file(path) {
         Ok(s) => s,
         Err(e) => {
@@ -288,7 +316,11 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let output = match scenario::run(&scenario, mods, &RunOptions::default()) {
+    let options = RunOptions {
+        compile_cache,
+        ..RunOptions::default()
+    };
+    let output = match scenario::run(&scenario, mods, &options) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("nexori simulate: {e}");
@@ -330,8 +362,8 @@ fn simulate(mods: &Path, path: &Path, json: bool) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn check(path: &Path, config: Option<&str>) -> ExitCode {
-    match nexori::check::check_file(path, config) {
+fn check(path: &Path, config: Option<&str>, cache: Option<&Path>) -> ExitCode {
+    match nexori::check::check_file(path, config, cache) {
         Ok(report) => {
             print!("{report}");
             ExitCode::SUCCESS

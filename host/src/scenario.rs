@@ -239,6 +239,8 @@ pub enum Delivery {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub engine: EngineSettings,
+    /// The compile cache directory (`nexori simulate`'s `--cache-dir`), if any.
+    pub compile_cache: Option<std::path::PathBuf>,
 }
 
 /// Runs a scenario against the mods in `mods_dir`.
@@ -271,6 +273,9 @@ pub fn run(
         &options.engine,
     )
     .map_err(|e| ScenarioError::Host(e.to_string()))?;
+    if let Some(dir) = &options.compile_cache {
+        host.set_compile_cache(dir.clone());
+    }
     host.set_admission_publisher(reporting.publisher);
     let failures = host
         .load_mods_dir(mods_dir)

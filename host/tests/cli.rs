@@ -4,10 +4,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn nexori(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nexori"))
-        .args(args)
-        .output()
-        .expect("run nexori")
+    command().args(args).output().expect("run nexori")
+}
+
+/// The binary, its default compile cache (`check`, `simulate`) in a directory of this test run,
+/// never the user's `~/.cache`.
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nexori"));
+    command
+        .env("XDG_CACHE_HOME", scratch("xdg-cache"))
+        .env_remove("NEXORI_CACHE_DIR");
+    command
+}
+
+/// A directory of this test run.
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("nexori-cli-{}/{name}", std::process::id()))
+}
+
+/// A new, empty directory of this test run.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn mods() -> PathBuf {
@@ -298,7 +318,7 @@ fn simulate_ends_quietly_when_its_reader_goes_away() {
         ]}"#,
     );
     let mods = mods();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nexori"))
+    let mut child = command()
         .args([
             "simulate",
             "--mods",
@@ -572,4 +592,199 @@ fn simulate_shows_game_event_deliveries_and_custom_data() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn check_names_the_toolchain_and_the_compile_time() {
+    let path = mods().join("scripted.wasm");
+    let out = nexori(&["check", path.to_str().unwrap(), "--no-cache"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The example mods are stripped (profile.mods): their modules keep the tools' names only.
+    let built = text
+        .lines()
+        .find(|l| l.starts_with("built with: "))
+        .unwrap();
+    assert!(
+        built.starts_with("built with: no language recorded (processed by wit-component 0.")
+            && built.contains(", wit-bindgen-rust 0."),
+        "{text}"
+    );
+    let compiled = text
+        .lines()
+        .find(|l| l.starts_with("compiled:   "))
+        .unwrap();
+    assert!(
+        compiled.starts_with("compiled:   compiled in ")
+            && compiled.ends_with(" (no compile cache)"),
+        "{text}"
+    );
+}
+
+/// `check` twice on one mod: the second run takes the compiled mod from the cache; `--no-cache`
+/// compiles; `simulate` uses the same cache.
+#[test]
+fn check_and_simulate_use_the_compile_cache() {
+    use std::os::unix::fs::PermissionsExt;
+    let cache = fresh_dir("cache-twice").join("compiled");
+    let path = mods().join("last_standing.wasm");
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", path.to_str().unwrap()];
+        args.extend(extra);
+        let out = nexori(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("compiled:   "))
+            .unwrap()
+            .to_string()
+    };
+    let dir = cache.to_str().unwrap();
+    let first = check(&["--cache-dir", dir]);
+    assert!(
+        first.starts_with("compiled in ")
+            && first.ends_with(&format!("; stored in the compile cache ({dir})")),
+        "{first}"
+    );
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the cache directory is created private");
+    let second = check(&["--cache-dir", dir]);
+    assert!(
+        second.starts_with("taken from the compile cache in ")
+            && second.ends_with(&format!(" ({dir})")),
+        "{second}"
+    );
+    // The environment variable names the same directory.
+    let out = command()
+        .env("NEXORI_CACHE_DIR", &cache)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("compiled:   taken from the compile cache in "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let uncached = check(&["--cache-dir", dir, "--no-cache"]);
+    assert!(uncached.ends_with(" (no compile cache)"), "{uncached}");
+
+    // simulate stores what it compiles there, and takes it from there the next time.
+    let scenario = temp("cached.json", br#"{"steps": []}"#);
+    let simulate = || {
+        command()
+            .env("NEXORI_LOG", "nexori::mods=debug")
+            .args([
+                "simulate",
+                "--mods",
+                mods().to_str().unwrap(),
+                scenario.to_str().unwrap(),
+                "--cache-dir",
+                dir,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = simulate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = simulate();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let taken = stderr(&out).matches("taken from the compile cache").count();
+    assert_eq!(taken, 3, "every mod from the cache: {}", stderr(&out));
+    let scripted = mods().join("scripted.wasm");
+    let out = nexori(&["check", scripted.to_str().unwrap(), "--cache-dir", dir]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("compiled:   taken from the compile cache in "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The default cache is `$XDG_CACHE_HOME/nexori/compiled`, else `~/.cache/nexori/compiled`.
+#[test]
+fn the_default_compile_cache_follows_xdg() {
+    let path = mods().join("scripted.wasm");
+    let xdg = fresh_dir("xdg-default");
+    let out = command()
+        .env("XDG_CACHE_HOME", &xdg)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = xdg.join("nexori/compiled");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!(
+            "stored in the compile cache ({})",
+            expected.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(std::fs::read_dir(&expected).unwrap().count(), 1);
+
+    let home = fresh_dir("home-default");
+    let out = command()
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", &home)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(home.join(".cache/nexori/compiled"))
+            .unwrap()
+            .count(),
+        1
+    );
+}
+
+/// A cache that cannot be used is logged and the mod compiled: the command still succeeds.
+#[test]
+fn an_unusable_compile_cache_never_fails_the_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = mods().join("scripted.wasm");
+    let base = fresh_dir("unusable");
+    let file = base.join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let shared = base.join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for dir in [file.join("compiled"), shared.clone()] {
+        let out = nexori(&[
+            "check",
+            path.to_str().unwrap(),
+            "--cache-dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!(
+                "; the compile cache {} could not be used (see the log)",
+                dir.display()
+            )),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            stderr(&out).contains("not using the compile cache"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&shared).unwrap().count(),
+        0,
+        "nothing written there"
+    );
+    let scenario = temp("unusable.json", br#"{"steps": []}"#);
+    let out = nexori(&[
+        "simulate",
+        "--mods",
+        mods().to_str().unwrap(),
+        scenario.to_str().unwrap(),
+        "--cache-dir",
+        shared.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

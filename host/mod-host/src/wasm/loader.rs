@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -148,6 +149,32 @@ pub struct LoadedMod {
     pub imports: Vec<String>,
     /// The version of `nexori:minigame` it was built against (`1.0.0`, `1.1.0`).
     pub wit_version: String,
+    /// How its machine code was had: compiled or taken from the compile cache, and how long it
+    /// took (`nexori check` says).
+    pub compilation: Compilation,
+}
+
+/// Where a component's machine code came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileSource {
+    /// Compiled, with no compile cache in use.
+    Compiled,
+    /// Taken from the compile cache.
+    Cache,
+    /// Compiled and stored in the compile cache.
+    CompiledAndCached,
+    /// Compiled; the compile cache could not be used (the log says why).
+    CompiledCacheUnusable,
+}
+
+/// How a component was compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compilation {
+    /// Compiled, or taken from the compile cache.
+    pub source: CompileSource,
+    /// The time it took: compiling (and storing the artifact), or reading and loading the
+    /// artifact.
+    pub took: Duration,
 }
 
 /// A component compiled and linked, not yet run: the slow part of loading, which can run on any
@@ -163,6 +190,8 @@ pub struct Prepared {
     pub wit_version: String,
     /// SHA-256 of the component bytes.
     pub sha256: String,
+    /// Compiled or taken from the compile cache, and how long it took.
+    pub compilation: Compilation,
 }
 
 /// Compiles and links a component, without running it. With `cache` (`dataDir/compiled`), a
@@ -181,9 +210,14 @@ pub fn prepare(
 ) -> Result<Prepared, LoadError> {
     check_header(bytes)?;
     let sha256 = hex(&Sha256::digest(bytes));
-    let component = match cache {
+    let started = Instant::now();
+    let (component, source) = match cache {
         Some(dir) => compile_cached(engine, bytes, dir)?,
-        None => compile(engine, bytes)?,
+        None => (compile(engine, bytes)?, CompileSource::Compiled),
+    };
+    let compilation = Compilation {
+        source,
+        took: started.elapsed(),
     };
     let imports: Vec<String> = component
         .component_type()
@@ -216,6 +250,7 @@ pub fn prepare(
         imports,
         wit_version: version,
         sha256,
+        compilation,
     })
 }
 
@@ -325,12 +360,18 @@ pub fn compilations_on_this_thread() -> u64 {
 /// An artifact is native code the host runs as it is, so the cache is trusted only while nobody
 /// but the host's user can write to it: the directory is created `0700`, and a directory or an
 /// artifact writable by group or others is not used (an error names it, and the mod is compiled
-/// in memory; an untrusted artifact in a trusted directory is replaced).
-fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component, LoadError> {
+/// in memory; an untrusted artifact in a trusted directory is replaced). A cache that cannot be
+/// used is never an error: the mod is compiled in memory. After storing an artifact, the oldest
+/// ones go while the directory's artifacts take more than [`MAX_CACHE_BYTES`].
+fn compile_cached(
+    engine: &Engine,
+    bytes: &[u8],
+    dir: &Path,
+) -> Result<(Component, CompileSource), LoadError> {
     let compile = || compile(engine, bytes);
     if let Err(problem) = trusted_cache_dir(dir) {
         tracing::error!(target: "nexori::mods", dir = %dir.display(), "not using the compile cache: {problem}");
-        return compile();
+        return Ok((compile()?, CompileSource::CompiledCacheUnusable));
     }
     let path = cache_path(engine, bytes, dir);
     match read_trusted(&path) {
@@ -341,7 +382,10 @@ fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component
             // bytes came from). Deserialisation still checks the header and version, and an
             // artifact that fails is recompiled below.
             match unsafe { Component::deserialize(engine, &artifact) } {
-                Ok(component) => return Ok(component),
+                Ok(component) => {
+                    tracing::debug!(target: "nexori::mods", file = %path.display(), "taken from the compile cache");
+                    return Ok((component, CompileSource::Cache));
+                }
                 Err(e) => {
                     tracing::warn!(target: "nexori::mods", file = %path.display(), "ignoring a cached artifact: {e}")
                 }
@@ -355,19 +399,102 @@ fn compile_cached(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<Component
         Err(_) => {} // not cached yet
     }
     let component = compile()?;
-    match component.serialize() {
+    let source = match component.serialize() {
         Ok(artifact) => {
-            let tmp = path.with_extension("tmp");
-            if write_private(&tmp, &artifact)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .is_err()
-            {
-                tracing::warn!(target: "nexori::mods", dir = %dir.display(), "cannot write the compile cache");
+            // A name of its own, so two processes storing the same artifact at once do not write
+            // into one file; the rename is atomic, the last one wins.
+            static STORES: AtomicU64 = AtomicU64::new(0);
+            let tmp = path.with_extension(format!(
+                "{}-{}.tmp",
+                std::process::id(),
+                STORES.fetch_add(1, Ordering::Relaxed)
+            ));
+            match write_private(&tmp, &artifact).and_then(|()| std::fs::rename(&tmp, &path)) {
+                Ok(()) => {
+                    prune_cache(dir, &path, MAX_CACHE_BYTES);
+                    CompileSource::CompiledAndCached
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    tracing::warn!(target: "nexori::mods", dir = %dir.display(), "cannot write the compile cache: {e}");
+                    CompileSource::CompiledCacheUnusable
+                }
             }
         }
-        Err(e) => tracing::warn!(target: "nexori::mods", "cannot serialise a compiled mod: {e}"),
+        Err(e) => {
+            tracing::warn!(target: "nexori::mods", "cannot serialise a compiled mod: {e}");
+            CompileSource::CompiledCacheUnusable
+        }
+    };
+    Ok((component, source))
+}
+
+/// The most the artifacts in a compile cache directory may take together; past it, the oldest
+/// written go first (the one just written stays, whatever its size). A mod whose artifact went is
+/// compiled again the next time it loads.
+pub const MAX_CACHE_BYTES: u64 = 1 << 30;
+
+/// Removes the oldest artifacts (`*.cwasm` named as [`cache_path`] names them, and `*.tmp` files
+/// left by a process that died while storing one, once they are an hour old) from `dir` while
+/// the artifacts take more than `max_bytes`; `keep` is never removed. Failures are logged.
+pub fn prune_cache(dir: &Path, keep: &Path, max_bytes: u64) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            tracing::warn!(target: "nexori::mods", dir = %dir.display(), "cannot list the compile cache: {e}");
+            return;
+        }
+    };
+    let mut artifacts = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let modified = metadata.modified().unwrap_or(std::time::UNIX_EPOCH);
+        if !metadata.is_file() || path == keep {
+            continue;
+        }
+        if name.ends_with(".tmp") && is_artifact_name(name.split('.').next().unwrap_or_default()) {
+            let stale = modified
+                .elapsed()
+                .is_ok_and(|age| age > Duration::from_secs(3600));
+            if stale {
+                let _ = std::fs::remove_file(&path);
+            }
+            continue;
+        }
+        if name.strip_suffix(".cwasm").is_some_and(is_artifact_name) {
+            artifacts.push((modified, metadata.len(), path));
+        }
     }
-    Ok(component)
+    let kept = std::fs::metadata(keep).map_or(0, |m| m.len());
+    let mut total = kept + artifacts.iter().map(|(_, len, _)| len).sum::<u64>();
+    // Oldest first.
+    artifacts.sort();
+    for (_, len, path) in artifacts {
+        if total <= max_bytes {
+            break;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                total -= len;
+                tracing::info!(target: "nexori::mods", file = %path.display(), "removed an old compiled mod from the compile cache (more than {max_bytes} bytes)");
+            }
+            Err(e) => {
+                tracing::warn!(target: "nexori::mods", file = %path.display(), "cannot remove an old compiled mod from the compile cache: {e}")
+            }
+        }
+    }
+}
+
+/// `<64 hex digits>-<16 hex digits>`: the stem [`cache_path`] gives an artifact.
+fn is_artifact_name(stem: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    stem.split_once('-')
+        .is_some_and(|(sha, engine)| hex(sha, 64) && hex(engine, 16))
 }
 
 /// Permission bits that let someone other than the owner write.
@@ -476,6 +603,7 @@ pub fn probe(
         imports,
         wit_version,
         sha256,
+        compilation,
     } = prepared;
     let probe_info = Arc::new(ModInfo {
         name: name.to_string(),
@@ -522,5 +650,54 @@ pub fn probe(
         pre,
         imports,
         wit_version,
+        compilation,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compile_cache_drops_its_oldest_artifacts_past_its_size() {
+        let dir = std::env::temp_dir().join(format!("nexori-prune-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = |i: u8| dir.join(format!("{}-{}.cwasm", hex(&[i; 32]), "0123456789abcdef"));
+        let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+        for i in 0..4u8 {
+            std::fs::write(name(i), vec![0; 100]).unwrap();
+            // Written in order, an hour apart at least in the eyes of the cache.
+            let file = std::fs::File::options().write(true).open(name(i)).unwrap();
+            file.set_modified(old + Duration::from_secs(u64::from(i) * 60))
+                .unwrap();
+        }
+        let stale_tmp = dir.join(format!(
+            "{}-{}.cwasm.1-0.tmp",
+            hex(&[9; 32]),
+            "0123456789abcdef"
+        ));
+        std::fs::write(&stale_tmp, b"x").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&stale_tmp)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let fresh_tmp = dir.join(format!("{}-{}.2-0.tmp", hex(&[8; 32]), "0123456789abcdef"));
+        std::fs::write(&fresh_tmp, b"x").unwrap();
+        let foreign = dir.join("notes.cwasm");
+        std::fs::write(&foreign, vec![0; 1000]).unwrap();
+
+        // name(0) was just written (it is kept); 250 bytes fit: name(1) and name(2) go.
+        prune_cache(&dir, &name(0), 250);
+        let left: Vec<bool> = (0..4).map(|i| name(i).exists()).collect();
+        assert_eq!(left, [true, false, false, true]);
+        assert!(!stale_tmp.exists(), "a leftover of a dead process goes");
+        assert!(fresh_tmp.exists(), "another process may be writing it");
+        assert!(
+            foreign.exists(),
+            "files the cache did not name are left alone"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
