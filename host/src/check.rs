@@ -55,7 +55,11 @@ pub fn check_file(
         bytes.len().div_ceil(1024)
     )?;
     writeln!(out, "sha256:     {}", loaded.info.sha256)?;
-    writeln!(out, "built with: {}", toolchain(&bytes))?;
+    let toolchain = toolchain(&bytes);
+    writeln!(out, "built with: {}", toolchain.component)?;
+    if let Some(modules) = &toolchain.modules {
+        writeln!(out, "modules:    {modules}")?;
+    }
     writeln!(
         out,
         "compiled:   {}",
@@ -118,37 +122,60 @@ pub fn cli_cache_dir(
         .map(|cache| cache.join("nexori").join("compiled"))
 }
 
-/// What the component's `producers` custom sections say about the toolchain that built it:
-/// `Python (componentize-py 0.25.1)`, `Rust (rustc 1.95.0 (…), wit-bindgen-rust 0.61.1)`. The
-/// component's own section when it names a language; else its `processed-by` with the
-/// languages and tools its core modules name (a stripped Rust build keeps only the tools).
-pub fn toolchain(bytes: &[u8]) -> String {
-    let Some(mut sections) = producers(bytes) else {
-        return "unknown (the file could not be read for its producers section)".into();
+/// What a component's `producers` custom sections say about the toolchain that built it, as
+/// `nexori check` prints it: the component's own section (`JavaScript (wit-component 0.258.0,
+/// ComponentizeJS 0.23.0)`), and when that names no language, what its core modules' sections
+/// name together (a Rust build names `Rust (rustc 1.95.0 (…), …)` there; a stripped one keeps
+/// only the tools). Each value is `name version` as recorded.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Toolchain {
+    /// The component's own section: `<languages> (<tools>)`, `<tools> (no language named)`, or
+    /// `not recorded (no producers section)`; `; sdk <sdks>` when it names one.
+    pub component: String,
+    /// The core modules' sections merged (a tool the component line names at the same version
+    /// left out), when the component names no language and a module has a section.
+    pub modules: Option<String>,
+}
+
+/// Reads the [`Toolchain`] from a component's (or a core module's) bytes.
+pub fn toolchain(bytes: &[u8]) -> Toolchain {
+    let Some(sections) = producers(bytes) else {
+        return Toolchain {
+            component: "unknown (the file could not be read for its producers sections)".into(),
+            modules: None,
+        };
     };
-    // The component's own section first (it comes last in the file), then its modules' in file
-    // order.
-    sections.sort_by_key(|s| s.depth);
-    let top = sections.first().filter(|s| s.depth == 1);
-    let chosen: Vec<&Producers> = match top {
-        Some(top) if !top.field("language").is_empty() => vec![top],
-        _ => sections.iter().collect(),
+    let (top, inner): (Vec<&Producers>, Vec<&Producers>) =
+        sections.iter().partition(|s| s.depth == 1);
+    let component = describe(&top, &[]);
+    let modules = if top.iter().any(|s| !s.field("language").is_empty()) || inner.is_empty() {
+        None
+    } else {
+        let known: Vec<&(String, String)> = top.iter().flat_map(|s| s.values()).collect();
+        Some(describe(&inner, &known))
     };
+    Toolchain {
+        component: component.unwrap_or_else(|| "not recorded (no producers section)".into()),
+        modules: modules.flatten(),
+    }
+}
+
+/// `sections` merged into one description (see [`Toolchain`]), leaving out `(name, version)`s
+/// in `known`; `None` when nothing is left.
+fn describe(sections: &[&Producers], known: &[&(String, String)]) -> Option<String> {
     let merged = |field: &str| {
         let mut values: Vec<String> = Vec::new();
-        let mut names: Vec<&str> = Vec::new();
-        for section in &chosen {
-            for (name, version) in section.field(field) {
-                // One version per tool: the outermost (the component's) wins.
-                if names.contains(&name.as_str()) {
-                    continue;
-                }
-                names.push(name);
-                values.push(if version.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{name} {version}")
-                });
+        for value @ (name, version) in sections.iter().flat_map(|s| s.field(field)) {
+            if known.contains(&value) {
+                continue;
+            }
+            let text = if version.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} {version}")
+            };
+            if !values.contains(&text) {
+                values.push(text);
             }
         }
         values.join(", ")
@@ -157,13 +184,14 @@ pub fn toolchain(bytes: &[u8]) -> String {
     let mut text = match (language.is_empty(), tools.is_empty()) {
         (false, false) => format!("{language} ({tools})"),
         (false, true) => language,
-        (true, false) => format!("no language recorded (processed by {tools})"),
-        (true, true) => "not recorded (no producers section)".into(),
+        (true, false) => format!("{tools} (no language named)"),
+        (true, true) if sdk.is_empty() => return None,
+        (true, true) => "no language named".into(),
     };
     if !sdk.is_empty() {
         write!(text, "; sdk {sdk}").expect("a String takes any write");
     }
-    text
+    Some(text)
 }
 
 /// One `producers` section: where it is (1 = the component itself, 2 = a module or component
@@ -179,6 +207,10 @@ impl Producers {
             .iter()
             .find(|(n, _)| n == name)
             .map_or(&[], |(_, values)| values.as_slice())
+    }
+
+    fn values(&self) -> impl Iterator<Item = &(String, String)> {
+        self.fields.iter().flat_map(|(_, values)| values)
     }
 }
 
@@ -307,47 +339,66 @@ mod tests {
     fn the_component_says_its_language() {
         let bytes = component(&[
             &[
-                ("language", &[("Python", "")]),
-                ("processed-by", &[("componentize-py", "0.25.1")]),
+                (
+                    "processed-by",
+                    &[("wit-component", "0.258.0"), ("ComponentizeJS", "0.23.0")],
+                ),
+                ("language", &[("JavaScript", "")]),
             ],
             &[
                 ("language", &[("C11", "")]),
-                ("processed-by", &[("clang", "19")]),
+                ("processed-by", &[("clang", "21")]),
             ],
         ]);
-        assert_eq!(toolchain(&bytes), "Python (componentize-py 0.25.1)");
+        assert_eq!(
+            toolchain(&bytes),
+            Toolchain {
+                component: "JavaScript (wit-component 0.258.0, ComponentizeJS 0.23.0)".into(),
+                modules: None,
+            }
+        );
     }
 
     #[test]
-    fn else_its_modules_say_it() {
+    fn else_its_modules_say_what_they_can() {
+        // A Rust build: the language is in the module.
         let bytes = component(&[
             &[("processed-by", &[("wit-component", "0.245.1")])],
             &[
-                ("language", &[("Rust", "")]),
+                ("language", &[("Rust", ""), ("C11", "")]),
                 (
                     "processed-by",
                     &[
                         ("rustc", "1.95.0 (17067e9ac 2026-01-01)"),
-                        ("wit-component", "0.244.0"),
                         ("wit-bindgen-rust", "0.61.1"),
                     ],
                 ),
                 ("sdk", &[("nexori-sdk", "0.1.0")]),
             ],
+            &[(
+                "processed-by",
+                &[("wit-component", "0.245.1"), ("wit-component", "0.244.0")],
+            )],
         ]);
         assert_eq!(
             toolchain(&bytes),
-            "Rust (wit-component 0.245.1, rustc 1.95.0 (17067e9ac 2026-01-01), wit-bindgen-rust \
-             0.61.1); sdk nexori-sdk 0.1.0"
+            Toolchain {
+                component: "wit-component 0.245.1 (no language named)".into(),
+                modules: Some(
+                    "Rust, C11 (rustc 1.95.0 (17067e9ac 2026-01-01), wit-bindgen-rust 0.61.1, \
+                     wit-component 0.244.0); sdk nexori-sdk 0.1.0"
+                        .into()
+                ),
+            }
         );
-        // A stripped build names only the tools; no section at all says so.
-        let stripped = component(&[&[("processed-by", &[("wit-component", "0.245.1")])]]);
+        // Modules that add nothing, and no section at all.
+        let bare = component(&[
+            &[("processed-by", &[("wit-component", "0.245.1")])],
+            &[("processed-by", &[("wit-component", "0.245.1")])],
+        ]);
+        assert_eq!(toolchain(&bare).modules, None);
         assert_eq!(
-            toolchain(&stripped),
-            "no language recorded (processed by wit-component 0.245.1)"
-        );
-        assert_eq!(
-            toolchain(b"\0asm\x0d\0\x01\0"),
+            toolchain(b"\0asm\x0d\0\x01\0").component,
             "not recorded (no producers section)"
         );
     }
