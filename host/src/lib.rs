@@ -12,6 +12,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod live;
+pub mod new_project;
 pub mod scenario;
 pub mod serve;
 pub mod stdio;

@@ -134,6 +134,22 @@ enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+    /// Start a mod project: a buildable mod that registers its rules engine id, a scenario that
+    /// checks it, and a README with the commands to build and simulate it.
+    New {
+        /// The mod's name: its directory, rules engine id and `.wasm` name (lowercase, `_`).
+        name: String,
+        /// The language of the mod.
+        #[arg(long, value_enum)]
+        lang: nexori::new_project::Language,
+        /// The Nexori checkout with the SDKs and the WIT [default: the one this binary was built
+        /// from].
+        #[arg(long, value_name = "DIR", env = "NEXORI_SDK_DIR")]
+        sdk_dir: Option<PathBuf>,
+        /// Where to create the project directory.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        path: PathBuf,
+    },
     /// Play the bundled demo matches through the example mods and show what happened.
     Demo {
         /// Directory of the example mods (built by `cargo xtask build-mods`).
@@ -169,6 +185,34 @@ enum OutboxAction {
     },
 }
 
+fn new_project(
+    name: &str,
+    language: nexori::new_project::Language,
+    sdk_dir: Option<PathBuf>,
+    parent: &Path,
+) -> ExitCode {
+    use nexori::new_project;
+    let sdk_dir = sdk_dir.unwrap_or_else(new_project::default_sdk_dir);
+    match new_project::create(parent, name, language, &sdk_dir) {
+        Ok((dir, files)) => {
+            out!("created {} with {} files:", dir.display(), files.len());
+            for file in files {
+                out!("  {file}");
+            }
+            let [build, simulate] = new_project::next_steps(language);
+            out!("build and simulate it:");
+            out!("  cd {}", dir.display());
+            out!("  {build}");
+            out!("  {simulate}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("nexori new: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Serve { config } = &cli.command {
@@ -189,6 +233,12 @@ fn main() -> ExitCode {
             cache,
         } => check(&module, config.as_deref(), cache.dir().as_deref()),
         Command::Demo { mods } => demo(&mods),
+        Command::New {
+            name,
+            lang,
+            sdk_dir,
+            path,
+        } => new_project(&name, lang, sdk_dir, &path),
         Command::Stdio {
             config,
             mods,
