@@ -1,7 +1,8 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
 //! - `build-mods`: builds the Rust example mods for `wasm32-wasip2` into `target/nexori-mods/`,
-//!   and the Python and TypeScript ports of `last_standing` into `target/nexori-lang-mods/`.
+//!   and the Python and TypeScript ports of `last_standing` into `target/nexori-lang-mods/` (the
+//!   test mods in those languages into `target/nexori-test-lang-mods/`).
 //! - `demo`: builds the mods and runs `nexori demo`.
 //! - `test`: builds the mods and runs every test of the workspace.
 //!
@@ -137,17 +138,35 @@ fn build_mods() -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The mods written in other languages: `(language directory, mod directory)`. Each builds to
-/// `target/nexori-lang-mods/<language>/last_standing.wasm`, the name of the Rust mod, so that the
-/// same scenarios (and their `config.mods.last_standing`) run against all three.
-const PYTHON_MODS: &[&str] = &["example-mods/last-standing-py"];
-const TS_MODS: &[&str] = &["example-mods/last-standing-ts"];
+/// The mods written in other languages: `(mod directory, component under target/)`. The ports of
+/// `last_standing` build to `target/nexori-lang-mods/<language>/last_standing.wasm`, the name of
+/// the Rust mod, so that the same scenarios (and their `config.mods.last_standing`) run against
+/// all three; the test mods (misbehaving on purpose) to `target/nexori-test-lang-mods/`.
+const PYTHON_MODS: &[(&str, &str)] = &[
+    (
+        "example-mods/last-standing-py",
+        "nexori-lang-mods/python/last_standing.wasm",
+    ),
+    (
+        "tests/fixtures/raising-py",
+        "nexori-test-lang-mods/python/raising.wasm",
+    ),
+];
+const TS_MODS: &[(&str, &str)] = &[
+    (
+        "example-mods/last-standing-ts",
+        "nexori-lang-mods/ts/last_standing.wasm",
+    ),
+    (
+        "tests/fixtures/raising-ts",
+        "nexori-test-lang-mods/ts/raising.wasm",
+    ),
+];
 
 /// Builds the Python and TypeScript mods with their pinned toolchains, skipping a mod whose
 /// sources (its own, its SDK's and the WIT) are older than its component.
 fn build_lang_mods() -> Result<()> {
     let root = root();
-    let out_dir = |lang: &str| root.join("target").join("nexori-lang-mods").join(lang);
     let wit = root.join("wit");
 
     // Python: componentize-py from PyPI, pinned in guest-sdk-python/requirements-build.txt.
@@ -164,9 +183,8 @@ fn build_lang_mods() -> Result<()> {
             .arg(&requirements))?;
         std::fs::copy(&requirements, &stamp)?;
     }
-    for dir in PYTHON_MODS {
-        let dir = root.join(dir);
-        let out = out_dir("python").join("last_standing.wasm");
+    for (dir, out) in PYTHON_MODS {
+        let (dir, out) = (root.join(dir), root.join("target").join(out));
         if is_fresh(&out, &[&dir, &sdk.join("nexori"), &wit])? {
             continue;
         }
@@ -189,9 +207,8 @@ fn build_lang_mods() -> Result<()> {
     // guest-sdk-ts/package-lock.json; each mod links the SDK (`file:`), as its lock file says.
     let sdk = root.join("guest-sdk-ts");
     npm_ci(&sdk)?;
-    for dir in TS_MODS {
-        let dir = root.join(dir);
-        let out = out_dir("ts").join("last_standing.wasm");
+    for (dir, out) in TS_MODS {
+        let (dir, out) = (root.join(dir), root.join("target").join(out));
         npm_ci(&dir)?;
         if is_fresh(&out, &[&dir.join("src"), &sdk.join("src"), &sdk.join("bin"), &wit])? {
             continue;
@@ -204,8 +221,9 @@ fn build_lang_mods() -> Result<()> {
             .current_dir(&dir))?;
     }
     eprintln!(
-        "Python and TypeScript mods built into {}",
-        root.join("target").join("nexori-lang-mods").display()
+        "Python and TypeScript mods built into {} (and their test mods into {})",
+        root.join("target").join("nexori-lang-mods").display(),
+        root.join("target").join("nexori-test-lang-mods").display()
     );
     Ok(())
 }

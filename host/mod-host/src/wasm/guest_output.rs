@@ -149,9 +149,16 @@ impl GuestOutput {
 ///   (`ValueError: boom`);
 /// - a Rust panic (`thread '…' panicked at src/lib.rs:12:5:` and the message on the lines after):
 ///   `panicked at src/lib.rs:12:5: boom`;
-/// - anything else: the last line that names an error or exception, else the last line.
+/// - a JavaScript exception (componentize-js's StarlingMonkey prints the error's message, then
+///   `Stack:` and the frames indented, then aborts): the message (`boom`; StarlingMonkey prints
+///   no error name);
+/// - anything else: the last line that names an error or exception, else the last line. A
+///   thrown value that is not an `Error` has no stack: StarlingMonkey prints it as source
+///   (`"a string"`, `({code:7})`), which is then the last line.
 ///
-/// `None` when the mod printed nothing.
+/// The runtimes' own notes (Rust's `note: run with RUST_BACKTRACE…`, StarlingMonkey's
+/// `Redirecting call to abort() to mozalloc_abort`) are never the message. `None` when the mod
+/// printed nothing else.
 pub fn failure_message(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr
         .lines()
@@ -197,11 +204,12 @@ pub fn failure_message(stderr: &str) -> Option<String> {
             None => Some(head.to_string()),
         }
     });
+    let message = message.or_else(|| javascript_exception(stderr));
     let message = message.or_else(|| {
         let candidates: Vec<&str> = lines
             .iter()
             .copied()
-            .filter(|l| !indented(l) && !is_rust_panic_note(l))
+            .filter(|l| !indented(l) && !is_rust_panic_note(l) && !is_runtime_note(l))
             .collect();
         candidates
             .iter()
@@ -211,6 +219,32 @@ pub fn failure_message(stderr: &str) -> Option<String> {
             .map(|l| (*l).to_string())
     })?;
     Some(one_line(&message, MAX_MESSAGE_CHARS))
+}
+
+/// StarlingMonkey's report of an uncaught exception: the lines of the error's message, `Stack:`,
+/// the frames (`  onGameEvent@mod.js:175:36`). The message is what the lines just above the last
+/// `Stack:` say, up to a blank line (a message may have several lines; a line the mod printed
+/// right before throwing joins it). `None` without such a report, or for an empty message.
+fn javascript_exception(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().map(str::trim_end).collect();
+    let stack = lines.iter().enumerate().rposition(|(i, l)| {
+        *l == "Stack:"
+            && lines
+                .get(i + 1)
+                .is_some_and(|frame| frame.starts_with(char::is_whitespace) && frame.contains('@'))
+    })?;
+    let start = lines[..stack]
+        .iter()
+        .rposition(|l| l.trim().is_empty())
+        .map_or(0, |blank| blank + 1);
+    let message = lines[start..stack].join(" ");
+    (!message.trim().is_empty()).then_some(message)
+}
+
+/// What a language runtime prints on its way down that says nothing about the failure:
+/// StarlingMonkey (componentize-js) announcing its abort.
+fn is_runtime_note(line: &str) -> bool {
+    line == "Redirecting call to abort() to mozalloc_abort" || line == "Stack:"
 }
 
 /// The notes Rust's panic handler prints after the message.
@@ -325,6 +359,34 @@ mod tests {
             failure_message(stderr).as_deref(),
             Some("RuntimeError: lookup failed")
         );
+    }
+
+    #[test]
+    fn a_javascript_exception_is_the_message_starlingmonkey_prints() {
+        // componentize-js 0.23.0, `throw new Error('boom')` in a callback.
+        let report = "boom\nStack:\n  onGameEvent@mod.js:175:36\n  export_gameEvents_1_1_0$onGameEvent@/tmp/x/sources/initializer.js:3301:15\n\nRedirecting call to abort() to mozalloc_abort\n\n";
+        assert_eq!(failure_message(report).as_deref(), Some("boom"));
+        // A message over two lines, after a line the mod printed before a blank one.
+        let stderr = format!("tick 3\n\nfirst line\nsecond line\n{}", &report[5..]);
+        assert_eq!(
+            failure_message(&stderr).as_deref(),
+            Some("first line second line")
+        );
+        // A runtime error names no error either.
+        let stderr = report.replace("boom", "can't access property \"foo\" of null");
+        assert_eq!(
+            failure_message(&stderr).as_deref(),
+            Some("can't access property \"foo\" of null")
+        );
+        // A thrown value that is not an Error: no stack, printed as source.
+        let stderr = "\"a thrown string\"\nRedirecting call to abort() to mozalloc_abort\n\n";
+        assert_eq!(
+            failure_message(stderr).as_deref(),
+            Some("\"a thrown string\"")
+        );
+        // An empty message: nothing to say.
+        let stderr = format!("\n{}", &report[5..]);
+        assert_eq!(failure_message(&stderr), None);
     }
 
     #[test]
