@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 use super::engine::deadline_ticks;
@@ -139,6 +139,74 @@ impl std::fmt::Display for Fault {
     }
 }
 
+/// The store's [`StoreLimits`] (`limits.memoryBytes` for each linear memory), noting the size of
+/// the largest linear memory it allowed: what the instance uses of the limit (`nexori check`
+/// prints it for the probe). Every grow, a memory's creation included, goes through the limiter.
+pub struct MeteredLimits {
+    limits: StoreLimits,
+    largest_memory: usize,
+}
+
+impl MeteredLimits {
+    /// `limits`, with nothing allowed yet.
+    pub fn new(limits: StoreLimits) -> Self {
+        Self {
+            limits,
+            largest_memory: 0,
+        }
+    }
+
+    /// The size in bytes of the instance's largest linear memory (the limit applies to each):
+    /// the most it was allowed to grow to. Memory is never given back, so this is its size now.
+    pub fn largest_memory(&self) -> usize {
+        self.largest_memory
+    }
+}
+
+impl ResourceLimiter for MeteredLimits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed && maximum.is_none_or(|max| desired <= max) {
+            self.largest_memory = self.largest_memory.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
 /// Builds a store for one instance: no filesystem, network, environment or arguments, the host
 /// clock, and the mod's memory limit.
 pub fn new_store(
@@ -161,13 +229,15 @@ pub fn new_store(
         ))
         .stderr(stderr.clone())
         .build();
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(module.limits.memory_bytes as usize)
-        .instances(32)
-        .tables(32)
-        .memories(4)
-        .trap_on_grow_failure(true)
-        .build();
+    let limits = MeteredLimits::new(
+        StoreLimitsBuilder::new()
+            .memory_size(module.limits.memory_bytes as usize)
+            .instances(32)
+            .tables(32)
+            .memories(4)
+            .trap_on_grow_failure(true)
+            .build(),
+    );
     let state = InstanceState {
         wasi,
         table: ResourceTable::new(),
@@ -275,5 +345,11 @@ impl ModInstance {
     /// The loaded mod this is an instance of.
     pub fn module(&self) -> &Arc<ModInfo> {
         &self.store.data().module
+    }
+
+    /// The size in bytes of the instance's largest linear memory, what `limits.memoryBytes`
+    /// bounds ([`MeteredLimits::largest_memory`]).
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().limits.largest_memory()
     }
 }

@@ -152,6 +152,17 @@ pub struct LoadedMod {
     /// How its machine code was had: compiled or taken from the compile cache, and how long it
     /// took (`nexori check` says).
     pub compilation: Compilation,
+    /// What the load-time probe instance used (`nexori check` says).
+    pub probe: ProbeUse,
+}
+
+/// What the probe instance of a mod used to start: every match's instance starts the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeUse {
+    /// Its largest linear memory after `init`, in bytes (`limits.memoryBytes` bounds each).
+    pub memory_bytes: u64,
+    /// Instantiating it and running `init` (`limits.callbackDeadlineMs` bounds `init`).
+    pub init_took: Duration,
 }
 
 /// Where a component's machine code came from.
@@ -619,8 +630,13 @@ pub fn probe(
         None,
         RegistrationPolicy::Probe,
     );
+    let started = Instant::now();
     let probe =
         ModInstance::start(&pre, store).map_err(|fault| LoadError::Startup(fault.describe()))?;
+    let probe_use = ProbeUse {
+        memory_bytes: probe.memory_bytes() as u64,
+        init_took: started.elapsed(),
+    };
     if probe.store.data().registrations_refused() {
         return Err(LoadError::TooManyRegistrations(
             probe.store.data().module.limits.max_listener_registrations,
@@ -651,6 +667,7 @@ pub fn probe(
         imports,
         wit_version,
         compilation,
+        probe: probe_use,
     })
 }
 

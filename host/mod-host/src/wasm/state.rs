@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
+use wasmtime::Result as WasmResult;
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime::{Result as WasmResult, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::convert;
@@ -58,7 +58,7 @@ pub enum RegistrationPolicy {
 pub struct InstanceState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: super::instance::MeteredLimits,
     pub(crate) module: Arc<ModInfo>,
     pub(crate) match_id: Option<String>,
     pub(crate) shared: HostStateHandle,
