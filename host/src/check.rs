@@ -6,11 +6,14 @@ use std::time::Duration;
 
 use crate::config::HostConfig;
 use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::bridge::{self, BridgeMessage, GameEventMessage};
+use nexori_host::host_state::lock;
 use nexori_host::settings::ModLimits;
-use nexori_host::wasm::engine::EngineSettings;
+use nexori_host::wasm::engine::{EngineSettings, PoolSize};
 use nexori_host::wasm::loader::{Compilation, CompileSource, ProbeUse, WIT_PACKAGE};
 use nexori_reporting::{IdGenerator, RecordingReporter};
 use nexori_runtime::clock::VirtualClock;
+use nexori_runtime::faults::RULES_MOD_FAULT;
 use wasmparser::{ComponentName, Dylink0Subsection, KnownCustom, Name, Parser, Payload};
 
 /// Loads the file the way the host would (compile, link against the `rules-mod` world, run
@@ -32,21 +35,7 @@ pub fn check_file(
             .map_err(|e| anyhow::anyhow!("--config is not valid JSON: {e}"))?;
         config.mods.insert(name.clone(), value);
     }
-    let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Random);
-    let settings = EngineSettings {
-        max_instances: 4,
-        ..EngineSettings::default()
-    };
-    let mut host = ArenaHost::new(
-        config.host_settings(),
-        HostClock::Virtual(VirtualClock::new(0)),
-        Box::new(reporter),
-        false,
-        &settings,
-    )?;
-    if let Some(dir) = cache {
-        host.set_compile_cache(dir.to_path_buf());
-    }
+    let mut host = check_host(&config, cache)?;
     let loaded = host.load_mod(&name, &bytes)?;
     let mut out = String::new();
     writeln!(
@@ -95,11 +84,427 @@ pub fn check_file(
     for line in probe_use(&loaded.probe, &loaded.info.limits, &name) {
         writeln!(out, "{line}")?;
     }
+    let limits = loaded.info.limits.clone();
+    let imports = loaded.imports.clone();
+    let rules_engine_id = loaded.info.scope.iter().next().cloned();
+    let probe = match rules_engine_id {
+        Some(id) => probe_match(&mut host, &id),
+        // The loader refuses a mod that registers nothing.
+        None => MatchProbe::not_measured("the mod registered no rules engine id"),
+    };
+    let pool = EngineSettings::default().pool();
+    for line in growth_lines(&probe.growth, &limits, pool.memory_slot_bytes, &name) {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "{}", instances_line(probe.instance.as_ref(), &pool))?;
     writeln!(out, "imports:")?;
-    for import in &loaded.imports {
+    for import in &imports {
         writeln!(out, "  {import}")?;
     }
     Ok(out)
+}
+
+/// Game events a match sends its mod per second at 16 players and 20 Hz: the rate `check`
+/// states a mod's memory growth at.
+pub const EVENTS_PER_SECOND: u64 = 320;
+
+/// Game events of the growth probe that are measured, after [`PROBE_WARMUP_EVENTS`].
+pub const PROBE_EVENTS: u64 = 20_000;
+
+/// Game events the probe delivers before it measures, so that what a mod allocates once (on
+/// its first events) is not taken for growth.
+pub const PROBE_WARMUP_EVENTS: u64 = 1_000;
+
+/// The kind of the probe's game events: one no mod knows, so a mod does what it does with an
+/// event it ignores (what most of a match's per-tick events are to most mods).
+pub const PROBE_EVENT_KIND: &str = "nexori.check.probe";
+
+/// The probe's game events per turn (one tick of a 16-player match), and the virtual time
+/// between turns (20 Hz).
+const PROBE_EVENTS_PER_TURN: u64 = 16;
+const PROBE_TURN_MS: i64 = 50;
+
+/// The probe match's id and its two players.
+const PROBE_MATCH: &str = "nexori-check-probe";
+const PROBE_PLAYERS: [&str; 2] = [
+    "00000000-0000-4000-8000-0000000c4ec1",
+    "00000000-0000-4000-8000-0000000c4ec2",
+];
+
+/// What the probe match of `check` measured: what the match's instance took of the instance
+/// pool, and how its linear memory grew with game events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchProbe {
+    /// What the match's instance took of the pool; `None` when it did not start.
+    pub instance: Option<InstanceUse>,
+    /// How its memory grew.
+    pub growth: Growth,
+}
+
+impl MatchProbe {
+    fn not_measured(why: impl Into<String>) -> Self {
+        Self {
+            instance: None,
+            growth: Growth::NotMeasured(why.into()),
+        }
+    }
+}
+
+/// What one match's instance takes of the engine's instance pool, as the pooling allocator
+/// counted it when the instance started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceUse {
+    /// Core (module) instances.
+    pub core_instances: u32,
+    /// Linear memories.
+    pub memories: u32,
+    /// Tables.
+    pub tables: u32,
+}
+
+/// How the linear memory of the probe match's instance grew with game events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Growth {
+    /// The events were delivered.
+    Measured {
+        /// Game events measured (after the warm-up).
+        events: u64,
+        /// Game events delivered before the measured ones (the warm-up).
+        warmup: u64,
+        /// The memory's size in bytes when the measured events began.
+        start: u64,
+        /// Each time it grew while they were delivered: how many of them had been delivered when
+        /// it was seen, and its new size in bytes.
+        steps: Vec<(u64, u64)>,
+    },
+    /// The match's instance faulted, with the fault as the match's `lastError` says it (after
+    /// `RULES_MOD_FAULT: `).
+    Faulted {
+        /// How many game events had been delivered before the turn it faulted in (the warm-up
+        /// counted); `None` when it faulted before the first, as the match started.
+        after: Option<u64>,
+        /// What the fault policy recorded: `memory limit reached (limits.memoryBytes)`, ...
+        fault: String,
+    },
+    /// The probe could not deliver its events: why.
+    NotMeasured(String),
+}
+
+/// Bytes a mod's memory grows by per game event, from `steps` (see [`Growth::Measured`]) over
+/// `events` events that began at a memory of `start` bytes. Memory grows in 64 KiB pages, and
+/// a language runtime asks for more in chunks of its own (the TypeScript `last_standing` 2 MiB
+/// at a time): the difference of the sizes before and after would say 315 or 420 bytes of one
+/// mod depending on where the last chunk fell. So with two steps or more it is what the mod used up between the
+/// first and the last time it had to grow: the memory it had before the last step beyond the
+/// one it started with, over the events between the two. With one step, the step over all
+/// `events`; with none, 0.
+pub fn growth_per_event(start: u64, steps: &[(u64, u64)], events: u64) -> f64 {
+    match steps {
+        [] => 0.0,
+        [(_, size)] => size.saturating_sub(start) as f64 / events.max(1) as f64,
+        [(first, _), .., (last, _)] => {
+            let before_last = steps[steps.len() - 2].1;
+            before_last.saturating_sub(start) as f64 / last.saturating_sub(*first).max(1) as f64
+        }
+    }
+}
+
+/// `check`'s `growth:` line for `growth`, and a warning when a match of 320 game events a
+/// second ([`EVENTS_PER_SECOND`]) reaches the memory limit within an hour. The limit is the
+/// least of `limits.memoryBytes` and the pool's slot size `slot_bytes`; `name` is the mod's, for
+/// `[modLimits.<name>]`.
+pub fn growth_lines(
+    growth: &Growth,
+    limits: &ModLimits,
+    slot_bytes: u64,
+    name: &str,
+) -> Vec<String> {
+    let (events, warmup, start, steps) = match growth {
+        Growth::Measured {
+            events,
+            warmup,
+            start,
+            steps,
+        } => (*events, *warmup, *start, steps),
+        Growth::Faulted { after, fault } => {
+            let when = match after {
+                None => "as the probe match started".to_string(),
+                Some(n) => format!("after {n} game events of the probe match"),
+            };
+            return vec![
+                format!("growth:     not measured: the mod faulted {when}: {fault}"),
+                format!(
+                    "warning:    the mod faulted in a match of two players that received only game \
+                     events of a kind it does not know ({PROBE_EVENT_KIND}): its matches may \
+                     fault the same way"
+                ),
+            ];
+        }
+        Growth::NotMeasured(why) => return vec![format!("growth:     not measured: {why}")],
+    };
+    let per_event = growth_per_event(start, steps, events);
+    if steps.is_empty() || per_event <= 0.0 {
+        return vec![format!(
+            "growth:     +0 bytes per game event over {events} events"
+        )];
+    }
+    // How long a match lasts from its start: the warm-up, then the rest of the memory at the
+    // measured rate.
+    let lasts = |limit: u64| {
+        let events = warmup as f64 + limit.saturating_sub(start) as f64 / per_event;
+        Duration::from_secs_f64(events / EVENTS_PER_SECOND as f64)
+    };
+    let limit = limits.memory_bytes.min(slot_bytes);
+    let named = if limits.memory_bytes <= slot_bytes {
+        format!("limits.memoryBytes ({})", size(limit))
+    } else {
+        format!(
+            "the instance pool's slot size ({}, below limits.memoryBytes)",
+            size(limit)
+        )
+    };
+    let mut lines = vec![format!(
+        "growth:     ~{} bytes per game event over {events} events: at {EVENTS_PER_SECOND} \
+         events/s (16 players at 20 Hz) {named} lasts about {}",
+        bytes_per_event(per_event),
+        about(lasts(limit))
+    )];
+    if lasts(limit) < Duration::from_secs(3600) {
+        let raise = if limit < slot_bytes {
+            format!(
+                "raise memoryBytes in [limits] (or in [modLimits.{name}] for this mod alone), at \
+                 most to {}, the instance pool's slot size (about {} at this rate), or keep its \
+                 matches short",
+                size(slot_bytes),
+                about(lasts(slot_bytes))
+            )
+        } else {
+            format!(
+                "limits.memoryBytes cannot take it further than the instance pool's slot size \
+                 ({}): keep its matches short",
+                size(slot_bytes)
+            )
+        };
+        lines.push(format!(
+            "warning:    the mod's memory grows with game events and is never given back, so at \
+             {EVENTS_PER_SECOND} events/s a match faults with `memory limit reached \
+             (limits.memoryBytes)` after about {}: {raise}",
+            about(lasts(limit))
+        ));
+    }
+    lines
+}
+
+/// `352`, `7.5`: a rate in bytes as precise as it is worth.
+fn bytes_per_event(bytes: f64) -> String {
+    if bytes < 10.0 {
+        format!("{bytes:.1}")
+    } else {
+        format!("{bytes:.0}")
+    }
+}
+
+/// A long span as a person would round it: `40 s`, `9 min`, `5 h`, `3 days`.
+fn about(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else if secs < 120.0 * 60.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else if secs < 48.0 * 3600.0 {
+        format!("{:.0} h", secs / 3600.0)
+    } else {
+        format!("{:.0} days", secs / 86_400.0)
+    }
+}
+
+/// `check`'s `instances:` line: the core instances one match's instance takes (`instance`) and
+/// how many live matches of the mod the default instance `pool` holds at once. The pool is
+/// fixed (no configuration key sizes it).
+pub fn instances_line(instance: Option<&InstanceUse>, pool: &PoolSize) -> String {
+    let Some(used) = instance else {
+        return "instances:  not measured (the probe match's instance did not start)".into();
+    };
+    let holds = pool.holds(used.core_instances, used.memories, used.tables);
+    let mut sizes = vec![
+        format!("{} core instances", pool.core_instances),
+        format!("{} component instances", pool.component_instances),
+    ];
+    // Named too when one of them is what runs out first.
+    if used.memories > 0 && pool.memories / used.memories == holds {
+        sizes.push(format!("{} memories", pool.memories));
+    }
+    if used.tables > 0 && pool.tables / used.tables == holds {
+        sizes.push(format!("{} tables", pool.tables));
+    }
+    format!(
+        "instances:  {} core instances per match: the instance pool (fixed: {}) holds {holds} \
+         live matches of this mod",
+        used.core_instances,
+        sizes.join(", ")
+    )
+}
+
+/// Plays the probe match in `host` (which has the mod loaded and no match): a match of
+/// `rules_engine_id` with two players, who arrive and are placed so that it starts, then
+/// [`PROBE_WARMUP_EVENTS`] and [`PROBE_EVENTS`] game events of kind [`PROBE_EVENT_KIND`] in
+/// turns of 16, 50 ms of virtual time apart. The match's instance's memory is read after every
+/// turn ([`ArenaHost::match_memory_bytes`]), and what it took of the instance pool from the
+/// pooling allocator's counts. Nothing leaves the process: `check`'s host records results in
+/// memory and sends its commands nowhere.
+fn probe_match(host: &mut ArenaHost, rules_engine_id: &str) -> MatchProbe {
+    let metrics = host.engine().pooling_allocator_metrics();
+    let counts = || {
+        metrics
+            .as_ref()
+            .map(|m| (m.core_instances(), m.memories() as u64, m.tables() as u64))
+    };
+    let before = counts();
+    let players: Vec<serde_json::Value> = PROBE_PLAYERS
+        .iter()
+        .enumerate()
+        .map(|(n, uuid)| serde_json::json!({"uuid": uuid, "name": format!("Probe{}", n + 1)}))
+        .collect();
+    let mut setup = vec![serde_json::json!({
+        "type": "match.create", "matchId": PROBE_MATCH, "queueId": "nexori-check",
+        "arenaId": "nexori-check", "rulesEngineId": rules_engine_id,
+        "expectedPlayers": players,
+    })];
+    for (n, uuid) in PROBE_PLAYERS.iter().enumerate() {
+        setup.push(
+            serde_json::json!({"type": "player.arrive", "matchId": PROBE_MATCH,
+            "player": uuid, "name": format!("Probe{}", n + 1)}),
+        );
+    }
+    for uuid in PROBE_PLAYERS {
+        setup.push(
+            serde_json::json!({"type": "player.placed", "matchId": PROBE_MATCH, "player": uuid}),
+        );
+    }
+    for message in setup {
+        let kind = message["type"].as_str().unwrap_or_default().to_string();
+        let applied = bridge::parse(&message)
+            .map_err(|e| e.to_string())
+            .and_then(|m| host.apply(m).map_err(|e| e.to_string()));
+        if let Err(error) = applied {
+            return MatchProbe::not_measured(format!(
+                "the probe match's {kind} was refused: {error}"
+            ));
+        }
+        drop(host.take_commands());
+    }
+    let Some(mut memory) = host.match_memory_bytes(PROBE_MATCH) else {
+        return MatchProbe {
+            instance: None,
+            growth: gone(host, None),
+        };
+    };
+    let instance = before.zip(counts()).map(|(before, now)| {
+        let delta = |b: u64, n: u64| u32::try_from(n.saturating_sub(b)).unwrap_or(u32::MAX);
+        InstanceUse {
+            core_instances: delta(before.0, now.0),
+            memories: delta(before.1, now.1),
+            tables: delta(before.2, now.2),
+        }
+    });
+    let total = PROBE_WARMUP_EVENTS + PROBE_EVENTS;
+    let mut start = memory as u64;
+    let mut steps = Vec::new();
+    let mut sent = 0u64;
+    while sent < total {
+        let turn = PROBE_EVENTS_PER_TURN.min(total - sent);
+        let events = (0..turn).map(|i| {
+            let n = sent + i;
+            BridgeMessage::GameEvent(GameEventMessage {
+                match_id: PROBE_MATCH.into(),
+                kind: PROBE_EVENT_KIND.into(),
+                player: uuid::Uuid::parse_str(PROBE_PLAYERS[(n % 2) as usize]).ok(),
+                data: Some(format!("{{\"n\":{n}}}")),
+            })
+        });
+        let results = host.apply_turn(events.collect::<Vec<_>>());
+        drop(host.take_commands());
+        let Some(now) = host.match_memory_bytes(PROBE_MATCH) else {
+            return MatchProbe {
+                instance,
+                growth: gone(host, Some(sent)),
+            };
+        };
+        if let Some((i, Err(error))) = results.into_iter().enumerate().find(|(_, r)| r.is_err()) {
+            return MatchProbe {
+                instance,
+                growth: Growth::NotMeasured(format!(
+                    "the probe match refused game event {}: {error}",
+                    sent + i as u64 + 1
+                )),
+            };
+        }
+        sent += turn;
+        if sent <= PROBE_WARMUP_EVENTS {
+            start = now as u64;
+        } else if now != memory {
+            steps.push((sent - PROBE_WARMUP_EVENTS, now as u64));
+        }
+        memory = now;
+        let next = host.now() + PROBE_TURN_MS;
+        host.advance_to(next);
+    }
+    MatchProbe {
+        instance,
+        growth: Growth::Measured {
+            events: PROBE_EVENTS,
+            warmup: PROBE_WARMUP_EVENTS,
+            start,
+            steps,
+        },
+    }
+}
+
+/// Why the probe match has no instance any more, `after` that many game events (`None`: before
+/// the first): the fault the fault policy recorded in its `lastError`, or else that it ended.
+fn gone(host: &ArenaHost, after: Option<u64>) -> Growth {
+    let last_error = lock(host.shared())
+        .arena
+        .get_any(PROBE_MATCH)
+        .map(|m| m.last_error.clone())
+        .unwrap_or_default();
+    let prefix = format!("{RULES_MOD_FAULT}: ");
+    match last_error.strip_prefix(&prefix) {
+        Some(fault) => Growth::Faulted {
+            after,
+            fault: fault.to_string(),
+        },
+        None => match after {
+            None => {
+                Growth::NotMeasured("the probe match's instance did not start (see the log)".into())
+            }
+            Some(n) => Growth::NotMeasured(format!(
+                "the probe match ended after {n} of its {} game events",
+                PROBE_WARMUP_EVENTS + PROBE_EVENTS
+            )),
+        },
+    }
+}
+
+/// `check`'s own host: `config`'s settings, a small instance pool, virtual time, results kept in
+/// memory and commands sent nowhere, compiled mods taken from and stored in `cache`.
+fn check_host(config: &HostConfig, cache: Option<&Path>) -> anyhow::Result<ArenaHost> {
+    let reporter = RecordingReporter::new(config.reporting(), IdGenerator::Random);
+    let settings = EngineSettings {
+        max_instances: 4,
+        ..EngineSettings::default()
+    };
+    let mut host = ArenaHost::new(
+        config.host_settings(),
+        HostClock::Virtual(VirtualClock::new(0)),
+        Box::new(reporter),
+        false,
+        &settings,
+    )?;
+    if let Some(dir) = cache {
+        host.set_compile_cache(dir.to_path_buf());
+    }
+    Ok(host)
 }
 
 /// The compile cache of `nexori check` and `nexori simulate`: `dir` (`--cache-dir` or
@@ -755,6 +1160,231 @@ mod tests {
         );
         assert_eq!(size(1000), "1000 bytes");
         assert_eq!(size(512 << 10), "512 KiB");
+    }
+
+    #[test]
+    fn growth_per_event_is_what_the_mod_used_up_between_its_first_and_last_step() {
+        // No page added: 0.
+        assert_eq!(growth_per_event(9 << 20, &[], 20_000), 0.0);
+        // The TypeScript mod (componentize-js 0.23.0) as measured: its memory grows 2 MiB at a
+        // time, every 6 288 events. Sizes before and after would say 315 or 420 bytes; the
+        // steps say 333.5, the same in any window.
+        let start = 9_502_720;
+        let steps = [
+            (2_616, 11_599_872),
+            (8_904, 13_697_024),
+            (15_192, 15_794_176),
+        ];
+        let rate =
+            |steps: &[(u64, u64)], events| format!("{:.1}", growth_per_event(start, steps, events));
+        assert_eq!(rate(&steps, 20_000), "333.5");
+        assert_eq!(rate(&steps[..2], 10_000), "333.5");
+        // One step: the step over all the events.
+        assert_eq!(rate(&steps[..1], 10_000), "209.7");
+        // A mod that uses 100 bytes per event, growing a 64 KiB page each time it runs out.
+        let page = 65_536u64;
+        let used = |event: u64| 1_000_000 + 100 * event;
+        let mut size = 1_048_576;
+        let mut steps = Vec::new();
+        for event in 1..=10_000 {
+            if used(event) > size {
+                size += page;
+                steps.push((event, size));
+            }
+        }
+        let rate = growth_per_event(1_048_576, &steps, 10_000);
+        assert!((rate - 100.0).abs() < 0.1, "{rate}");
+    }
+
+    fn measured(steps: &[(u64, u64)]) -> Growth {
+        Growth::Measured {
+            events: 20_000,
+            warmup: 1_000,
+            start: 9_502_720,
+            steps: steps.to_vec(),
+        }
+    }
+
+    #[test]
+    fn check_says_how_long_a_growing_mod_lasts_and_warns_under_an_hour() {
+        let limits = ModLimits::default();
+        let slot = 256 << 20;
+        assert_eq!(
+            growth_lines(&measured(&[]), &limits, slot, "m"),
+            ["growth:     +0 bytes per game event over 20000 events"]
+        );
+        let ts = measured(&[
+            (2_616, 11_599_872),
+            (8_904, 13_697_024),
+            (15_192, 15_794_176),
+        ]);
+        // (1 000 + (64 MiB - 9.06 MiB) / 333.5 B) / 320 per s = 543 s.
+        assert_eq!(
+            growth_lines(&ts, &limits, slot, "last_standing"),
+            [
+                "growth:     ~334 bytes per game event over 20000 events: at 320 events/s (16 \
+                 players at 20 Hz) limits.memoryBytes (64 MiB) lasts about 9 min",
+                "warning:    the mod's memory grows with game events and is never given back, so \
+                 at 320 events/s a match faults with `memory limit reached \
+                 (limits.memoryBytes)` after about 9 min: raise memoryBytes in [limits] (or in \
+                 [modLimits.last_standing] for this mod alone), at most to 256 MiB, the \
+                 instance pool's slot size (about 40 min at this rate), or keep its matches \
+                 short",
+            ]
+        );
+        // At the slot size already: nothing left to raise.
+        let at_slot = ModLimits {
+            memory_bytes: slot,
+            ..ModLimits::default()
+        };
+        let lines = growth_lines(&ts, &at_slot, slot, "m");
+        assert_eq!(
+            lines[0],
+            "growth:     ~334 bytes per game event over 20000 events: at 320 events/s (16 \
+             players at 20 Hz) limits.memoryBytes (256 MiB) lasts about 40 min"
+        );
+        assert!(
+            lines[1].ends_with(
+                "after about 40 min: limits.memoryBytes cannot take it further than the \
+                 instance pool's slot size (256 MiB): keep its matches short"
+            ),
+            "{}",
+            lines[1]
+        );
+        // One 64 KiB page over the 20 000 events: 3.3 bytes each, 17 hours; no warning.
+        assert_eq!(
+            growth_lines(&measured(&[(12_000, 9_568_256)]), &limits, slot, "m"),
+            [
+                "growth:     ~3.3 bytes per game event over 20000 events: at 320 events/s (16 \
+              players at 20 Hz) limits.memoryBytes (64 MiB) lasts about 15 h"
+            ]
+        );
+    }
+
+    #[test]
+    fn check_says_when_the_probe_match_faulted_or_could_not_run() {
+        let limits = ModLimits::default();
+        let faulted = Growth::Faulted {
+            after: Some(4_096),
+            fault: "trap: unreachable (the mod panicked or aborted): boom".into(),
+        };
+        let lines = growth_lines(&faulted, &limits, 256 << 20, "m");
+        assert_eq!(
+            lines[0],
+            "growth:     not measured: the mod faulted after 4096 game events of the probe \
+             match: trap: unreachable (the mod panicked or aborted): boom"
+        );
+        assert!(lines[1].starts_with("warning:    the mod faulted in a match"));
+        let at_start = Growth::Faulted {
+            after: None,
+            fault: "init failed: no".into(),
+        };
+        assert_eq!(
+            growth_lines(&at_start, &limits, 256 << 20, "m")[0],
+            "growth:     not measured: the mod faulted as the probe match started: init failed: no"
+        );
+        assert_eq!(
+            growth_lines(
+                &Growth::NotMeasured(
+                    "the probe match ended after 32 of its 21000 game events".into()
+                ),
+                &limits,
+                256 << 20,
+                "m"
+            ),
+            ["growth:     not measured: the probe match ended after 32 of its 21000 game events"]
+        );
+    }
+
+    #[test]
+    fn check_says_how_many_live_matches_of_the_mod_the_pool_holds() {
+        let pool = EngineSettings::default().pool();
+        let python = InstanceUse {
+            core_instances: 14,
+            memories: 1,
+            tables: 3,
+        };
+        assert_eq!(
+            instances_line(Some(&python), &pool),
+            "instances:  14 core instances per match: the instance pool (fixed: 8000 core \
+             instances, 1000 component instances) holds 571 live matches of this mod"
+        );
+        let rust = InstanceUse {
+            core_instances: 3,
+            memories: 1,
+            tables: 1,
+        };
+        assert_eq!(
+            instances_line(Some(&rust), &pool),
+            "instances:  3 core instances per match: the instance pool (fixed: 8000 core \
+             instances, 1000 component instances) holds 1000 live matches of this mod"
+        );
+        // Two memories each: the memories run out with the component instances, and are named.
+        let two = InstanceUse {
+            core_instances: 4,
+            memories: 2,
+            tables: 1,
+        };
+        assert!(instances_line(Some(&two), &pool).contains(
+            "(fixed: 8000 core instances, 1000 component instances, 2000 memories) holds 1000"
+        ),);
+        assert_eq!(
+            instances_line(None, &pool),
+            "instances:  not measured (the probe match's instance did not start)"
+        );
+    }
+
+    /// The probe match of the TypeScript `last_standing` (which grows 2 MiB at a time, see
+    /// above) under a `memoryBytes` that leaves it one step: the fault is said, not a crash.
+    #[test]
+    fn the_probe_match_says_a_fault_of_the_mod() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/nexori-lang-mods/ts/last_standing.wasm");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: build it with `cargo xtask build-mods` (which needs Node.js)",
+                path.display()
+            )
+        });
+        let mut config = HostConfig::default();
+        config.limits.memory_bytes = 10 << 20;
+        // The compile cache the cross-language tests share: compiling the mod takes seconds.
+        let cache =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-test-cache/compiled");
+        let mut host = check_host(&config, Some(&cache)).unwrap();
+        host.load_mod("last_standing", &bytes).unwrap();
+        let probe = probe_match(&mut host, "last_standing");
+        assert_eq!(
+            probe.instance.map(|i| i.core_instances),
+            Some(4),
+            "{probe:?}"
+        );
+        let Growth::Faulted {
+            after: Some(after),
+            fault,
+        } = &probe.growth
+        else {
+            panic!("{probe:?}")
+        };
+        assert_eq!(fault, "memory limit reached (limits.memoryBytes)");
+        // At its first step (2 616 events after the warm-up of 1 000 when this was written).
+        assert!(*after > 1_000 && *after < 10_000, "{after}");
+        let lines = growth_lines(&probe.growth, &config.limits, 256 << 20, "last_standing");
+        assert_eq!(
+            lines[0],
+            format!(
+                "growth:     not measured: the mod faulted after {after} game events of the probe \
+                 match: memory limit reached (limits.memoryBytes)"
+            )
+        );
+    }
+
+    #[test]
+    fn long_spans_read_as_a_person_would_say_them() {
+        assert_eq!(about(Duration::from_secs(40)), "40 s");
+        assert_eq!(about(Duration::from_secs(543)), "9 min");
+        assert_eq!(about(Duration::from_secs(5 * 3600)), "5 h");
+        assert_eq!(about(Duration::from_secs(3 * 86_400)), "3 days");
     }
 
     #[test]

@@ -700,14 +700,114 @@ fn check_names_the_language_of_python_and_typescript_mods_and_their_use_of_the_l
             init.ends_with(" (limits.callbackDeadlineMs: 250 ms)"),
             "{language}: {init}"
         );
-        // No warning about memory (one about the time of init would depend on the machine).
+        // No warning about the memory after init (one about the time of init would depend on
+        // the machine; the TypeScript mod's growth is warned about, see the next test).
         assert!(
-            !lines
-                .iter()
-                .any(|l| l.starts_with("warning:") && l.contains("limits.memoryBytes")),
+            !lines.iter().any(|l| l.starts_with("warning:")
+                && l.contains("limits.memoryBytes before its first callback")),
             "{language}: {text}"
         );
     }
+}
+
+/// `check` plays a probe match of each build of `last_standing` and says, measured, how its
+/// memory grows with game events and how many of its matches the instance pool holds: the Rust
+/// and Python builds do not grow, the TypeScript one (componentize-js 0.23.0) grows a few hundred
+/// bytes per event and is warned about; a componentize-py match takes 14 core instances of the
+/// pool's 8000.
+#[test]
+fn check_measures_growth_per_game_event_and_the_instances_a_match_takes() {
+    let rust =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/nexori-mods/last_standing.wasm");
+    assert!(
+        rust.is_file(),
+        "{} is missing: build it with `cargo xtask build-mods`",
+        rust.display()
+    );
+    let cache = fresh_dir("probe-cache").join("compiled");
+    let check = |path: &Path| {
+        let started = std::time::Instant::now();
+        let out = nexori(&[
+            "check",
+            path.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}: {}", path.display(), stderr(&out));
+        eprintln!("check {} took {:?}", path.display(), started.elapsed());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let line = |text: &str, label: &str| {
+        text.lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} line: {text}"))
+            .to_string()
+    };
+    let memory_warning = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("warning:") && l.contains("limits.memoryBytes"))
+            .map(str::to_string)
+    };
+    for (language, path) in [("rust", rust.clone()), ("python", lang_mod("python"))] {
+        let text = check(&path);
+        assert_eq!(
+            line(&text, "growth:"),
+            "growth:     +0 bytes per game event over 20000 events",
+            "{language}: {text}"
+        );
+        assert_eq!(memory_warning(&text), None, "{language}: {text}");
+        let instances = line(&text, "instances:");
+        if language == "python" {
+            // componentize-py links CPython's libraries as core modules of their own.
+            assert_eq!(
+                instances,
+                "instances:  14 core instances per match: the instance pool (fixed: 8000 core \
+                 instances, 1000 component instances) holds 571 live matches of this mod"
+            );
+        } else {
+            assert!(
+                instances.ends_with(
+                    " core instances per match: the instance pool (fixed: 8000 core instances, \
+                     1000 component instances) holds 1000 live matches of this mod"
+                ),
+                "{language}: {instances}"
+            );
+        }
+        // The new lines come after what the probe instance used, before the imports.
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |label: &str| lines.iter().position(|l| l.starts_with(label)).unwrap();
+        assert!(
+            at("init:") < at("growth:")
+                && at("growth:") < at("instances:")
+                && at("instances:") < at("imports:"),
+            "{language}: {text}"
+        );
+    }
+    let text = check(&lang_mod("ts"));
+    let growth = line(&text, "growth:");
+    let bytes: f64 = growth
+        .strip_prefix("growth:     ~")
+        .and_then(|rest| {
+            rest.split_once(" bytes per game event over 20000 events: at 320 events/s")
+        })
+        .map(|(bytes, _)| bytes.parse().unwrap())
+        .unwrap_or_else(|| panic!("{growth}"));
+    // 334 when this was written (2 MiB every 6 288 events).
+    assert!(bytes > 200.0 && bytes < 1000.0, "{growth}");
+    assert!(
+        growth.contains(" (16 players at 20 Hz) limits.memoryBytes (64 MiB) lasts about "),
+        "{growth}"
+    );
+    let warning = memory_warning(&text).unwrap_or_else(|| panic!("no warning: {text}"));
+    assert!(
+        warning.contains("faults with `memory limit reached (limits.memoryBytes)` after about ")
+            && warning.contains("raise memoryBytes in [limits] (or in [modLimits.last_standing] for this mod alone), at most to 256 MiB"),
+        "{warning}"
+    );
+    assert!(
+        line(&text, "instances:").starts_with("instances:  4 core instances per match: "),
+        "{text}"
+    );
 }
 
 /// `check` twice on one mod: the second run takes the compiled mod from the cache; `--no-cache`

@@ -220,6 +220,18 @@ impl ArenaHost {
         self.instances.len()
     }
 
+    /// The size in bytes of the linear memory of the instance serving `match_id` now: its
+    /// largest memory, what `limits.memoryBytes` bounds (memory is never given back, so this is
+    /// also the most it had). `None` when the match has no live instance: not started yet,
+    /// faulted, or closed. For the host's own tools (`nexori check` measures a mod's growth per
+    /// game event with it); it is no part of the `nexori:minigame` API, so no mod can read it.
+    pub fn match_memory_bytes(&self, match_id: &str) -> Option<usize> {
+        let key = nexori_runtime::ids::match_key(match_id)?;
+        self.instances
+            .get(&key)
+            .map(|entry| entry.instance.memory_bytes())
+    }
+
     /// Loaded mods by name.
     pub fn mods(&self) -> impl Iterator<Item = &LoadedMod> {
         self.mods.iter()

@@ -76,6 +76,64 @@ impl Default for EngineSettings {
     }
 }
 
+/// What the pooling allocator holds at once, all instances together, and what one component
+/// instance (a match's instance) may take of it. Fixed by [`EngineSettings`]: no configuration
+/// key changes it. A component instance takes as many core instances, memories and tables as
+/// its component instantiates (a Rust `wasm32-wasip2` mod 3 core instances, a componentize-py
+/// one 14, see `nexori check`), so how many live matches fit depends on the mod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSize {
+    /// Component instances: one per live match (and load-time probe).
+    pub component_instances: u32,
+    /// Core (module) instances of all component instances together.
+    pub core_instances: u32,
+    /// The most core instances one component instance may have.
+    pub core_instances_per_component: u32,
+    /// Linear memories of all instances together.
+    pub memories: u32,
+    /// The most linear memories one component instance may have.
+    pub memories_per_component: u32,
+    /// Tables of all instances together.
+    pub tables: u32,
+    /// The most tables one component instance may have.
+    pub tables_per_component: u32,
+    /// The size of a linear memory's slot: no memory grows beyond it, whatever
+    /// `limits.memoryBytes` says.
+    pub memory_slot_bytes: u64,
+}
+
+impl PoolSize {
+    /// How many component instances that each take `core_instances`, `memories` and `tables`
+    /// fit in the pool at once (the least of what each resource allows).
+    pub fn holds(&self, core_instances: u32, memories: u32, tables: u32) -> u32 {
+        let fit = |total: u32, each: u32| total.checked_div(each).unwrap_or(u32::MAX);
+        self.component_instances
+            .min(fit(self.core_instances, core_instances))
+            .min(fit(self.memories, memories))
+            .min(fit(self.tables, tables))
+    }
+}
+
+impl EngineSettings {
+    /// The pool [`build_engine`] sizes for these settings: per component instance of
+    /// [`max_instances`](Self::max_instances), 8 core instances, 2 memories and 8 tables (a Rust
+    /// `wasm32-wasip2` component is a handful of core instances, the program and WASI shims,
+    /// with one memory; the rest is headroom for mods built by other toolchains), at most 16, 2
+    /// and 8 in one component instance.
+    pub fn pool(&self) -> PoolSize {
+        PoolSize {
+            component_instances: self.max_instances,
+            core_instances: self.max_instances * 8,
+            core_instances_per_component: 16,
+            memories: self.max_instances * 2,
+            memories_per_component: 2,
+            tables: self.max_instances * 8,
+            tables_per_component: 8,
+            memory_slot_bytes: self.max_memory_bytes,
+        }
+    }
+}
+
 /// Builds the engine.
 ///
 /// # Errors
@@ -84,16 +142,15 @@ impl Default for EngineSettings {
 /// fails (e.g. not enough address space under a low `ulimit -v`).
 pub fn build_engine(settings: &EngineSettings) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
-    // A Rust wasm32-wasip2 component is a handful of core instances (the program, WASI shims)
-    // with one memory; leave headroom for mods built by other toolchains.
-    pool.total_component_instances(settings.max_instances)
-        .total_core_instances(settings.max_instances * 8)
-        .max_core_instances_per_component(16)
-        .total_memories(settings.max_instances * 2)
-        .max_memories_per_component(2)
-        .total_tables(settings.max_instances * 8)
-        .max_tables_per_component(8)
-        .max_memory_size(settings.max_memory_bytes as usize);
+    let size = settings.pool();
+    pool.total_component_instances(size.component_instances)
+        .total_core_instances(size.core_instances)
+        .max_core_instances_per_component(size.core_instances_per_component)
+        .total_memories(size.memories)
+        .max_memories_per_component(size.memories_per_component)
+        .total_tables(size.tables)
+        .max_tables_per_component(size.tables_per_component)
+        .max_memory_size(size.memory_slot_bytes as usize);
     let warm = settings.keeps_warm_slots();
     tracing::debug!(
         target: "nexori::host",
@@ -197,5 +254,18 @@ mod tests {
         let settings = EngineSettings::from_settings(&HostSettings::default());
         assert!(settings.warm_instance_slots, "on by default");
         assert_eq!(settings.keeps_warm_slots(), warm_slots());
+    }
+
+    #[test]
+    fn the_default_pool_holds_as_many_matches_as_a_mod_instantiates_core_instances_for() {
+        let pool = EngineSettings::default().pool();
+        assert_eq!(pool.core_instances, 8_000);
+        assert_eq!(pool.memory_slot_bytes, 256 << 20);
+        // A Rust mod (3 core instances), a componentize-js one (4), a componentize-py one (14).
+        assert_eq!(pool.holds(3, 1, 1), 1_000);
+        assert_eq!(pool.holds(4, 1, 2), 1_000);
+        assert_eq!(pool.holds(14, 1, 4), 571);
+        assert_eq!(pool.holds(2, 2, 8), 1_000);
+        assert_eq!(pool.holds(1, 1, 0), 1_000);
     }
 }
