@@ -297,6 +297,29 @@ fn fill_cache() {
     }
 }
 
+/// The entry of `lang` in a per-language list.
+fn of_lang<T>(items: &mut [(Lang, T)], lang: Lang) -> &mut T {
+    &mut items
+        .iter_mut()
+        .find(|(l, _)| l.name == lang.name)
+        .expect("every language has an entry")
+        .1
+}
+
+/// A `player.tick` of player 1 in `match_id`, as Capture The Zone's game server sends it.
+fn tick_event(match_id: &str) -> GameEvent {
+    GameEvent {
+        match_id: match_id.into(),
+        kind: "player.tick".into(),
+        player: Some(player_in(0, 1)),
+        data: Some(
+            json!({"worldName": format!("nexori-match-{match_id}"), "x": 62.0, "y": 90.0, "z": -6.0, "alive": true})
+                .to_string(),
+        ),
+        at_epoch_ms: T0,
+    }
+}
+
 fn player_in(group: u32, n: u8) -> String {
     format!("{n:08x}-{:04x}-4000-8000-{group:012x}", group & 0xffff)
 }
@@ -608,11 +631,7 @@ fn section_events(runs: usize, rounds: usize, calls: usize) {
     let mut calls_per_event = Vec::new();
     for run in 0..=runs {
         for lang in order(run) {
-            let host = &mut hosts
-                .iter_mut()
-                .find(|(l, _)| l.name == lang.name)
-                .unwrap()
-                .1;
+            let host = of_lang(&mut hosts, lang);
             let match_id = format!("e{run}");
             let group = run as u32 + 1;
             start_match(host, &match_id, group);
@@ -670,24 +689,11 @@ fn section_events(runs: usize, rounds: usize, calls: usize) {
             )
         })
         .collect();
-    let event = GameEvent {
-        match_id: "bare".into(),
-        kind: "player.tick".into(),
-        player: Some(player_in(0, 1)),
-        data: Some(
-            json!({"worldName": "nexori-match-bare", "x": 62.0, "y": 90.0, "z": -6.0, "alive": true})
-                .to_string(),
-        ),
-        at_epoch_ms: T0,
-    };
+    let event = tick_event("bare");
     let memory_after_init: Vec<usize> = instances.iter().map(|(_, i)| i.memory_bytes()).collect();
     for run in 0..=runs {
         for lang in order(run) {
-            let instance = &mut instances
-                .iter_mut()
-                .find(|(l, _)| l.name == lang.name)
-                .unwrap()
-                .1;
+            let instance = of_lang(&mut instances, lang);
             let started = Instant::now();
             for _ in 0..calls {
                 instance
@@ -732,16 +738,7 @@ fn section_growth(calls: usize) {
         "\n== growth: linear memory of one instance over {calls} on-game-event calls ({:.0} minutes of a 16-player match at 20 Hz)",
         calls as f64 / 320.0 / 60.0
     );
-    let event = GameEvent {
-        match_id: "grow".into(),
-        kind: "player.tick".into(),
-        player: Some(player_in(0, 1)),
-        data: Some(
-            json!({"worldName": "nexori-match-grow", "x": 62.0, "y": 90.0, "z": -6.0, "alive": true})
-                .to_string(),
-        ),
-        at_epoch_ms: T0,
-    };
+    let event = tick_event("grow");
     for lang in LANGS {
         let host = host_for(lang);
         let loaded = host.mods().next().unwrap();
@@ -880,11 +877,7 @@ fn section_scenario(runs: usize) {
     let mut events_seen = 0;
     for run in 0..=runs {
         for lang in order(run) {
-            let host = &mut hosts
-                .iter_mut()
-                .find(|(l, _)| l.name == lang.name)
-                .unwrap()
-                .1;
+            let host = of_lang(&mut hosts, lang);
             let at = host.now() + 1_000;
             let started = Instant::now();
             let events = play_round(host, &format!("s{run}"), run as u32 + 1, at);
