@@ -70,7 +70,7 @@ pub struct Fault {
     pub detail: String,
     /// What the mod said about its failure: for an `unreachable` trap (a panic or abort), the
     /// message it wrote to stderr during the call, on one line
-    /// ([`failure_message`](super::guest_output::failure_message)).
+    /// ([`failure_message`]).
     pub message: Option<String>,
 }
 
