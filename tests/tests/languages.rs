@@ -16,7 +16,10 @@ const LANGUAGES: &[&str] = &["python", "ts"];
 
 /// `target/nexori-lang-mods/<language>`, holding that language's `last_standing.wasm`.
 fn lang_mods_dir(language: &str) -> PathBuf {
-    let dir = root().join("target").join("nexori-lang-mods").join(language);
+    let dir = root()
+        .join("target")
+        .join("nexori-lang-mods")
+        .join(language);
     assert!(
         dir.join("last_standing.wasm").is_file(),
         "{} has no last_standing.wasm: build it with `cargo xtask build-mods` (which needs Python 3 \
@@ -30,7 +33,12 @@ fn lang_mods_dir(language: &str) -> PathBuf {
 /// compile cache (kept between test runs, like `nexori simulate`'s own).
 fn options() -> RunOptions {
     RunOptions {
-        compile_cache: Some(root().join("target").join("nexori-test-cache").join("compiled")),
+        compile_cache: Some(
+            root()
+                .join("target")
+                .join("nexori-test-cache")
+                .join("compiled"),
+        ),
         ..RunOptions::default()
     }
 }
@@ -61,7 +69,11 @@ fn scenarios() -> Vec<(String, Value)> {
         .into_iter()
         .map(|path| {
             let text = std::fs::read_to_string(&path).expect("read scenario");
-            let name = path.strip_prefix(root()).unwrap_or(&path).display().to_string();
+            let name = path
+                .strip_prefix(root())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
             (name, serde_json::from_str(&text).expect("scenario JSON"))
         })
         .collect()

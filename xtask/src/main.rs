@@ -177,7 +177,11 @@ fn build_lang_mods() -> Result<()> {
     let stamp = venv.join("requirements-build.txt");
     if std::fs::read(&stamp).ok() != Some(std::fs::read(&requirements)?) {
         eprintln!("installing componentize-py into {}", venv.display());
-        run(Command::new(python3()?).arg("-m").arg("venv").arg("--clear").arg(&venv))?;
+        run(Command::new(python3()?)
+            .arg("-m")
+            .arg("venv")
+            .arg("--clear")
+            .arg(&venv))?;
         run(Command::new(venv.join("bin").join("pip"))
             .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(&requirements))?;
@@ -210,7 +214,10 @@ fn build_lang_mods() -> Result<()> {
     for (dir, out) in TS_MODS {
         let (dir, out) = (root.join(dir), root.join("target").join(out));
         npm_ci(&dir)?;
-        if is_fresh(&out, &[&dir.join("src"), &sdk.join("src"), &sdk.join("bin"), &wit])? {
+        if is_fresh(
+            &out,
+            &[&dir.join("src"), &sdk.join("src"), &sdk.join("bin"), &wit],
+        )? {
             continue;
         }
         run(Command::new("node")
