@@ -24,6 +24,29 @@ pub fn mods_dir() -> PathBuf {
     dir
 }
 
+/// `target/<dir>/<language>`, where `cargo xtask build-mods` puts the Python (`python`) and
+/// TypeScript (`ts`) mods (`dir` is `nexori-lang-mods` or `nexori-test-lang-mods`), checked to hold
+/// `<name>.wasm`.
+pub fn lang_mods_dir(dir: &str, language: &str, name: &str) -> PathBuf {
+    let dir = root().join("target").join(dir).join(language);
+    assert!(
+        dir.join(format!("{name}.wasm")).is_file(),
+        "{} has no {name}.wasm: build it with `cargo xtask build-mods` (it needs Python 3 and \
+         Node.js; NEXORI_SKIP_LANG_MODS=1 skips it, and then this test cannot run)",
+        dir.display()
+    );
+    dir
+}
+
+/// The compile cache the tests of Python and TypeScript mods share (compiling one of those
+/// components takes seconds), kept between test runs.
+pub fn shared_compile_cache() -> PathBuf {
+    root()
+        .join("target")
+        .join("nexori-test-cache")
+        .join("compiled")
+}
+
 /// A mods directory holding only the named mods, so a test controls exactly what is loaded.
 pub fn mods_subset(names: &[&str]) -> tempdir::Dir {
     let dir = tempdir::Dir::new();

@@ -6,37 +6,21 @@
 use std::path::PathBuf;
 
 use nexori::scenario::{self, RunOptions, Scenario, ScenarioError, SimulationOutput};
-use nexori_tests::{create, join_all, player, root, trace_json};
+use nexori_tests::{create, join_all, lang_mods_dir, player, shared_compile_cache, trace_json};
 use serde_json::{Value, json};
 
 const T0: i64 = 1_760_000_000_000;
 
 /// `target/nexori-test-lang-mods/<language>`, holding that language's `raising.wasm`.
 fn raising_dir(language: &str) -> PathBuf {
-    let dir = root()
-        .join("target")
-        .join("nexori-test-lang-mods")
-        .join(language);
-    assert!(
-        dir.join("raising.wasm").is_file(),
-        "{} has no raising.wasm: build it with `cargo xtask build-lang-mods` (or `cargo xtask \
-         build-mods`; it needs Python 3 and Node.js, and NEXORI_SKIP_LANG_MODS=1 skips it, and \
-         then this test cannot run)",
-        dir.display()
-    );
-    dir
+    lang_mods_dir("nexori-test-lang-mods", language, "raising")
 }
 
 /// Plays `scenario` against the `raising` mod of `language`, through the compile cache the
 /// cross-language tests share (compiling a Python or JavaScript component takes seconds).
 fn run(language: &str, scenario: Value) -> Result<SimulationOutput, ScenarioError> {
     let options = RunOptions {
-        compile_cache: Some(
-            root()
-                .join("target")
-                .join("nexori-test-cache")
-                .join("compiled"),
-        ),
+        compile_cache: Some(shared_compile_cache()),
         ..RunOptions::default()
     };
     let scenario = Scenario::from_value(scenario).expect("valid scenario");

@@ -16,29 +16,14 @@ const LANGUAGES: &[&str] = &["python", "ts"];
 
 /// `target/nexori-lang-mods/<language>`, holding that language's `last_standing.wasm`.
 fn lang_mods_dir(language: &str) -> PathBuf {
-    let dir = root()
-        .join("target")
-        .join("nexori-lang-mods")
-        .join(language);
-    assert!(
-        dir.join("last_standing.wasm").is_file(),
-        "{} has no last_standing.wasm: build it with `cargo xtask build-mods` (which needs Python 3 \
-         and Node.js; NEXORI_SKIP_LANG_MODS=1 skips it, and then this test cannot run)",
-        dir.display()
-    );
-    dir
+    nexori_tests::lang_mods_dir("nexori-lang-mods", language, "last_standing")
 }
 
 /// Compiling an 18 MB Python or 12 MB JavaScript component takes seconds: the runs share a
 /// compile cache (kept between test runs, like `nexori simulate`'s own).
 fn options() -> RunOptions {
     RunOptions {
-        compile_cache: Some(
-            root()
-                .join("target")
-                .join("nexori-test-cache")
-                .join("compiled"),
-        ),
+        compile_cache: Some(nexori_tests::shared_compile_cache()),
         ..RunOptions::default()
     }
 }
