@@ -1,0 +1,420 @@
+//! The match log format, `nexori-match-log/1` (docs/replay.md#the-log-format).
+//!
+//! A log is UTF-8 JSON lines, one object per line, compressed with zstd in a file (`.nxlog`):
+//!
+//! 1. the [`Header`]: which match, which mod (file SHA-256 and WIT version), the random seed and
+//!    the settings the mod and runtime saw;
+//! 2. optionally `{"wasm":"<base64>"}`, the mod itself (an exported log is self-contained);
+//! 3. records, each with the host time `at` (epoch ms) and one of:
+//!    - `"in"`: a bridge message the match accepted, as the bridge protocol writes it;
+//!    - `"advance": true`: the host ran everything due up to `at` before the next input;
+//!    - `"enqueued"`: what reporting answered when the match's result was handed over (status,
+//!      message, result id), which the mod sees and which depends on more than this match;
+//!    - `"out"` (a command to the game server), `"result"` (the result body as reported),
+//!      `"fault"` (the mod faulted, with the reason) and `"closed": true` (the runtime closed
+//!      the match): what the match did;
+//!    - `"gap"`: the writer lost records here (it fell behind); such a log cannot be replayed.
+//!
+//! Several logs may follow one another in one file (`nexori simulate --record` of a scenario with
+//! several matches): each header starts a new one.
+//!
+//! The **input hash** of a log is the SHA-256 over the bytes of its header line and of every
+//! input, advance and enqueued line, each followed by `\n`, in order ([`InputHasher`]). A result
+//! carries the hash of the inputs before it in its `metadata` (`inputLogSha256`), so a log can be
+//! checked against a result: change one input and the hash differs ([`verify`](crate::verify)).
+
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The format's name and version, the header's `format`.
+pub const FORMAT: &str = "nexori-match-log/1";
+
+/// The file name extension of a compressed log.
+pub const EXTENSION: &str = "nxlog";
+
+/// The `metadata` key of a reported result that holds the mod's SHA-256.
+pub const MOD_SHA256_KEY: &str = "modSha256";
+
+/// The `metadata` key of a reported result that holds the input hash of its log.
+pub const INPUT_LOG_SHA256_KEY: &str = "inputLogSha256";
+
+/// The first line of a log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The match, as its `match.create` named it.
+    pub match_id: String,
+    /// What recorded it: `serve`, `stdio`, `simulate`.
+    pub recorded_by: String,
+    /// The version of `nexori` that recorded it.
+    pub nexori_version: String,
+    /// Host time of the match's creation, epoch ms.
+    pub started_at: i64,
+    /// The mod that served the match.
+    #[serde(rename = "mod")]
+    pub module: ModIdentity,
+    /// The seed of the match's WASI random generators, 32 hex digits.
+    pub random_seed: String,
+    /// What else the mod and the runtime saw (the mod's configuration and limits, the server's
+    /// identity): the host's to write and read.
+    pub settings: Value,
+}
+
+/// Which mod served a match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModIdentity {
+    /// The mod's name (its file name without `.wasm`).
+    pub name: String,
+    /// SHA-256 of the mod's file, lowercase hex.
+    pub sha256: String,
+    /// The version of the `nexori:minigame` WIT package it was built against.
+    pub wit: String,
+}
+
+impl Header {
+    /// The header as its log line (no newline).
+    pub fn to_line(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a header always serialises")
+    }
+}
+
+/// Whether a line counts towards the input hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// An input, advance or enqueued record: hashed.
+    Input,
+    /// An output record (`out`, `result`, `fault`, `closed`) or a gap: not hashed.
+    Output,
+}
+
+/// The running input hash of a log ([module docs](self)).
+#[derive(Clone, Default)]
+pub struct InputHasher(Sha256);
+
+impl InputHasher {
+    /// Adds one hashed line (without its newline).
+    pub fn line(&mut self, line: &[u8]) {
+        self.0.update(line);
+        self.0.update(b"\n");
+    }
+
+    /// The hash of the lines so far, lowercase hex.
+    pub fn hex(&self) -> String {
+        hex(&self.0.clone().finalize())
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// SHA-256 of `bytes`, lowercase hex (a mod file's identity).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// One record of a log, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The line, as it is in the file (no newline).
+    pub line: String,
+    /// 1-based line number in its file.
+    pub line_number: usize,
+    /// Host time, epoch ms.
+    pub at: i64,
+    /// What it says.
+    pub kind: RecordKind,
+}
+
+/// What a record says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordKind {
+    /// A bridge message the match accepted.
+    Input(Value),
+    /// The host ran everything due up to `at`.
+    Advance,
+    /// Reporting's answer to the match's result.
+    Enqueued(Value),
+    /// A command to the game server.
+    Command(Value),
+    /// The result body as reported.
+    Result(Value),
+    /// The mod faulted.
+    Fault(String),
+    /// The runtime closed the match.
+    Closed,
+    /// The writer lost records here.
+    Gap(String),
+}
+
+impl RecordKind {
+    /// Whether the record counts towards the input hash.
+    pub fn line_kind(&self) -> LineKind {
+        match self {
+            Self::Input(_) | Self::Advance | Self::Enqueued(_) => LineKind::Input,
+            _ => LineKind::Output,
+        }
+    }
+}
+
+/// One match's log, as read.
+#[derive(Debug, Clone)]
+pub struct Log {
+    /// The header line as it is in the file (its bytes are hashed).
+    pub header_line: String,
+    /// The header.
+    pub header: Header,
+    /// The embedded mod, when the log carries it.
+    pub wasm: Option<Vec<u8>>,
+    /// The records in order.
+    pub records: Vec<Record>,
+}
+
+/// Why a log could not be read. The text names the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not zstd, or the zstd stream is broken.
+    #[error("cannot decompress: {0}")]
+    Decompress(std::io::Error),
+    /// The text is not UTF-8.
+    #[error("line {0}: not UTF-8")]
+    NotUtf8(usize),
+    /// A line is not what the format allows.
+    #[error("line {line}: {problem}")]
+    Line {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// No header at all.
+    #[error("no log in the file (the first line must be a header with \"format\": \"{FORMAT}\")")]
+    Empty,
+}
+
+/// zstd's frame magic number, little-endian.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// The JSON lines of a file: decompressed when it is zstd, as they are otherwise.
+///
+/// # Errors
+///
+/// [`ReadError::Decompress`] when a zstd stream is broken.
+pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, ReadError> {
+    if !bytes.starts_with(&ZSTD_MAGIC) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    zstd::stream::read::Decoder::new(bytes)
+        .and_then(|mut d| d.read_to_end(&mut out))
+        .map_err(ReadError::Decompress)?;
+    Ok(out)
+}
+
+/// Compresses JSON lines for a file.
+pub fn compress(lines: &[u8]) -> Vec<u8> {
+    zstd::stream::encode_all(lines, 3).expect("compressing in memory cannot fail")
+}
+
+/// Reads every log of a file, compressed or not. A last line without its newline (a write cut
+/// short by a crash) is ignored.
+///
+/// # Errors
+///
+/// [`ReadError`] naming the line that is not in the format.
+pub fn read_logs(bytes: &[u8]) -> Result<Vec<Log>, ReadError> {
+    use base64::Engine;
+    let text = decompress(bytes)?;
+    let complete = match text.iter().rposition(|b| *b == b'\n') {
+        Some(end) => &text[..=end],
+        None => &text[..0],
+    };
+    let mut logs: Vec<Log> = Vec::new();
+    for (index, raw) in complete.split(|b| *b == b'\n').enumerate() {
+        let number = index + 1;
+        if raw.is_empty() {
+            continue;
+        }
+        let line = std::str::from_utf8(raw).map_err(|_| ReadError::NotUtf8(number))?;
+        let bad = |problem: String| ReadError::Line {
+            line: number,
+            problem,
+        };
+        let value: Value =
+            serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let Value::Object(object) = &value else {
+            return Err(bad("not a JSON object".into()));
+        };
+        if object.contains_key("format") {
+            let header: Header = serde_json::from_value(value.clone())
+                .map_err(|e| bad(format!("not a header: {e}")))?;
+            if header.format != FORMAT {
+                return Err(bad(format!(
+                    "format {:?} is not {FORMAT:?} (a newer nexori wrote it?)",
+                    header.format
+                )));
+            }
+            logs.push(Log {
+                header_line: line.to_string(),
+                header,
+                wasm: None,
+                records: Vec::new(),
+            });
+            continue;
+        }
+        let Some(log) = logs.last_mut() else {
+            return Err(bad("a record before any header".into()));
+        };
+        if let Some(wasm) = object.get("wasm") {
+            let text = wasm
+                .as_str()
+                .ok_or_else(|| bad("\"wasm\" must be base64 text".into()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| bad(format!("\"wasm\" is not base64: {e}")))?;
+            log.wasm = Some(bytes);
+            continue;
+        }
+        let at = object
+            .get("at")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad("a record needs an integer \"at\"".into()))?;
+        let field = |key: &str| object.get(key).cloned();
+        let kind = if let Some(message) = field("in") {
+            RecordKind::Input(message)
+        } else if object.contains_key("advance") {
+            RecordKind::Advance
+        } else if let Some(answer) = field("enqueued") {
+            RecordKind::Enqueued(answer)
+        } else if let Some(command) = field("out") {
+            RecordKind::Command(command)
+        } else if let Some(body) = field("result") {
+            RecordKind::Result(body)
+        } else if let Some(error) = field("fault") {
+            RecordKind::Fault(error.as_str().unwrap_or_default().to_string())
+        } else if object.contains_key("closed") {
+            RecordKind::Closed
+        } else if let Some(why) = field("gap") {
+            RecordKind::Gap(why.as_str().unwrap_or_default().to_string())
+        } else {
+            return Err(bad(
+                "a record needs one of \"in\", \"advance\", \"enqueued\", \"out\", \"result\", \"fault\", \"closed\", \"gap\"".into(),
+            ));
+        };
+        log.records.push(Record {
+            line: line.to_string(),
+            line_number: number,
+            at,
+            kind,
+        });
+    }
+    if logs.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    Ok(logs)
+}
+
+/// The line that embeds a mod (no newline).
+pub fn wasm_line(wasm: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    let mut line = b"{\"wasm\":\"".to_vec();
+    line.extend_from_slice(
+        base64::engine::general_purpose::STANDARD
+            .encode(wasm)
+            .as_bytes(),
+    );
+    line.extend_from_slice(b"\"}");
+    line
+}
+
+impl Log {
+    /// The log as JSON lines: the header, the mod when `wasm` is given, then the records.
+    pub fn to_lines(&self, wasm: Option<&[u8]>) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(self.header_line.as_bytes());
+        out.push(b'\n');
+        if let Some(wasm) = wasm {
+            out.extend_from_slice(&wasm_line(wasm));
+            out.push(b'\n');
+        }
+        for record in &self.records {
+            out.extend_from_slice(record.line.as_bytes());
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// The input hash of the header and the inputs before the first record for which `stop`
+    /// holds (all of them when none does).
+    pub fn input_hash_until(&self, mut stop: impl FnMut(&Record) -> bool) -> String {
+        let mut hasher = InputHasher::default();
+        hasher.line(self.header_line.as_bytes());
+        for record in &self.records {
+            if stop(record) {
+                break;
+            }
+            if record.kind.line_kind() == LineKind::Input {
+                hasher.line(record.line.as_bytes());
+            }
+        }
+        hasher.hex()
+    }
+
+    /// The recorded result bodies, in order.
+    pub fn results(&self) -> impl Iterator<Item = (&Record, &Value)> {
+        self.records.iter().filter_map(|r| match &r.kind {
+            RecordKind::Result(body) => Some((r, body)),
+            _ => None,
+        })
+    }
+
+    /// Whether the log ends with the match closed (it was not cut short by a crash or a stop).
+    pub fn is_complete(&self) -> bool {
+        self.records
+            .iter()
+            .any(|r| matches!(r.kind, RecordKind::Closed))
+    }
+
+    /// The first gap, if the writer lost records.
+    pub fn gap(&self) -> Option<&Record> {
+        self.records
+            .iter()
+            .find(|r| matches!(r.kind, RecordKind::Gap(_)))
+    }
+
+    /// The host time of the last record (the header's when there is none).
+    pub fn last_at(&self) -> i64 {
+        self.records
+            .last()
+            .map_or(self.header.started_at, |r| r.at)
+    }
+}
+
+/// Writes the `at`-prefixed start of a record line: `{"at":<at>,`.
+pub fn begin_record(out: &mut Vec<u8>, at: i64) {
+    out.extend_from_slice(b"{\"at\":");
+    out.extend_from_slice(at.to_string().as_bytes());
+    out.push(b',');
+}
+
+/// A whole record line for `key` and `value`: `{"at":<at>,"<key>":<value>}`.
+pub fn record_line(at: i64, key: &str, value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    begin_record(&mut out, at);
+    serde_json::to_writer(&mut out, key).expect("writing to a Vec cannot fail");
+    out.push(b':');
+    serde_json::to_writer(&mut out, value).expect("writing to a Vec cannot fail");
+    out.push(b'}');
+    out
+}
