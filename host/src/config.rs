@@ -131,6 +131,66 @@ impl Default for LogSettings {
     }
 }
 
+/// Recording each match for replay (docs/replay.md): `nexori serve` and `nexori stdio` keep a
+/// compressed log of every match a mod serves.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct RecordingSettings {
+    /// Whether matches are recorded. Default true. Off, results carry no `inputLogSha256`.
+    pub enabled: bool,
+    /// Where the logs go; empty (the default) means `<dataDir>/recordings`.
+    pub dir: String,
+    /// Logs older than this many days are deleted. Default 14, at least 1.
+    pub max_age_days: u64,
+    /// The oldest logs are deleted while all of them take more than this. Default 2 GiB, at
+    /// least 1 MiB.
+    pub max_total_bytes: u64,
+}
+
+impl Default for RecordingSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: String::new(),
+            max_age_days: 14,
+            max_total_bytes: 2 << 30,
+        }
+    }
+}
+
+impl RecordingSettings {
+    /// The directory of the logs, for a host whose data directory is `data_dir`.
+    pub fn dir_in(&self, data_dir: &std::path::Path) -> std::path::PathBuf {
+        if self.dir.is_empty() {
+            data_dir.join("recordings")
+        } else {
+            std::path::PathBuf::from(&self.dir)
+        }
+    }
+
+    /// How long and how much is kept.
+    pub fn retention(&self) -> nexori_recording::Retention {
+        nexori_recording::Retention {
+            max_age_ms: self.max_age_days.saturating_mul(86_400_000),
+            max_total_bytes: self.max_total_bytes,
+        }
+    }
+
+    /// Checks the values: errors name the key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_age_days == 0 {
+            return Err("recording.maxAgeDays must be at least 1".into());
+        }
+        if self.max_total_bytes < 1 << 20 {
+            return Err(format!(
+                "recording.maxTotalBytes {} must be at least 1048576",
+                self.max_total_bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub use nexori_host::settings::{DEFAULT_MAX_HELD_COMMANDS, DEFAULT_MAX_MOD_FILE_BYTES};
 
 /// Whether this build reaches `https://` backends (the `tls` feature, rustls).
@@ -182,6 +242,8 @@ pub struct HostConfig {
     pub warm_instance_slots: bool,
     pub bridge: BridgeSettings,
     pub log: LogSettings,
+    /// Match recording for replay.
+    pub recording: RecordingSettings,
     /// How long a graceful shutdown may take to deliver what is pending.
     pub shutdown_timeout_ms: i64,
     /// How long a write to the outbox waits for another process's lock on `outbox.sqlite`
@@ -223,6 +285,7 @@ impl Default for HostConfig {
             warm_instance_slots: true,
             bridge: BridgeSettings::default(),
             log: LogSettings::default(),
+            recording: RecordingSettings::default(),
             shutdown_timeout_ms: 10_000,
             outbox_busy_timeout_ms: 1000,
             outbox_max_held_commands: DEFAULT_MAX_HELD_COMMANDS,
@@ -284,6 +347,7 @@ impl HostConfig {
                 )
             })?;
         self.bridge.validate_queues()?;
+        self.recording.validate()?;
         if !self.server_id.is_empty() && nexori_runtime::ids::parse_uuid(&self.server_id).is_none()
         {
             return Err(format!("serverId {:?} is not a UUID", self.server_id));

@@ -1,6 +1,11 @@
 //! The host on real time, as `nexori serve` and `nexori stdio` run it: durable reporting in the
-//! data directory, mods compiled through the on-disk cache, and the drain that lets pending
-//! results go out before the process ends.
+//! data directory, mods compiled through the on-disk cache, every match recorded for replay, and
+//! the drain that lets pending results go out before the process ends.
+//!
+//! The host's clock is the system clock read once per turn ([`turn_time`]): each turn first runs
+//! what fell due up to then (each at its own due time) and then applies the turn's messages at
+//! that time, and nothing in between reads the system clock. That makes a match a function of
+//! its messages and their times, which is what its log records (docs/replay.md).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,12 +13,19 @@ use std::time::{Duration, Instant};
 
 use crate::config::HostConfig;
 use nexori_host::arena_host::{ArenaHost, HostClock};
+use nexori_host::recording::Recorder;
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_host::wasm::loader::LoadError;
+use nexori_recording::DirSink;
 use nexori_reporting::outbox::Outbox;
 use nexori_reporting::sender::ResultSender;
 use nexori_reporting::{self as reporting, IdGenerator};
-use nexori_runtime::clock::{SharedClock, SystemClock};
+use nexori_runtime::clock::{Clock, SharedClock, SystemClock, VirtualClock};
+
+/// The time of a turn that starts now: the system clock, epoch ms.
+pub fn turn_time() -> i64 {
+    SystemClock.now_epoch_ms()
+}
 
 /// A host on the system clock with its reporting.
 pub struct LiveHost {
@@ -29,9 +41,11 @@ impl LiveHost {
         config: &HostConfig,
         data_dir: &Path,
         mods_dir: &Path,
+        front_end: &str,
     ) -> anyhow::Result<(Self, Vec<(String, LoadError)>)> {
         config
             .check_base_url()
+            .and_then(|()| config.recording.validate())
             .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
         std::fs::create_dir_all(data_dir).map_err(|e| {
             anyhow::anyhow!(
@@ -49,13 +63,23 @@ impl LiveHost {
         )?;
         let mut host = ArenaHost::new(
             config.host_settings(),
-            HostClock::System,
+            HostClock::Virtual(VirtualClock::new(turn_time())),
             reporting.reporter,
             false,
             &EngineSettings::from_settings(&config.host_settings()),
         )?;
         host.set_admission_publisher(reporting.publisher);
         host.set_compile_cache(data_dir.join("compiled"));
+        if config.recording.enabled {
+            let dir = config.recording.dir_in(data_dir);
+            let sink = DirSink::start(dir.clone(), config.recording.retention())
+                .map_err(|e| anyhow::anyhow!("cannot record matches in {}: {e}", dir.display()))?;
+            host.set_recorder(Recorder::new(
+                Box::new(sink),
+                front_end,
+                recorded_settings(config),
+            ));
+        }
         let failures = host.load_mods_dir(mods_dir)?;
         let live = Self {
             host,
@@ -81,8 +105,7 @@ impl LiveHost {
         mut deliver: impl FnMut(&mut ArenaHost) -> Result<(), E>,
     ) -> Result<i64, E> {
         while Instant::now() < deadline {
-            let now = self.host.now();
-            self.host.advance_to(now);
+            self.host.advance_to(turn_time());
             deliver(&mut self.host)?;
             let in_flight = self.sender.as_ref().map_or(0, |s| s.in_flight());
             // Results that could not be committed yet are pending too.
@@ -101,4 +124,14 @@ impl LiveHost {
         }
         Ok(self.pending_results())
     }
+}
+
+/// What a match's log header keeps of the host's configuration beyond the mod's own: what the
+/// result body and the runtime see (never a token).
+pub fn recorded_settings(config: &HostConfig) -> serde_json::Value {
+    serde_json::json!({
+        "serverId": config.server_id,
+        "serverConnectionAddress": config.server_connection_address,
+        "admissionReportingUsable": config.admission_reporting_usable(),
+    })
 }

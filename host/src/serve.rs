@@ -54,7 +54,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::bridge_auth::{BridgeAuth, Credential};
 use crate::config::{BridgeSettings, HostConfig};
-use crate::live::LiveHost;
+use crate::live::{LiveHost, turn_time};
 use nexori_host::arena_host::ArenaHost;
 use nexori_host::bridge::{self, BridgeMessage};
 use nexori_host::host_state::lock;
@@ -551,7 +551,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
     let listen: std::net::SocketAddr = config.bridge.listen.parse()?;
     let data_dir = PathBuf::from(&config.data_dir);
     let mods_dir = PathBuf::from(&config.mods_dir);
-    let (live, failures) = LiveHost::start(&config, &data_dir, &mods_dir)?;
+    let (live, failures) = LiveHost::start(&config, &data_dir, &mods_dir, "serve")?;
     for (file, error) in failures {
         tracing::error!(target: "nexori::mods", file, "not loaded: {error}");
     }
@@ -644,7 +644,7 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
             stop = signalled.load(Ordering::SeqCst);
             continue;
         }
-        let now = host.now();
+        let now = turn_time();
         let wait = host
             .next_deadline()
             .map_or(50, |at| (at - now).clamp(0, 50)) as u64;
@@ -705,7 +705,9 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
                 next = inbound_rx.try_recv().ok();
             }
         }
-        // One turn: a match's consecutive game events reach its mod in one call.
+        // One turn, at one time: first what fell due up to now, then the messages (a match's
+        // consecutive game events reach its mod in one call).
+        host.advance_to(turn_time());
         let applied = host.apply_received_turn(messages);
         if !received.is_empty() {
             let mut hub = lock_hub(&hub);
@@ -732,8 +734,6 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         // files; here each one only runs its `init` and has its registrations checked (failures
         // are logged there, and the loaded version, if any, keeps serving).
         host.take_mod_updates();
-        let now = host.now();
-        host.advance_to(now);
         route_commands(host, &hub);
         if last_prune.elapsed() >= HUB_PRUNE_INTERVAL
             || lock_hub(&hub).owners.len() > OWNERS_PRUNE_AT

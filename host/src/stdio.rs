@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::config::HostConfig;
-use crate::live::LiveHost;
+use crate::live::{LiveHost, turn_time};
 use nexori_host::arena_host::ArenaHost;
 use nexori_host::bridge;
 
@@ -101,7 +101,8 @@ pub fn load_config(path: Option<&Path>) -> anyhow::Result<HostConfig> {
 
 /// Runs until stdin closes.
 pub fn run(options: StdioOptions) -> anyhow::Result<()> {
-    let (live, failures) = LiveHost::start(&options.config, &options.data_dir, &options.mods)?;
+    let (live, failures) =
+        LiveHost::start(&options.config, &options.data_dir, &options.mods, "stdio")?;
     if let Some((file, error)) = failures.into_iter().next() {
         anyhow::bail!("mod {file} failed to load: {error}");
     }
@@ -122,7 +123,7 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
             write_commands(host, &stdout)?;
             continue;
         }
-        let now = host.now();
+        let now = turn_time();
         let wait = host
             .next_deadline()
             .map(|at| Duration::from_millis((at - now).clamp(0, 50) as u64))
@@ -157,6 +158,8 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
                 }
             }
         }
+        // One turn, at one time: first what fell due up to now, then the messages.
+        host.advance_to(turn_time());
         let applied = host.apply_received_turn(messages);
         let mut out = stdout.lock();
         for (line, result) in numbers.into_iter().zip(applied) {
@@ -169,8 +172,6 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
             }
         }
         drop(out);
-        let now = host.now();
-        host.advance_to(now);
         write_commands(host, &stdout)?;
     }
 

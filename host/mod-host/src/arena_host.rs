@@ -28,6 +28,7 @@ use wasmtime::component::Linker;
 
 use crate::bridge::BridgeMessage;
 use crate::host_state::{HostState, HostStateHandle, Timers, lock};
+use crate::recording::Recorder;
 use crate::settings::HostSettings;
 use crate::wasm::engine::{EngineSettings, EpochTicker, build_engine};
 use crate::wasm::loader::{self, LoadError, LoadedMod};
@@ -157,6 +158,7 @@ impl ArenaHost {
             timers: Timers::default(),
             commands: Default::default(),
             config: config.clone(),
+            recorder: None,
         }));
         let ticker = EpochTicker::start(&engine);
         Ok(Self {
@@ -178,6 +180,11 @@ impl ArenaHost {
     /// Caches compiled mods in `dir`, so a restart does not recompile them.
     pub fn set_compile_cache(&mut self, dir: std::path::PathBuf) {
         self.compile_cache = Some(dir);
+    }
+
+    /// Records every match whose instance starts from now on (docs/replay.md).
+    pub fn set_recorder(&mut self, recorder: Recorder) {
+        lock(&self.shared).recorder = Some(recorder);
     }
 
     /// Publishes admission state through `publisher` from now on.
@@ -378,8 +385,22 @@ impl ArenaHost {
         let result = {
             let mut shared = lock(&self.shared);
             let now = shared.now();
+            // What a recorded match's log gets: the message (kept before the runtime takes it)
+            // and the match it reached (a player's message reaches the player's match).
+            let recorded = shared.recorder.is_some().then(|| {
+                let key = match &message {
+                    BridgeMessage::PlayerActivity { player, .. }
+                    | BridgeMessage::PlayerDisconnect { player, .. } => {
+                        shared.arena.find_active_match_id(*player)
+                    }
+                    other => other
+                        .match_id()
+                        .and_then(nexori_runtime::ids::normalize_match_id),
+                };
+                (key, message.clone())
+            });
             let arena = &mut shared.arena;
-            match message {
+            let result = match message {
                 BridgeMessage::MatchCreate(spec) => arena
                     .create_match(spec, now)
                     .map(|_| ())
@@ -407,10 +428,23 @@ impl ArenaHost {
                     return results.pop().unwrap_or(Ok(()));
                 }
                 BridgeMessage::Wait => Ok(()),
+            };
+            if let (Ok(()), Some((Some(key), message)), Some(recorder)) =
+                (&result, recorded, shared.recorder.as_mut())
+            {
+                if matches!(message, BridgeMessage::MatchCreate(_)) {
+                    recorder.created(&key, now, &message);
+                } else {
+                    recorder.input(&key, now, &message);
+                }
             }
+            result
         };
         lock(&self.shared).flush_commands();
         self.pump();
+        if let Some(recorder) = &mut lock(&self.shared).recorder {
+            recorder.forget_pending_create();
+        }
         result
     }
 
@@ -499,6 +533,9 @@ impl ArenaHost {
     /// is tried again after a short back-off. Once it succeeds, everything held goes out.
     pub fn take_commands(&mut self) -> Vec<(i64, GameServerCommand)> {
         let mut shared = lock(&self.shared);
+        if let Some(recorder) = &mut shared.recorder {
+            recorder.end_turn();
+        }
         self.commit_gate
             .take(&mut shared, std::time::Instant::now())
     }
@@ -536,6 +573,9 @@ impl ArenaHost {
     /// Runs everything due up to `target`, in time order; on a virtual clock the clock moves to
     /// each deadline and finally to `target`.
     pub fn advance_to(&mut self, target: i64) {
+        if let Some(recorder) = &mut lock(&self.shared).recorder {
+            recorder.advanced(target);
+        }
         let mut last = i64::MIN;
         let mut spins = 0u32;
         while let Some(at) = self.next_deadline().filter(|at| *at <= target) {

@@ -511,6 +511,151 @@ fn parse_launch(f: &Fields<'_>) -> Result<LaunchSpec, BridgeError> {
     })
 }
 
+impl BridgeMessage {
+    /// The message as the bridge writes it: [`parse`] reads it back as an equal message. Match
+    /// logs record inputs this way (docs/replay.md); `game.event`s, the bulk of them, go through
+    /// [`write_game_event`] instead.
+    pub fn to_json(&self) -> Value {
+        use serde_json::json;
+        let mut object = Map::new();
+        let mut put = |key: &str, value: Value| {
+            object.insert(key.to_string(), value);
+        };
+        let ty = match self {
+            Self::MatchCreate(spec) => {
+                put("matchId", spec.match_id.clone().into());
+                put("queueId", spec.queue_id.clone().into());
+                put("arenaId", spec.arena_id.clone().into());
+                put("rulesEngineId", spec.rules_engine_id.clone().into());
+                put("assignmentId", spec.assignment_id.clone().into());
+                put("externalMatchId", spec.external_match_id.clone().into());
+                if let Some(source) = spec.match_source {
+                    put("matchSource", source.as_str().into());
+                }
+                let players = spec
+                    .expected_players
+                    .iter()
+                    .map(|p| json!({"uuid": p.uuid, "name": p.name, "assignmentId": p.assignment_id}))
+                    .collect();
+                put("expectedPlayers", Value::Array(players));
+                let optional = [
+                    ("expectedPlayerCount", spec.expected_player_count),
+                    ("minimumInitialPlayers", spec.minimum_initial_players),
+                    (
+                        "initialPlacementWindowSeconds",
+                        spec.initial_placement_window_seconds,
+                    ),
+                ];
+                for (key, value) in optional {
+                    if let Some(value) = value {
+                        put(key, value.into());
+                    }
+                }
+                if let Some(a) = &spec.admission {
+                    put(
+                        "admission",
+                        json!({"capacity": a.capacity, "backfillEnabled": a.backfill_enabled,
+                            "backfillMode": a.backfill_mode,
+                            "backfillWindowSeconds": a.backfill_window_seconds}),
+                    );
+                }
+                if let Some(p) = &spec.afk_detection_policy {
+                    put(
+                        "afkDetectionPolicy",
+                        json!({"enabled": p.enabled,
+                            "inactivityTimeoutSeconds": p.inactivity_timeout_seconds}),
+                    );
+                }
+                "match.create"
+            }
+            Self::PlayerArrive(a) => {
+                put("matchId", a.match_id.clone().into());
+                put("player", a.player.hyphenated().to_string().into());
+                put("name", a.name.clone().into());
+                put("assignmentId", a.assignment_id.clone().into());
+                put(
+                    "admissionReservationId",
+                    a.admission_reservation_id.clone().into(),
+                );
+                put(
+                    "admissionExpiresAtEpochMs",
+                    a.admission_expires_at_epoch_ms.into(),
+                );
+                "player.arrive"
+            }
+            Self::PlayerPlaced(p) => {
+                put("matchId", p.match_id.clone().into());
+                put("player", p.player.hyphenated().to_string().into());
+                put("outcome", p.outcome.as_str().into());
+                put("worldName", p.world_name.clone().into());
+                put("instanceTemplateId", p.instance_template_id.clone().into());
+                "player.placed"
+            }
+            Self::PlayerActivity { player, source } => {
+                put("player", player.hyphenated().to_string().into());
+                put("source", source.as_str().into());
+                "player.activity"
+            }
+            Self::PlayerDisconnect { player, reason } => {
+                put("player", player.hyphenated().to_string().into());
+                put("reason", reason.clone().into());
+                "player.disconnect"
+            }
+            Self::GameEvent(event) => {
+                let mut line = Vec::new();
+                write_game_event(&mut line, event);
+                return serde_json::from_slice(&line).expect("a written game event is JSON");
+            }
+            Self::MatchEnd { match_id, reason } => {
+                put("matchId", match_id.clone().into());
+                put("reason", reason.clone().into());
+                "match.end"
+            }
+            Self::Wait => "wait",
+        };
+        let mut message = Map::new();
+        message.insert("type".into(), ty.into());
+        message.extend(object);
+        Value::Object(message)
+    }
+
+    /// The match a message names, when it names one (`player.activity` and `player.disconnect`
+    /// name a player, whose match only the runtime knows).
+    pub fn match_id(&self) -> Option<&str> {
+        match self {
+            Self::MatchCreate(spec) => Some(&spec.match_id),
+            Self::PlayerArrive(a) => Some(&a.match_id),
+            Self::PlayerPlaced(p) => Some(&p.match_id),
+            Self::GameEvent(e) => Some(&e.match_id),
+            Self::MatchEnd { match_id, .. } => Some(match_id),
+            Self::PlayerActivity { .. } | Self::PlayerDisconnect { .. } | Self::Wait => None,
+        }
+    }
+}
+
+/// Writes a `game.event` as the bridge writes it, `data` as the text it arrived as: the hot path
+/// of recording (a tick per player per server tick), without building a JSON tree.
+pub fn write_game_event(out: &mut Vec<u8>, event: &GameEventMessage) {
+    let string = |out: &mut Vec<u8>, text: &str| {
+        serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
+    };
+    out.extend_from_slice(b"{\"type\":\"game.event\",\"matchId\":");
+    string(out, &event.match_id);
+    out.extend_from_slice(b",\"kind\":");
+    string(out, &event.kind);
+    if let Some(player) = event.player {
+        out.extend_from_slice(b",\"player\":\"");
+        let mut buffer = uuid::Uuid::encode_buffer();
+        out.extend_from_slice(player.hyphenated().encode_lower(&mut buffer).as_bytes());
+        out.push(b'"');
+    }
+    if let Some(data) = &event.data {
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(data.as_bytes());
+    }
+    out.push(b'}');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::recording::Recorder;
 use crate::settings::HostSettings;
 use nexori_protocol::commands::GameServerCommand;
 use nexori_protocol::trace::{Trace, TraceEntry};
+use nexori_recording::format::{INPUT_LOG_SHA256_KEY, MOD_SHA256_KEY};
 use nexori_reporting::{EnqueueOutcome, ResultReporter};
 use nexori_runtime::Arena;
 use nexori_runtime::clock::SharedClock;
@@ -22,13 +24,23 @@ pub struct TooManyTimers {
     pub limit: usize,
 }
 
-/// Timers that mods set with `host.set-timer`, per match.
+/// Timers that mods set with `host.set-timer`, per match. Ids count per match, from 1, and are
+/// never reused while the match lives: what a mod sees of its timers follows from its own match
+/// alone, so a replayed match gets the same ids (docs/replay.md).
 #[derive(Debug, Default)]
 pub struct Timers {
-    next_id: u64,
-    due: BTreeMap<(i64, u64), String>,
-    by_id: HashMap<u64, (i64, String)>,
-    per_match: HashMap<String, usize>,
+    /// Orders timers due at the same instant by when they were set.
+    next_seq: u64,
+    due: BTreeMap<(i64, u64), (String, u64)>,
+    by_id: HashMap<(String, u64), (i64, u64)>,
+    per_match: HashMap<String, MatchTimers>,
+}
+
+/// A match's pending timers and its last id.
+#[derive(Debug, Default)]
+struct MatchTimers {
+    pending: usize,
+    last_id: u64,
 }
 
 impl Timers {
@@ -38,40 +50,36 @@ impl Timers {
     ///
     /// [`TooManyTimers`] when the match already has `limit` pending (`limits.maxPendingTimers`).
     pub fn set(&mut self, match_id: &str, at: i64, limit: usize) -> Result<u64, TooManyTimers> {
-        let count = self.per_match.entry(match_id.to_string()).or_default();
-        if *count >= limit {
+        let timers = self.per_match.entry(match_id.to_string()).or_default();
+        if timers.pending >= limit {
             return Err(TooManyTimers { limit });
         }
-        *count += 1;
-        self.next_id += 1;
-        let id = self.next_id;
-        self.due.insert((at, id), match_id.to_string());
-        self.by_id.insert(id, (at, match_id.to_string()));
+        timers.pending += 1;
+        timers.last_id += 1;
+        let id = timers.last_id;
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        self.due.insert((at, seq), (match_id.to_string(), id));
+        self.by_id.insert((match_id.to_string(), id), (at, seq));
         Ok(id)
     }
 
-    /// Cancels a timer of `match_id`; another match's timer ids are not this caller's to cancel.
+    /// Cancels a timer of `match_id`; another match's timers are not this caller's to cancel.
     pub fn cancel(&mut self, match_id: &str, id: u64) -> bool {
-        match self.by_id.get(&id) {
-            Some((at, owner)) if owner == match_id => {
-                let at = *at;
-                self.remove(at, id);
+        match self.by_id.remove(&(match_id.to_string(), id)) {
+            Some(key) => {
+                self.due.remove(&key);
+                self.one_less(match_id);
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
-    fn remove(&mut self, at: i64, id: u64) -> Option<String> {
-        let match_id = self.due.remove(&(at, id))?;
-        self.by_id.remove(&id);
-        if let Some(count) = self.per_match.get_mut(&match_id) {
-            *count -= 1;
-            if *count == 0 {
-                self.per_match.remove(&match_id);
-            }
+    fn one_less(&mut self, match_id: &str) {
+        if let Some(timers) = self.per_match.get_mut(match_id) {
+            timers.pending = timers.pending.saturating_sub(1);
         }
-        Some(match_id)
     }
 
     /// When the earliest pending timer is due, epoch ms.
@@ -79,37 +87,46 @@ impl Timers {
         self.due.keys().next().map(|(at, _)| *at)
     }
 
-    /// The earliest timer due at or before `now`.
+    /// The earliest timer due at or before `now`: its id and match.
     pub fn pop_due(&mut self, now: i64) -> Option<(u64, String)> {
-        let &(at, id) = self.due.keys().next()?;
+        let (&(at, _), _) = self.due.first_key_value()?;
         if at > now {
             return None;
         }
-        self.remove(at, id).map(|m| (id, m))
+        let (_, (match_id, id)) = self.due.pop_first()?;
+        self.by_id.remove(&(match_id.clone(), id));
+        self.one_less(&match_id);
+        Some((id, match_id))
     }
 
-    /// Cancels every timer of `match_id` (its instance faulted or its runtime closed).
+    /// Cancels every timer of `match_id` and forgets its ids (its instance faulted or its
+    /// runtime closed).
     pub fn drop_match(&mut self, match_id: &str) {
-        let ids: Vec<(i64, u64)> = self
-            .by_id
+        if self.per_match.remove(match_id).is_none() {
+            return;
+        }
+        let keys: Vec<(i64, u64)> = self
+            .due
             .iter()
-            .filter(|(_, (_, m))| m == match_id)
-            .map(|(id, (at, _))| (*at, *id))
+            .filter(|(_, (m, _))| m == match_id)
+            .map(|(key, _)| *key)
             .collect();
-        for (at, id) in ids {
-            self.remove(at, id);
+        for key in keys {
+            if let Some((m, id)) = self.due.remove(&key) {
+                self.by_id.remove(&(m, id));
+            }
         }
     }
 
     /// Timers `match_id` has pending.
     pub fn pending(&self, match_id: &str) -> usize {
-        self.per_match.get(match_id).copied().unwrap_or(0)
+        self.per_match.get(match_id).map_or(0, |t| t.pending)
     }
 
     /// Matches with pending timers (for the leak tests and metrics).
     #[doc(hidden)]
     pub fn matches_with_timers(&self) -> usize {
-        self.per_match.len()
+        self.per_match.values().filter(|t| t.pending > 0).count()
     }
 }
 
@@ -130,6 +147,8 @@ pub struct HostState {
     pub commands: VecDeque<(i64, GameServerCommand)>,
     /// The host's settings.
     pub config: Arc<HostSettings>,
+    /// Where each match is recorded for replay, when it is (docs/replay.md).
+    pub recorder: Option<Recorder>,
 }
 
 impl HostState {
@@ -142,6 +161,9 @@ impl HostState {
     pub fn send_command(&mut self, command: GameServerCommand) {
         let at = self.now();
         self.trace.push_command(at, &command);
+        if let Some(recorder) = &mut self.recorder {
+            recorder.command(at, &command);
+        }
         self.commands.push_back((at, command));
     }
 
@@ -158,10 +180,36 @@ impl HostState {
         self.reporter.commit()
     }
 
-    /// Hands an accepted result to reporting and records its body in the trace.
+    /// Hands an accepted result to reporting and records its body in the trace. A recorded
+    /// match's result carries the mod's SHA-256 and the hash of the match's inputs so far in its
+    /// `metadata` (docs/replay.md#verifiable-results), and its log is durable before it goes.
     pub fn report(&mut self, result: &AcceptedResult) -> EnqueueOutcome {
         let at = self.now();
+        let key = result.local_match_id.clone();
+        let stamp = self.recorder.as_mut().and_then(|r| r.seal(&key));
+        let stamped;
+        let result = match stamp {
+            Some((mod_sha256, input_hash)) => {
+                let mut copy = result.clone();
+                copy.metadata.extend([
+                    (MOD_SHA256_KEY.to_string(), mod_sha256),
+                    (INPUT_LOG_SHA256_KEY.to_string(), input_hash),
+                ]);
+                copy.payload_hash = nexori_runtime::results::payload_hash(&copy);
+                stamped = copy;
+                &stamped
+            }
+            None => result,
+        };
         let outcome = self.reporter.enqueue(result, at);
+        if let Some(recorder) = &mut self.recorder {
+            let answer = serde_json::json!({
+                "status": outcome.status.as_str(),
+                "message": outcome.message,
+                "resultId": outcome.result_id,
+            });
+            recorder.result(&key, at, &outcome.body, answer);
+        }
         self.trace.push(TraceEntry::Result {
             at,
             body: outcome.body.clone(),

@@ -6,6 +6,7 @@
 //! - [`arena_host`]: the orchestrator that feeds bridge messages and time to the runtime and
 //!   delivers the runtime's events to the owning mod's instance, with the fault policy;
 //! - [`host_state`]: what the orchestrator and every instance share behind one mutex;
+//! - [`recording`]: each match's log for replay (`nexori-recording` writes it);
 //! - [`bridge`]: the game server's messages, parsed with errors naming the field;
 //! - [`settings`]: what the host needs to know, filled by the `nexori` CLI.
 //!
@@ -21,5 +22,6 @@
 pub mod arena_host;
 pub mod bridge;
 pub mod host_state;
+pub mod recording;
 pub mod settings;
 pub mod wasm;

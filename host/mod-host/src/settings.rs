@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Commands held behind a failing outbox commit before the host pauses, unless
@@ -18,7 +18,7 @@ pub const DEFAULT_MAX_MOD_FILE_BYTES: u64 = 64 << 20;
 ///
 /// Deserialises from the `limits` table of the configuration file (camelCase keys, each
 /// optional), so the CLI does not keep a copy of every field.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ModLimits {
     /// Linear memory one instance may grow to.

@@ -9,9 +9,10 @@ use nexori_runtime::{CallbackPayload, RuntimeEvent};
 use super::ArenaHost;
 use crate::host_state::lock;
 use crate::wasm::convert;
-use crate::wasm::instance::{ModInstance, new_store};
+use crate::wasm::instance::{ModInstance, new_seeded_store};
 use crate::wasm::registrations::ListenerKind;
 use crate::wasm::state::{InstanceState, RegistrationPolicy};
+use nexori_recording::format::ModIdentity;
 
 impl ArenaHost {
     /// Delivers queued runtime events, in order, until none are left.
@@ -140,7 +141,12 @@ impl ArenaHost {
         }
         if callback == Callback::MatchRuntimeClosed {
             self.instances.close(&match_id);
-            lock(&self.shared).timers.drop_match(&match_id);
+            let mut shared = lock(&self.shared);
+            shared.timers.drop_match(&match_id);
+            let now = shared.now();
+            if let Some(recorder) = &mut shared.recorder {
+                recorder.closed(&match_id, now);
+            }
         }
     }
 
@@ -153,12 +159,19 @@ impl ArenaHost {
         let Some(loaded) = self.mods.get(mod_name) else {
             return false;
         };
-        let store = new_store(
+        // Each match's random generators get their own seed: the replayed log's, or a fresh
+        // one that its log keeps.
+        let seed = lock(&self.shared)
+            .recorder
+            .as_ref()
+            .map_or_else(crate::recording::fresh_seed, |r| r.seed_for(match_id));
+        let store = new_seeded_store(
             &self.engine,
             loaded.info.clone(),
             self.shared.clone(),
             Some(match_id.to_string()),
             RegistrationPolicy::Loaded,
+            seed,
         );
         let started = std::time::Instant::now();
         let result = ModInstance::start(&loaded.pre, store);
@@ -177,6 +190,19 @@ impl ArenaHost {
         match result {
             Ok(instance) => {
                 self.instances.insert(match_id, mod_name, instance);
+                if let Some(recorder) = &mut lock(&self.shared).recorder {
+                    let identity = ModIdentity {
+                        name: mod_name.to_string(),
+                        sha256: loaded.info.sha256.clone(),
+                        wit: loaded.wit_version.clone(),
+                    };
+                    let settings = serde_json::json!({
+                        "modConfig": serde_json::from_str::<serde_json::Value>(&loaded.info.config_json)
+                            .unwrap_or_default(),
+                        "limits": loaded.info.limits,
+                    });
+                    recorder.open(match_id, identity, settings, seed, &loaded.wasm);
+                }
                 true
             }
             Err(fault) => {

@@ -35,6 +35,9 @@ impl ArenaHost {
             match_id: Some(match_id.to_string()),
             error: fault.kind.clone(),
         });
+        if let Some(recorder) = &mut shared.recorder {
+            recorder.fault(match_id, now, &fault.kind);
+        }
         shared.timers.drop_match(match_id);
         shared.arena.apply_fault_policy(match_id, &fault.kind, now);
     }

@@ -47,11 +47,24 @@ impl ArenaHost {
         results: &mut Vec<Result<(), MessageError>>,
     ) {
         let mut next = 0;
+        // Events already in the match's log: a run the mod stopped part-way is checked again,
+        // but each event is recorded once.
+        let mut recorded = 0;
         while next < events.len() {
             let checked = {
-                let shared = lock(&self.shared);
+                let mut shared = lock(&self.shared);
                 let now = shared.now();
-                accepted_run(&shared.arena, &events[next..]).map(|(id, len)| (id, next + len, now))
+                let checked = accepted_run(&shared.arena, &events[next..])
+                    .map(|(id, len)| (id, next + len, now));
+                if let (Ok((match_id, end, now)), Some(recorder)) =
+                    (&checked, shared.recorder.as_mut())
+                    && *end > recorded
+                {
+                    let from = recorded.max(next);
+                    recorder.game_events(match_id, *now, &events[from..*end]);
+                    recorded = *end;
+                }
+                checked
             };
             match checked {
                 Err(error) => {

@@ -208,7 +208,7 @@ impl ResourceLimiter for MeteredLimits {
 }
 
 /// Builds a store for one instance: no filesystem, network, environment or arguments, the host
-/// clock, and the mod's memory limit.
+/// clock, random generators from seed 0, and the mod's memory limit.
 pub fn new_store(
     engine: &Engine,
     module: Arc<ModInfo>,
@@ -216,12 +216,29 @@ pub fn new_store(
     match_id: Option<String>,
     policy: RegistrationPolicy,
 ) -> Store<InstanceState> {
+    new_seeded_store(engine, module, shared, match_id, policy, 0)
+}
+
+/// [`new_store`] whose WASI random generators come from `seed` (a match's, recorded in its log),
+/// so that everything the instance can observe follows from the host (docs/replay.md).
+pub fn new_seeded_store(
+    engine: &Engine,
+    module: Arc<ModInfo>,
+    shared: HostStateHandle,
+    match_id: Option<String>,
+    policy: RegistrationPolicy,
+    seed: crate::recording::Seed,
+) -> Store<InstanceState> {
     let clock = lock(&shared).clock.clone();
     let stderr = GuestOutput::new(&module.name, match_id.as_deref(), "stderr");
+    let (secure, insecure, insecure_seed) = crate::recording::generators(seed);
     // No filesystem, network, environment or arguments: the builder grants nothing by default.
     let wasi = WasiCtxBuilder::new()
         .wall_clock(HostWall(clock.clone()))
         .monotonic_clock(HostMonotonic(clock))
+        .secure_random(secure)
+        .insecure_random(insecure)
+        .insecure_random_seed(insecure_seed)
         .stdout(GuestOutput::new(
             &module.name,
             match_id.as_deref(),

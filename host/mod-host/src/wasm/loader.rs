@@ -147,6 +147,8 @@ pub struct LoadedMod {
     pub pre: RulesModPre,
     /// The imports the component declares, for `nexori check`.
     pub imports: Vec<String>,
+    /// The component file itself: recorded matches keep it beside their logs.
+    pub wasm: Arc<[u8]>,
     /// The version of `nexori:minigame` it was built against (`1.0.0`, `1.1.0`).
     pub wit_version: String,
     /// How its machine code was had: compiled or taken from the compile cache, and how long it
@@ -201,6 +203,8 @@ pub struct Prepared {
     pub wit_version: String,
     /// SHA-256 of the component bytes.
     pub sha256: String,
+    /// The component file itself: recorded matches keep it beside their logs.
+    pub wasm: Arc<[u8]>,
     /// Compiled or taken from the compile cache, and how long it took.
     pub compilation: Compilation,
 }
@@ -261,6 +265,7 @@ pub fn prepare(
         imports,
         wit_version: version,
         sha256,
+        wasm: Arc::from(bytes),
         compilation,
     })
 }
@@ -614,6 +619,7 @@ pub fn probe(
         imports,
         wit_version,
         sha256,
+        wasm,
         compilation,
     } = prepared;
     let probe_info = Arc::new(ModInfo {
@@ -665,6 +671,7 @@ pub fn probe(
         component,
         pre,
         imports,
+        wasm,
         wit_version,
         compilation,
         probe: probe_use,
