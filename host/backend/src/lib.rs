@@ -35,6 +35,7 @@
 //! | `POST /admin/reservations/{id}/release` | bearer | 200 the reservation; 404 unknown; 409 not ACTIVE |
 //! | `GET /api/results[?externalMatchId=&limit=]` | none | results, newest first |
 //! | `GET /api/results/{resultId}` | none | one result with its stored body; 404 |
+//! | `POST /api/results/{resultId}/verify` | none | checks a match log against the result (below): 200 `{verified:true, ...}`; 404; 413; 422 `{verified:false, ...}` |
 //! | `GET /api/snapshots[?matchId=&limit=]` | none | snapshots, newest first; `matchId` matches the match key, the externalMatchId or the Nexori matchId |
 //! | `GET /api/matches[?queueId=]` | none | the whole open-match registry with eligibility |
 //! | `GET /api/matches/open[?queueId=]` | none | only eligible matches, with `effectiveAvailableSlots` |
@@ -85,6 +86,28 @@
 //! - `CONFLICT`: a different fingerprint, `relatedResultId` = the earliest result it disagrees with.
 //!
 //! Conflicts are counted in `GET /api/stats` (`results.conflicts`) and shown on the page.
+//!
+//! The stored `body` is the request body exactly as received (the first time), not a
+//! re-serialisation of it.
+//!
+//! # Verifying a match log (`POST /api/results/{resultId}/verify`)
+//!
+//! The host records each match's inputs in a match log (`nexori-recording`) and stamps the result
+//! it reports with the SHA-256 of the mod and of the log's inputs before the result (`metadata`
+//! `modSha256` and `inputLogSha256`). Upload the log as the raw request body (any
+//! `Content-Type`, e.g. `application/octet-stream`; a compressed `.nxlog` or plain JSON lines, at
+//! most 256 MiB, and a compressed one at most 256 MiB of text once decompressed, else **413**)
+//! and the backend checks it against the body it stored for that `resultId`
+//! ([`nexori_recording::verify`]: the input hash, the mod and the recorded result body):
+//!
+//! - **200** `{"verified":true, "resultId", "matchId", "inputLogSha256", "modSha256", "line"}`
+//!   (`line`: the log line, 1-based, that records the result);
+//! - **422** `{"verified":false, "resultId", "error"}`, `error` saying what differs (for a changed
+//!   input, both hashes), or that the log cannot be read or the result carries no hashes;
+//! - **404** `{"error":"unknown result <id>"}`.
+//!
+//! Like the other `/api/*` endpoints it needs no token: it changes nothing. Logs are verified one
+//! at a time.
 //!
 //! # Admission state: idempotency, ordering, reservations, registry
 //!
@@ -173,7 +196,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -321,6 +345,7 @@ pub async fn start(config: BackendConfig) -> anyhow::Result<BackendHandle> {
         faults: FaultInjector::new(config.faults),
         shutdown: shutdown_rx.clone(),
         answers: Mutex::new(BTreeMap::new()),
+        verifications: tokio::sync::Semaphore::new(1),
     });
     let router = router(app.clone());
     let mut signal = shutdown_rx;
@@ -389,6 +414,8 @@ struct App {
     faults: FaultInjector,
     shutdown: watch::Receiver<bool>,
     answers: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// One match log is verified at a time: reading one takes a few times its size in memory.
+    verifications: tokio::sync::Semaphore,
 }
 
 fn now_ms() -> i64 {
@@ -571,6 +598,10 @@ fn router(app: Arc<App>) -> Router {
         )
         .route("/api/results", get(get_results))
         .route("/api/results/{result_id}", get(get_result))
+        .route(
+            "/api/results/{result_id}/verify",
+            post(post_verify_result).layer(DefaultBodyLimit::max(MAX_LOG_BYTES)),
+        )
         .route("/api/snapshots", get(get_snapshots))
         .route("/api/matches", get(get_matches))
         .route("/api/matches/open", get(get_open_matches))
@@ -855,7 +886,9 @@ async fn process_result(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<V
     header_equals_int(H_SENT_AT, h_sent, "sentAtEpochMs", report.sent_at_epoch_ms)?;
 
     let fingerprint = hash::result_fingerprint(&obj);
-    let stored_body = Value::Object(obj).to_string();
+    // The body exactly as the host sent it, not re-serialised: a match log recorded it, and
+    // `POST /api/results/{id}/verify` checks the log against it. It parsed as JSON, so it is UTF-8.
+    let stored_body = String::from_utf8(body.to_vec()).map_err(ApiError::internal)?;
     let result_id = report.result_id.clone();
     let answer = app
         .with_store(move |s| Ok(s.record_result(&report, &stored_body, &fingerprint, now_ms())?))
@@ -1093,6 +1126,94 @@ async fn get_result(
     }
 }
 
+/// The largest match log `POST /api/results/{id}/verify` takes: the upload, and the text of a
+/// compressed log once decompressed.
+const MAX_LOG_BYTES: usize = 256 << 20;
+
+/// zstd's frame magic number, little-endian: a compressed log (`.nxlog`) starts with it.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// The JSON lines of an uploaded log: `file` itself when it is not zstd, else its decompressed
+/// text, refused (413) beyond `limit` bytes so that a small upload cannot decompress to gigabytes.
+/// A broken zstd stream is handed on as it is, for `verify` to name the problem.
+fn log_text(file: &[u8], limit: usize) -> Result<std::borrow::Cow<'_, [u8]>, ApiError> {
+    use std::io::Read;
+    if !file.starts_with(&ZSTD_MAGIC) {
+        return Ok(std::borrow::Cow::Borrowed(file));
+    }
+    let mut text = Vec::new();
+    let decoded = zstd::stream::read::Decoder::new(file)
+        .and_then(|d| d.take(limit as u64 + 1).read_to_end(&mut text));
+    if decoded.is_err() {
+        return Ok(std::borrow::Cow::Borrowed(file));
+    }
+    if text.len() > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the log decompresses to more than {} MiB of text",
+                limit >> 20
+            ),
+        ));
+    }
+    Ok(std::borrow::Cow::Owned(text))
+}
+
+/// `POST /api/results/{resultId}/verify`: checks the uploaded match log against the body of the
+/// stored result ([`nexori_recording::verify`]).
+async fn post_verify_result(
+    State(app): State<Arc<App>>,
+    Path(result_id): Path<String>,
+    file: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let id = result_id.clone();
+    let Some(stored) = app.with_store(move |s| Ok(s.result_body(&id)?)).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("unknown result {result_id}"),
+        ));
+    };
+    let file = file.map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    let stored: Value = serde_json::from_str(&stored).map_err(ApiError::internal)?;
+    let _turn = app
+        .verifications
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    let verdict = tokio::task::spawn_blocking(move || {
+        let text = log_text(&file, MAX_LOG_BYTES)?;
+        Ok::<_, ApiError>(nexori_recording::verify(&text, &stored))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(match verdict {
+        Ok(v) => {
+            tracing::info!("nexori backend verified the log of result {result_id}");
+            axum::Json(json!({
+                "verified": true,
+                "resultId": v.result_id,
+                "matchId": v.match_id,
+                "inputLogSha256": v.input_log_sha256,
+                "modSha256": v.mod_sha256,
+                "line": v.line,
+            }))
+            .into_response()
+        }
+        Err(e) => {
+            tracing::info!("nexori backend: the log does not back result {result_id}: {e}");
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({
+                    "verified": false,
+                    "resultId": result_id,
+                    "error": e.to_string(),
+                })),
+            )
+                .into_response()
+        }
+    })
+}
+
 async fn get_snapshots(
     State(app): State<Arc<App>>,
     Query(q): Query<HashMap<String, String>>,
@@ -1176,4 +1297,38 @@ async fn get_page(State(app): State<Arc<App>>) -> Result<Response, ApiError> {
         &reservations,
     ))
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uploaded_log_is_decompressed_up_to_the_limit() {
+        let text = b"{\"format\":\"nexori-match-log/1\"}\n".repeat(128);
+        let file = nexori_recording::format::compress(&text);
+        assert!(file.starts_with(&ZSTD_MAGIC));
+        assert_eq!(&*log_text(&file, text.len()).unwrap(), &text[..]);
+        let refused = log_text(&file, text.len() - 1).unwrap_err();
+        assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+        // Plain text is the upload itself, which the route's body limit bounds.
+        assert_eq!(&*log_text(&text, 1).unwrap(), &text[..]);
+        // A broken stream goes to `verify` as it is, which names the problem.
+        let broken = &file[..file.len() / 2];
+        assert_eq!(&*log_text(broken, text.len()).unwrap(), broken);
+        let error = nexori_recording::verify(broken, &json!({})).unwrap_err();
+        assert!(matches!(
+            error,
+            nexori_recording::VerifyError::NotStamped(_)
+        ));
+        let stamped =
+            json!({"resultId": "r", "metadata": {"modSha256": "a", "inputLogSha256": "b"}});
+        let error = nexori_recording::verify(broken, &stamped).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("the log cannot be read: cannot decompress"),
+            "{error}"
+        );
+    }
 }

@@ -7,7 +7,8 @@
 //! results(seq, result_id UNIQUE, server_id, local_match_id, external_match_id, rules_engine_id,
 //!         reason, match_role FIRST|REPEAT|CONFLICT, related_result_id, fingerprint,
 //!         sent_at_epoch_ms, ended_at_epoch_ms, received_at_epoch_ms,
-//!         duplicate_count, duplicate_mismatch_count, last_duplicate_at_epoch_ms, body)
+//!         duplicate_count, duplicate_mismatch_count, last_duplicate_at_epoch_ms,
+//!         body)                                               -- the JSON text as received
 //! snapshots(seq, state_update_id UNIQUE, match_key, external_match_id, match_id,
 //!           reporting_server_id, sequence, status ACCEPTED|STALE, received_at_epoch_ms,
 //!           repeat_count, last_repeat_at_epoch_ms, consumed_reservation_ids (JSON),
@@ -358,6 +359,14 @@ impl Store {
             Self::result_view(r, false)
         })?
         .collect()
+    }
+
+    /// The body of a result exactly as it was received (the first time), when it is known.
+    pub(crate) fn result_body(&self, result_id: &str) -> rusqlite::Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT body FROM results WHERE result_id = ?1")?
+            .query_row([result_id], |r| r.get(0))
+            .optional()
     }
 
     /// One result with its stored body.
