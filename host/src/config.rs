@@ -471,6 +471,16 @@ impl HostConfig {
         self.reporting().admission_reporting_usable()
     }
 
+    /// What a match's log header keeps of this configuration beyond the mod's own settings:
+    /// what the result body and the runtime see (never a token).
+    pub fn recorded_settings(&self) -> Value {
+        serde_json::json!({
+            "serverId": self.server_id,
+            "serverConnectionAddress": self.server_connection_address,
+            "admissionReportingUsable": self.admission_reporting_usable(),
+        })
+    }
+
     /// What the component host needs of this configuration.
     pub fn host_settings(&self) -> nexori_host::settings::HostSettings {
         nexori_host::settings::HostSettings {

@@ -77,7 +77,7 @@ impl LiveHost {
             host.set_recorder(Recorder::new(
                 Box::new(sink),
                 front_end,
-                recorded_settings(config),
+                config.recorded_settings(),
             ));
         }
         let failures = host.load_mods_dir(mods_dir)?;
@@ -126,12 +126,3 @@ impl LiveHost {
     }
 }
 
-/// What a match's log header keeps of the host's configuration beyond the mod's own: what the
-/// result body and the runtime see (never a token).
-pub fn recorded_settings(config: &HostConfig) -> serde_json::Value {
-    serde_json::json!({
-        "serverId": config.server_id,
-        "serverConnectionAddress": config.server_connection_address,
-        "admissionReportingUsable": config.admission_reporting_usable(),
-    })
-}

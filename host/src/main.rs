@@ -67,8 +67,37 @@ enum Command {
         /// Print the trace and final match snapshots as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also record every match into FILE (a match log, docs/replay.md), with the mods
+        /// embedded: `nexori replay --log FILE` plays it again.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
         #[command(flatten)]
         cache: CacheArgs,
+    },
+    /// Re-run a recorded match from its log and compare: exit 0 when it plays out identically,
+    /// 1 with the differences, 2 when the log or the mod cannot be used.
+    Replay {
+        /// The match to replay, from the recordings of the data directory (or the one in --log
+        /// to pick when the file holds several).
+        match_id: Option<String>,
+        /// A match log file (`nexori match export`, `nexori simulate --record`).
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
+        /// Play it with this build of the mod instead of the recorded one.
+        #[arg(long = "mod", value_name = "FILE")]
+        module: Option<PathBuf>,
+        #[command(flatten)]
+        recordings: RecordingsArgs,
+        /// Print the comparison and the replay's trace as one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Recorded matches.
+    Match {
+        #[command(subcommand)]
+        action: MatchAction,
     },
     /// Check that a `.wasm` file is a loadable rules mod; print its registrations and imports.
     Check {
@@ -158,6 +187,44 @@ enum Command {
     },
 }
 
+/// Where `nexori serve` keeps its recordings.
+#[derive(clap::Args)]
+struct RecordingsArgs {
+    /// The host's configuration file, for its `dataDir` and `[recording] dir`.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The host's data directory (without --config).
+    #[arg(long, value_name = "DIR", default_value = "nexori-data")]
+    data_dir: PathBuf,
+}
+
+impl RecordingsArgs {
+    fn store(&self) -> Result<nexori_recording::store::RecordingStore, String> {
+        let dir = match &self.config {
+            Some(path) => {
+                let config = nexori::config::HostConfig::from_file(path)?;
+                config
+                    .recording
+                    .dir_in(Path::new(&config.data_dir))
+            }
+            None => nexori::config::RecordingSettings::default().dir_in(&self.data_dir),
+        };
+        Ok(nexori_recording::store::RecordingStore::new(dir))
+    }
+}
+
+#[derive(Subcommand)]
+enum MatchAction {
+    /// Write a recorded match's log, with its mod, to standard output: a file another machine
+    /// can replay (`nexori replay --log FILE`).
+    Export {
+        /// The match.
+        match_id: String,
+        #[command(flatten)]
+        recordings: RecordingsArgs,
+    },
+}
+
 #[derive(Subcommand)]
 enum ConfigAction {
     /// Check a `nexori.toml` (or `.json`) as `nexori serve` would; errors name the key.
@@ -225,8 +292,31 @@ fn main() -> ExitCode {
             mods,
             scenario,
             json,
+            record,
             cache,
-        } => simulate(&mods, &scenario, json, cache.dir()),
+        } => simulate(&mods, &scenario, json, record.as_deref(), cache.dir()),
+        Command::Replay {
+            match_id,
+            log,
+            module,
+            recordings,
+            json,
+            cache,
+        } => replay(
+            match_id.as_deref(),
+            log.as_deref(),
+            module.as_deref(),
+            &recordings,
+            json,
+            cache.dir(),
+        ),
+        Command::Match {
+            action:
+                MatchAction::Export {
+                    match_id,
+                    recordings,
+                },
+        } => export(&match_id, &recordings),
         Command::Check {
             module,
             config,
@@ -358,7 +448,13 @@ fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-fn simulate(mods: &Path, path: &Path, json: bool, compile_cache: Option<PathBuf>) -> ExitCode {
+fn simulate(
+    mods: &Path,
+    path: &Path,
+    json: bool,
+    record: Option<&Path>,
+    compile_cache: Option<PathBuf>,
+) -> ExitCode {
     let scenario = match Scenario::from_file(path) {
         Ok(s) => s,
         Err(e) => {
@@ -368,6 +464,7 @@ fn simulate(mods: &Path, path: &Path, json: bool, compile_cache: Option<PathBuf>
     };
     let options = RunOptions {
         compile_cache,
+        record: record.map(|_| nexori_recording::MemorySink::new()),
         ..RunOptions::default()
     };
     let output = match scenario::run(&scenario, mods, &options) {
@@ -377,6 +474,12 @@ fn simulate(mods: &Path, path: &Path, json: bool, compile_cache: Option<PathBuf>
             return ExitCode::from(2);
         }
     };
+    if let (Some(path), Some(sink)) = (record, &options.record)
+        && let Err(e) = std::fs::write(path, sink.to_file(true))
+    {
+        eprintln!("nexori simulate: cannot write the record {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
     if json {
         match serde_json::to_string_pretty(&output) {
             Ok(text) => out!("{text}"),
@@ -410,6 +513,143 @@ fn simulate(mods: &Path, path: &Path, json: bool, compile_cache: Option<PathBuf>
         );
     }
     ExitCode::FAILURE
+}
+
+fn replay(
+    match_id: Option<&str>,
+    log_file: Option<&Path>,
+    module: Option<&Path>,
+    recordings: &RecordingsArgs,
+    json: bool,
+    compile_cache: Option<PathBuf>,
+) -> ExitCode {
+    let bad = |message: String| {
+        eprintln!("nexori replay: {message}");
+        ExitCode::from(2)
+    };
+    let store = match recordings.store() {
+        Ok(store) => store,
+        Err(e) => return bad(e),
+    };
+    let path = match (log_file, match_id) {
+        (Some(path), _) => path.to_path_buf(),
+        (None, Some(id)) => match store.find(id) {
+            Ok(found) if !found.is_empty() => found[0].clone(),
+            Ok(_) => {
+                return bad(format!(
+                    "no recording of match {id:?} in {}",
+                    store.dir().display()
+                ));
+            }
+            Err(e) => return bad(format!("cannot read {}: {e}", store.dir().display())),
+        },
+        (None, None) => return bad("name a match, or a log with --log FILE".into()),
+    };
+    let logs = match std::fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| nexori_recording::read_logs(&bytes).map_err(|e| e.to_string()))
+    {
+        Ok(logs) => logs,
+        Err(e) => return bad(format!("{}: {e}", path.display())),
+    };
+    let wanted = match_id.and_then(nexori_runtime::ids::normalize_match_id);
+    let logs: Vec<_> = logs
+        .into_iter()
+        .filter(|log| {
+            wanted.is_none()
+                || nexori_runtime::ids::normalize_match_id(&log.header.match_id) == wanted
+        })
+        .collect();
+    if logs.is_empty() {
+        return bad(format!(
+            "{} holds no log of match {:?}",
+            path.display(),
+            match_id.unwrap_or_default()
+        ));
+    }
+    let replacement = match module.map(std::fs::read).transpose() {
+        Ok(bytes) => bytes,
+        Err(e) => return bad(format!("cannot read the mod: {e}")),
+    };
+    let options = nexori::replay::ReplayOptions {
+        compile_cache,
+        ..Default::default()
+    };
+    let mut results = Vec::new();
+    for log in &logs {
+        let sha = &log.header.module.sha256;
+        let wasm = match (&replacement, &log.wasm) {
+            (Some(bytes), _) => bytes.clone(),
+            (None, Some(bytes)) => bytes.clone(),
+            (None, None) => match store.mod_bytes(sha) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) | Err(_) => {
+                    return bad(format!(
+                        "the mod of match {} (SHA-256 {sha}) is neither in the log nor in {}/mods: pass it with --mod FILE",
+                        log.header.match_id,
+                        store.dir().display()
+                    ));
+                }
+            },
+        };
+        match nexori::replay::replay(log, &wasm, &options) {
+            Ok(replayed) => results.push((replayed, log.header.started_at)),
+            Err(e) => return bad(format!("match {}: {e}", log.header.match_id)),
+        }
+    }
+    let identical = results.iter().all(|(r, _)| r.identical());
+    if json {
+        let all: Vec<_> = results.iter().map(|(r, _)| r).collect();
+        match serde_json::to_string_pretty(&serde_json::json!({"identical": identical, "matches": all})) {
+            Ok(text) => out!("{text}"),
+            Err(e) => return bad(format!("cannot write the report: {e}")),
+        }
+    } else {
+        for (replayed, start) in &results {
+            for line in scenario::timeline(&replayed.output, *start) {
+                out!("{line}");
+            }
+            for line in nexori::replay::report(replayed, *start) {
+                out!("{line}");
+            }
+        }
+    }
+    if identical {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn export(match_id: &str, recordings: &RecordingsArgs) -> ExitCode {
+    let bad = |message: String| {
+        eprintln!("nexori match export: {message}");
+        ExitCode::from(2)
+    };
+    let store = match recordings.store() {
+        Ok(store) => store,
+        Err(e) => return bad(e),
+    };
+    let path = match store.find(match_id) {
+        Ok(found) if !found.is_empty() => found[0].clone(),
+        Ok(_) => {
+            return bad(format!(
+                "no recording of match {match_id:?} in {}",
+                store.dir().display()
+            ));
+        }
+        Err(e) => return bad(format!("cannot read {}: {e}", store.dir().display())),
+    };
+    match store.export(&path, true) {
+        Ok(bytes) => {
+            use std::io::Write as _;
+            if let Err(e) = std::io::stdout().lock().write_all(&bytes) {
+                stdout_failed(e);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => bad(e.to_string()),
+    }
 }
 
 fn check(path: &Path, config: Option<&str>, cache: Option<&Path>) -> ExitCode {

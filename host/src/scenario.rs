@@ -239,6 +239,8 @@ pub enum Delivery {
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub engine: EngineSettings,
+    /// Record every match into this sink (`nexori simulate --record`).
+    pub record: Option<nexori_recording::MemorySink>,
     /// The compile cache directory (`nexori simulate`'s `--cache-dir`), if any.
     pub compile_cache: Option<std::path::PathBuf>,
 }
@@ -277,6 +279,13 @@ pub fn run(
         host.set_compile_cache(dir.clone());
     }
     host.set_admission_publisher(reporting.publisher);
+    if let Some(sink) = &options.record {
+        host.set_recorder(nexori_host::recording::Recorder::new(
+            Box::new(sink.clone()),
+            "simulate",
+            config.recorded_settings(),
+        ));
+    }
     let failures = host
         .load_mods_dir(mods_dir)
         .map_err(|e| ScenarioError::Host(e.to_string()))?;

@@ -89,10 +89,51 @@ pub fn virtual_host_with(
     .expect("host")
 }
 
-/// Runs a scenario given as JSON against the mods in `dir`.
+/// Runs a scenario given as JSON against the mods in `dir`, recording every match, and checks
+/// that each match replays from its log to the same log (docs/replay.md): every scenario the
+/// tests play is a replay test too.
 pub fn simulate_in(dir: &std::path::Path, scenario: Value) -> SimulationOutput {
     let scenario = Scenario::from_value(scenario).expect("valid scenario");
-    scenario::run(&scenario, dir, &RunOptions::default()).expect("scenario runs")
+    simulate_recorded(&scenario, dir, RunOptions::default())
+}
+
+/// [`simulate_in`] for a parsed scenario with `options`.
+pub fn simulate_recorded(
+    scenario: &Scenario,
+    dir: &std::path::Path,
+    options: RunOptions,
+) -> SimulationOutput {
+    let sink = nexori_recording::MemorySink::new();
+    let options = RunOptions {
+        record: Some(sink.clone()),
+        ..options
+    };
+    let output = scenario::run(scenario, dir, &options).expect("scenario runs");
+    assert_replays(&sink);
+    output
+}
+
+/// Replays every log in `sink` against its embedded mod and asserts that each one plays out
+/// exactly as recorded.
+pub fn assert_replays(sink: &nexori_recording::MemorySink) {
+    let file = sink.to_file(true);
+    if sink.logs_in_order().is_empty() {
+        return;
+    }
+    let options = nexori::replay::ReplayOptions {
+        compile_cache: Some(shared_compile_cache()),
+        ..Default::default()
+    };
+    for log in nexori_recording::read_logs(&file).expect("a recorded file reads back") {
+        let wasm = log.wasm.as_deref().expect("the record embeds the mod");
+        let replayed = nexori::replay::replay(&log, wasm, &options).expect("the log replays");
+        assert!(
+            replayed.identical(),
+            "match {} does not replay as recorded:\n{}",
+            log.header.match_id,
+            nexori::replay::report(&replayed, log.header.started_at).join("\n")
+        );
+    }
 }
 
 /// The trace as JSON values, for assertions against the contract's field names.

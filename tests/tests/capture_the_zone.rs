@@ -241,7 +241,24 @@ fn assert_result(
     assert_eq!(body["localMatchId"], "m1");
     assert_eq!(body["externalMatchId"], "ext-m1");
     assert_eq!(body["reason"], "mid_capture_point_captured");
-    assert_eq!(body["metadata"], json!({}));
+    // A recorded match's result names its mod and the hash of its inputs (docs/replay.md).
+    let metadata = body["metadata"].as_object().expect("metadata");
+    assert_eq!(
+        metadata.keys().collect::<Vec<_>>(),
+        ["modSha256", "inputLogSha256"]
+    );
+    assert_eq!(
+        metadata["modSha256"],
+        nexori_recording::format::sha256_hex(
+            &std::fs::read(mods_dir().join("capture_the_zone.wasm")).expect("the mod")
+        )
+    );
+    assert!(
+        metadata["inputLogSha256"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{metadata:?}"
+    );
     assert_eq!(body["endedAtEpochMs"], T0 + at);
     assert_eq!(body["players"], result_players(winner, required));
 

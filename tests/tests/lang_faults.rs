@@ -17,14 +17,19 @@ fn raising_dir(language: &str) -> PathBuf {
 }
 
 /// Plays `scenario` against the `raising` mod of `language`, through the compile cache the
-/// cross-language tests share (compiling a Python or JavaScript component takes seconds).
+/// cross-language tests share (compiling a Python or JavaScript component takes seconds), and
+/// checks that a faulting match replays to the same fault.
 fn run(language: &str, scenario: Value) -> Result<SimulationOutput, ScenarioError> {
+    let sink = nexori_recording::MemorySink::new();
     let options = RunOptions {
         compile_cache: Some(shared_compile_cache()),
+        record: Some(sink.clone()),
         ..RunOptions::default()
     };
     let scenario = Scenario::from_value(scenario).expect("valid scenario");
-    scenario::run(&scenario, &raising_dir(language), &options)
+    let output = scenario::run(&scenario, &raising_dir(language), &options)?;
+    nexori_tests::assert_replays(&sink);
+    Ok(output)
 }
 
 /// A match of `raising` with one player that gets a `boom` game event at 1 s.

@@ -28,9 +28,18 @@ fn options() -> RunOptions {
     }
 }
 
+/// Plays `scenario`, recording it, and checks that every match replays from its log as it
+/// played (in Python and JavaScript too: their runtimes draw on the match's seeded random).
 fn run(scenario: &Value, mods: &Path) -> Result<scenario::SimulationOutput, ScenarioError> {
     let scenario = Scenario::from_value(scenario.clone()).expect("valid scenario");
-    scenario::run(&scenario, mods, &options())
+    let sink = nexori_recording::MemorySink::new();
+    let options = RunOptions {
+        record: Some(sink.clone()),
+        ..options()
+    };
+    let output = scenario::run(&scenario, mods, &options)?;
+    nexori_tests::assert_replays(&sink);
+    Ok(output)
 }
 
 /// The trace without the mods' log lines (their wording is each port's own).

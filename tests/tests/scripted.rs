@@ -200,10 +200,23 @@ fn a_full_match_submits_the_exact_result_body() {
                 {"playerUuid": player(2), "outcome": "LOSS", "reason": "too slow"}
             ],
             "reason": "rules_mod_completed",
-            "metadata": {},
+            // The recorded match's mod and the hash of its inputs (docs/replay.md): the hash
+            // covers the header, whose random seed is fresh on every run.
+            "metadata": {
+                "modSha256": nexori_recording::format::sha256_hex(
+                    &std::fs::read(mods_dir().join("scripted.wasm")).unwrap()
+                ),
+                "inputLogSha256": results[0]["body"]["metadata"]["inputLogSha256"],
+            },
             "customData": {"a": [true, null], "html": "<&>", "z": 1},
             "endedAtEpochMs": T0 + 5_000
         })
+    );
+    assert_eq!(
+        results[0]["body"]["metadata"]["inputLogSha256"]
+            .as_str()
+            .map(str::len),
+        Some(64)
     );
     // Key order of the body is the contract's order.
     let keys: Vec<&str> = results[0]["body"]
