@@ -125,4 +125,3 @@ impl LiveHost {
         Ok(self.pending_results())
     }
 }
-

@@ -203,9 +203,7 @@ impl RecordingsArgs {
         let dir = match &self.config {
             Some(path) => {
                 let config = nexori::config::HostConfig::from_file(path)?;
-                config
-                    .recording
-                    .dir_in(Path::new(&config.data_dir))
+                config.recording.dir_in(Path::new(&config.data_dir))
             }
             None => nexori::config::RecordingSettings::default().dir_in(&self.data_dir),
         };
@@ -477,7 +475,10 @@ fn simulate(
     if let (Some(path), Some(sink)) = (record, &options.record)
         && let Err(e) = std::fs::write(path, sink.to_file(true))
     {
-        eprintln!("nexori simulate: cannot write the record {}: {e}", path.display());
+        eprintln!(
+            "nexori simulate: cannot write the record {}: {e}",
+            path.display()
+        );
         return ExitCode::from(2);
     }
     if json {
@@ -600,7 +601,9 @@ fn replay(
     let identical = results.iter().all(|(r, _)| r.identical());
     if json {
         let all: Vec<_> = results.iter().map(|(r, _)| r).collect();
-        match serde_json::to_string_pretty(&serde_json::json!({"identical": identical, "matches": all})) {
+        match serde_json::to_string_pretty(
+            &serde_json::json!({"identical": identical, "matches": all}),
+        ) {
             Ok(text) => out!("{text}"),
             Err(e) => return bad(format!("cannot write the report: {e}")),
         }

@@ -1,7 +1,10 @@
 //! `nexori replay` (docs/replay.md): re-runs a recorded match from its log, headless, on a
 //! virtual clock, against the mod that served it (or another build), records it again and
-//! compares the two logs line by line: inputs, reporting's answers and everything the match did
-//! (commands, the result body, a fault, the close).
+//! compares the two logs: the header, then the inputs (with the advances and reporting's
+//! answers) in order, and what the match did (commands, the result body, a fault, the close) in
+//! order. How the two streams interleave is not compared: a turn's game events may reach the
+//! mod in one batched call live and one by one in the replay, which moves a call's commands
+//! after the batch's last input.
 //!
 //! The replay feeds the log's records to a host as its front end did: an `advance` record runs
 //! what fell due up to its time, an input is applied at the time it was, and reporting answers
@@ -20,7 +23,7 @@ use nexori_host::recording::Recorder;
 use nexori_host::settings::{DEFAULT_MAX_HELD_COMMANDS, HostSettings, ModLimits};
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_recording::format::sha256_hex;
-use nexori_recording::{Log, MemorySink, RecordKind};
+use nexori_recording::{LineKind, Log, MemorySink, Record, RecordKind};
 use nexori_reporting::{EnqueueOutcome, ResultReporter, result_body};
 use nexori_runtime::clock::VirtualClock;
 use nexori_runtime::model::BackendReportStatus;
@@ -62,11 +65,13 @@ pub enum ReplayError {
     Host(String),
 }
 
-/// One line where the replay differs from the recording.
+/// One line where the replay differs from the recording: the n-th input (or output) of one
+/// log is not the n-th of the other.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Difference {
-    /// 1-based line number in the log (the header is line 1).
+    /// 1-based line number in the recorded log (the header is line 1), or in the replayed one
+    /// when the recording has no such line.
     pub line: usize,
     /// The recorded line; `None` when the replay wrote more.
     pub recorded: Option<String>,
@@ -113,9 +118,9 @@ struct ReplayReporter {
 
 impl ResultReporter for ReplayReporter {
     fn enqueue(&mut self, result: &AcceptedResult, now: i64) -> EnqueueOutcome {
-        let answer = self.answers.pop_front().unwrap_or_else(|| {
-            json!({"status": "QUEUED", "message": "Result queued.", "resultId": "replayed"})
-        });
+        let answer = self.answers.pop_front().unwrap_or_else(
+            || json!({"status": "QUEUED", "message": "Result queued.", "resultId": "replayed"}),
+        );
         let text = |key: &str| answer.get(key).and_then(Value::as_str).unwrap_or_default();
         let result_id = text("resultId").to_string();
         EnqueueOutcome {
@@ -220,47 +225,64 @@ pub fn replay(log: &Log, wasm: &[u8], options: &ReplayOptions) -> Result<Replaye
     host.advance_to(log.last_at());
     host.take_commands();
 
-    let recorded_text = log.to_lines(None);
-    let recorded: Vec<&str> = lines(&recorded_text);
     let replayed_logs = sink.logs_in_order();
-    let replayed_text = replayed_logs
-        .first()
-        .map(|l| l.lines.clone())
-        .unwrap_or_default();
-    let replayed: Vec<&str> = lines(&replayed_text);
-    let complete = log.is_complete();
-    let compared = if complete {
-        recorded.len().max(replayed.len())
-    } else {
-        recorded.len()
+    let replayed = match replayed_logs.first() {
+        Some(memory) => nexori_recording::read_logs(&memory.lines)
+            .map_err(|e| ReplayError::Host(format!("the replay wrote a log it cannot read: {e}")))?
+            .into_iter()
+            .next(),
+        None => None,
     };
-    let differences = (0..compared)
-        .filter_map(|i| {
-            let (a, b) = (recorded.get(i).copied(), replayed.get(i).copied());
-            (a != b).then(|| Difference {
-                line: i + 1,
-                recorded: a.map(str::to_string),
-                replayed: b.map(str::to_string),
-            })
-        })
-        .collect();
+    let complete = log.is_complete();
+    let mut differences = Vec::new();
+    let mut beyond_recording = 0;
+    let replayed_header = replayed.as_ref().map(|l| l.header_line.as_str());
+    if replayed_header != Some(log.header_line.as_str()) {
+        differences.push(Difference {
+            line: 1,
+            recorded: Some(log.header_line.clone()),
+            replayed: replayed_header.map(str::to_string),
+        });
+    }
+    let empty = Vec::new();
+    let replayed_records = replayed.as_ref().map_or(&empty, |l| &l.records);
+    for kind in [LineKind::Input, LineKind::Output] {
+        let stream = |records: &'_ [Record]| -> Vec<Record> {
+            records
+                .iter()
+                .filter(|r| r.kind.line_kind() == kind)
+                .cloned()
+                .collect()
+        };
+        let (ours, theirs) = (stream(&log.records), stream(replayed_records));
+        let compared = if complete {
+            ours.len().max(theirs.len())
+        } else {
+            ours.len()
+        };
+        beyond_recording += theirs.len().saturating_sub(compared);
+        for i in 0..compared {
+            let (a, b) = (ours.get(i), theirs.get(i));
+            if a.map(|r| &r.line) != b.map(|r| &r.line) {
+                differences.push(Difference {
+                    line: a.or(b).map_or(0, |r| r.line_number),
+                    recorded: a.map(|r| r.line.clone()),
+                    replayed: b.map(|r| r.line.clone()),
+                });
+            }
+        }
+    }
+    differences.sort_by_key(|d| d.line);
     Ok(Replayed {
         match_id: log.header.match_id.clone(),
         mod_sha256: sha256_hex(wasm),
         recorded_mod_sha256: log.header.module.sha256.clone(),
-        recorded_lines: recorded.len(),
+        recorded_lines: 1 + log.records.len(),
         complete,
-        beyond_recording: replayed.len().saturating_sub(compared),
+        beyond_recording,
         differences,
         output: scenario::output(&host),
     })
-}
-
-fn lines(text: &[u8]) -> Vec<&str> {
-    std::str::from_utf8(text)
-        .unwrap_or_default()
-        .lines()
-        .collect()
 }
 
 /// The most differences printed in full; the rest are counted.
@@ -288,7 +310,9 @@ pub fn report(replayed: &Replayed, start: i64) -> Vec<String> {
         }
     ));
     if replayed.identical() {
-        out.push("identical: the replay produced the recorded log line for line".into());
+        out.push(
+            "identical: the replay took the recorded inputs and did what the recording did".into(),
+        );
     } else {
         out.push(format!(
             "DIFFERENT: {} lines differ",

@@ -134,7 +134,12 @@ fn each_layer_depends_only_on_the_layers_below_it() {
     );
     assert_eq!(
         nexori_deps(closures, "nexori-backend"),
-        ["nexori-http-server", "nexori-protocol"]
+        ["nexori-http-server", "nexori-protocol", "nexori-recording"]
+    );
+    // Match logs are read by the host and the backend alike: the format depends on no layer.
+    assert_eq!(
+        nexori_deps(closures, "nexori-recording"),
+        Vec::<String>::new()
     );
     assert_eq!(
         nexori_deps(closures, "nexori-reporting"),
@@ -144,6 +149,7 @@ fn each_layer_depends_only_on_the_layers_below_it() {
         nexori_deps(closures, "nexori-host"),
         [
             "nexori-protocol",
+            "nexori-recording",
             "nexori-reporting",
             "nexori-runtime",
             "nexori-vocabulary"
@@ -157,6 +163,8 @@ fn the_runtime_and_the_wire_formats_do_no_io() {
     assert_free_of(closures, "nexori-runtime", IO);
     assert_free_of(closures, "nexori-protocol", IO);
     assert_free_of(closures, "nexori-vocabulary", IO);
+    // The recording crate writes files with std and a worker thread, nothing more.
+    assert_free_of(closures, "nexori-recording", IO);
 }
 
 #[test]

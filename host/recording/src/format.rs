@@ -251,8 +251,7 @@ pub fn read_logs(bytes: &[u8]) -> Result<Vec<Log>, ReadError> {
             line: number,
             problem,
         };
-        let value: Value =
-            serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(line).map_err(|e| bad(format!("not JSON: {e}")))?;
         let Value::Object(object) = &value else {
             return Err(bad("not a JSON object".into()));
         };
@@ -395,9 +394,7 @@ impl Log {
 
     /// The host time of the last record (the header's when there is none).
     pub fn last_at(&self) -> i64 {
-        self.records
-            .last()
-            .map_or(self.header.started_at, |r| r.at)
+        self.records.last().map_or(self.header.started_at, |r| r.at)
     }
 }
 

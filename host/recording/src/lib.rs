@@ -21,4 +21,4 @@ pub mod verify;
 pub use format::{FORMAT, Header, LineKind, Log, ModIdentity, Record, RecordKind, read_logs};
 pub use sink::{LogId, MemorySink, RecordSink, SealError};
 pub use store::{DirSink, Retention};
-pub use verify::{VerifyError, Verified, verify};
+pub use verify::{Verified, VerifyError, verify};

@@ -70,6 +70,14 @@ struct MemoryLogs {
 #[derive(Clone, Default)]
 pub struct MemorySink(Arc<Mutex<MemoryLogs>>);
 
+impl std::fmt::Debug for MemorySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySink")
+            .field("logs", &self.logs().order.len())
+            .finish()
+    }
+}
+
 impl MemorySink {
     /// An empty sink.
     pub fn new() -> Self {

@@ -41,7 +41,9 @@ pub enum VerifyError {
         result: String,
     },
     /// The inputs differ from those the result was computed from.
-    #[error("the log's inputs hash to {log}; the result says {result}: an input was changed, added or removed")]
+    #[error(
+        "the log's inputs hash to {log}; the result says {result}: an input was changed, added or removed"
+    )]
     InputsDiffer {
         /// The hash of the log's inputs before the result.
         log: String,
@@ -65,7 +67,9 @@ fn metadata<'a>(body: &'a Value, key: &'static str) -> Result<&'a str, VerifyErr
 }
 
 /// Checks that `file` (a log file, compressed or not) is the recording behind `stored`, a result
-/// body as the backend received it.
+/// body as the backend received it: the log's inputs before the result hash to its
+/// `inputLogSha256`, its mod is `modSha256`, and it recorded this body (apart from
+/// `sentAtEpochMs`, which each sending attempt sets).
 ///
 /// # Errors
 ///
@@ -98,8 +102,10 @@ pub fn verify(file: &[u8], stored: &Value) -> Result<Verified, VerifyError> {
                 result: claimed_inputs.to_string(),
             });
         }
-        if body != stored {
-            let field = first_difference(body, stored);
+        // `sentAtEpochMs` is the sending attempt's, written again on every retry.
+        let (ours, theirs) = (without_sent_at(body), without_sent_at(stored));
+        if ours != theirs {
+            let field = first_difference(&ours, &theirs);
             return Err(VerifyError::BodyDiffers { line, field });
         }
         return Ok(Verified {
@@ -111,6 +117,14 @@ pub fn verify(file: &[u8], stored: &Value) -> Result<Verified, VerifyError> {
         });
     }
     Err(VerifyError::NoResult(result_id.to_string()))
+}
+
+fn without_sent_at(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(object) = body.as_object_mut() {
+        object.remove("sentAtEpochMs");
+    }
+    body
 }
 
 fn first_difference(a: &Value, b: &Value) -> String {
