@@ -230,3 +230,32 @@ pub fn lock(shared: &HostStateHandle) -> MutexGuard<'_, HostState> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A match's timer ids follow from its own timers alone (a replayed match gets the same
+    /// ids), are never reused while the match lives, and are its own to cancel.
+    #[test]
+    fn timer_ids_count_per_match_and_are_not_reused() {
+        let mut timers = Timers::default();
+        assert_eq!(timers.set("a", 100, 8), Ok(1));
+        assert_eq!(timers.set("b", 50, 8), Ok(1));
+        assert_eq!(timers.set("a", 50, 8), Ok(2));
+        assert!(!timers.cancel("b", 2), "b has no timer 2");
+        assert_eq!(timers.pop_due(60), Some((1, "b".to_string())));
+        assert_eq!(timers.pop_due(60), Some((2, "a".to_string())));
+        assert_eq!(timers.pop_due(60), None);
+        assert_eq!(timers.set("b", 70, 8), Ok(2), "b's ids go on after its last timer fired");
+        assert!(timers.cancel("a", 1));
+        assert_eq!(timers.pending("a"), 0);
+        assert_eq!(timers.set("a", 10, 8), Ok(3));
+        assert_eq!(timers.set("a", 10, 1), Err(TooManyTimers { limit: 1 }));
+        timers.drop_match("a");
+        assert_eq!(timers.pending("a"), 0);
+        assert_eq!(timers.set("a", 10, 8), Ok(1), "a closed match starts over");
+        assert_eq!(timers.next_deadline(), Some(10));
+        assert_eq!(timers.matches_with_timers(), 2);
+    }
+}
