@@ -1603,6 +1603,53 @@ mod tests {
         assert_eq!(canonical_json(&Value::Object(object)), r#"{"k":2}"#);
     }
 
+    /// The proptest regression `value = {"_": "", "_ ": null}` (host/tests/custom_data_props.rs):
+    /// the duplicate is resolved first and only then is a `null` winner dropped, as in the Java
+    /// reference (spec §1: "JSON null stays null (and is then dropped by the serializer). If two
+    /// raw keys trim to the same name, the one later in sorted order wins"). A `null` that wins
+    /// therefore removes the member; it is not discarded before the duplicate is resolved.
+    ///
+    /// Among keys that trim alike, the one written last wins (docs/arena-behaviour.md#customdata-rules,
+    /// D8 sorts by trimmed key). For `{"_ ": null, "_": ""}` that keeps `""`, where the reference,
+    /// which orders by raw key (`"_"` before `"_ "`), would keep the `null` and give `{}`.
+    #[test]
+    fn a_null_that_wins_a_duplicate_removes_the_member() {
+        let cases = [
+            (r#"{"_": "", "_ ": null}"#, "{}"),
+            (r#"{"_ ": null, "_": ""}"#, r#"{"_":""}"#),
+            (r#"{"_": 1, "_ ": 2}"#, r#"{"_":2}"#),
+            (r#"{"_ ": 2, "_": 1}"#, r#"{"_":1}"#),
+        ];
+        for (text, expected) in cases {
+            // The one-pass parser, the full parser, the value path and canonical_json all agree.
+            assert_eq!(canonical(text), expected, "parse {text}");
+            assert_eq!(
+                parse_bytes(Some(text.as_bytes())).unwrap().canonical_json(),
+                expected,
+                "parse_bytes {text}"
+            );
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                from_value(value.clone()).unwrap().canonical_json(),
+                expected,
+                "from_value {text}"
+            );
+            assert_eq!(canonical_json(&value), expected, "canonical_json {text}");
+            let raw = parse_raw(Some(text)).unwrap();
+            assert_eq!(
+                from_value(Value::Object(raw)).unwrap().canonical_json(),
+                expected,
+                "parse_raw + from_value {text}"
+            );
+            assert_eq!(reference(text).unwrap().canonical_json(), expected);
+        }
+        // The same inside nested objects and arrays.
+        assert_eq!(
+            canonical(r#"{"o":{"_":"","_ ":null},"a":[{"_ ":null,"_":""}]}"#),
+            r#"{"a":[{"_":""}],"o":{}}"#
+        );
+    }
+
     #[test]
     fn keys_sort_in_utf16_order_not_byte_order() {
         // U+FF5E is above the surrogates in UTF-16, U+1F600 starts with one: UTF-16 puts the emoji
