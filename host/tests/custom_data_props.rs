@@ -66,15 +66,19 @@ fn reference(value: &Value) -> Result<String, String> {
             Value::Object(map) => {
                 let mut entries: Vec<(String, &Value)> = map
                     .iter()
-                    .filter(|(_, v)| !v.is_null())
                     .map(|(k, v)| (trim(k).to_string(), v))
                     .collect();
-                // Stable sort by UTF-16 code units; a later duplicate overwrites an earlier one.
+                // Stable sort by UTF-16 code units; a later duplicate overwrites an earlier one,
+                // even when its value is null: the winner is chosen first, and a null winner is
+                // then dropped (spec §1: "JSON null stays null (and is then dropped by the
+                // serializer)").
                 entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
                 let mut out = Map::new();
                 for (k, v) in entries {
                     out.shift_remove(&k);
-                    out.insert(k, canonical(v));
+                    if !v.is_null() {
+                        out.insert(k, canonical(v));
+                    }
                 }
                 Value::Object(out)
             }

@@ -98,7 +98,7 @@
 //! `Content-Type`, e.g. `application/octet-stream`; a compressed `.nxlog` or plain JSON lines, at
 //! most 256 MiB, and a compressed one at most 256 MiB of text once decompressed, else **413**)
 //! and the backend checks it against the body it stored for that `resultId`
-//! ([`nexori_recording::verify`]: the input hash, the mod and the recorded result body):
+//! ([`nexori_recording::verify()`]: the input hash, the mod and the recorded result body):
 //!
 //! - **200** `{"verified":true, "resultId", "matchId", "inputLogSha256", "modSha256", "line"}`
 //!   (`line`: the log line, 1-based, that records the result);
