@@ -21,7 +21,7 @@
 //! The **input hash** of a log is the SHA-256 over the bytes of its header line and of every
 //! input, advance and enqueued line, each followed by `\n`, in order ([`InputHasher`]). A result
 //! carries the hash of the inputs before it in its `metadata` (`inputLogSha256`), so a log can be
-//! checked against a result: change one input and the hash differs ([`verify`](crate::verify)).
+//! checked against a result: change one input and the hash differs ([`verify`](crate::verify::verify)).
 
 use std::io::Read;
 

@@ -1,7 +1,7 @@
 //! Nexori's match logs (docs/replay.md): what a match took in, recorded so that it can be
 //! replayed anywhere and checked against the result it produced.
 //!
-//! - [`format`]: the log format, `nexori-match-log/1`, its reader and its input hash;
+//! - [`format`](mod@format): the log format, `nexori-match-log/1`, its reader and its input hash;
 //! - [`sink`]: the [`RecordSink`] a host writes through, and [`MemorySink`];
 //! - [`store`]: [`DirSink`], the recordings of `nexori serve` in the data directory, with
 //!   retention, and the lookups and exports of `nexori replay` and `nexori match export`;
