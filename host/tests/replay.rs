@@ -524,3 +524,68 @@ fn replay_shows_differences_with_exit_1_and_refuses_bad_input_with_exit_2() {
         )
     );
 }
+
+/// `nexori serve` records a match, archives its log once the match closes, and `nexori replay`
+/// finds it through the configuration file; the log backs the result it recorded.
+#[test]
+fn serve_records_and_archives_a_match_that_replays_from_its_configuration() {
+    use futures_util::SinkExt;
+    let serve = common::Serve::start("replay-serve", "");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        serve.ready().await;
+        let mut ws = common::connect(serve.port, "arena-1").await;
+        let mut lines = vec![scripted_create("m1", &[1])];
+        lines.extend(joined("m1", 1));
+        lines.push(json!({"type": "game.event", "matchId": "m1", "kind": "script.calls", "data": [
+            {"method": "setPlayerOutcome", "args": {"matchId": "m1", "playerUuid": player(1), "outcome": "WIN", "reason": "won"}},
+            {"method": "submitFinalMatchResult", "args": {"matchId": "m1", "reason": "done"}}
+        ]}));
+        lines.push(json!({"type": "match.end", "matchId": "m1", "reason": "over"}));
+        for line in lines {
+            ws.send(common::text(line)).await.unwrap();
+        }
+        // Keep the connection until the log is archived.
+        let logs = serve.work.join("data/recordings/logs");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::read_dir(&logs).map_or(true, |d| d.count() == 0) {
+            assert!(Instant::now() < deadline, "the match's log was never archived");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let config = serve.work.join("nexori.toml");
+    let out = run(&[os("replay"), os("m1"), os("--config"), config.as_os_str()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(!text.contains("stops before"), "{text}");
+    assert!(
+        text.contains(
+            "identical: the replay took the recorded inputs and did what the recording did"
+        ),
+        "{text}"
+    );
+    let archived = std::fs::read_dir(serve.work.join("data/recordings/logs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(archived.extension().and_then(|e| e.to_str()), Some("nxlog"));
+    let file = std::fs::read(&archived).unwrap();
+    let logs = nexori_recording::read_logs(&file).unwrap();
+    assert!(logs[0].is_complete());
+    let (_, body) = logs[0]
+        .results()
+        .next()
+        .expect("the log recorded the result");
+    let verified = nexori_recording::verify(&file, body).unwrap();
+    assert_eq!(verified.match_id, "m1");
+    assert_eq!(
+        body["metadata"]["inputLogSha256"].as_str(),
+        Some(verified.input_log_sha256.as_str())
+    );
+}
