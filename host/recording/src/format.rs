@@ -400,9 +400,9 @@ impl Log {
 
 /// Writes the `at`-prefixed start of a record line: `{"at":<at>,`.
 pub fn begin_record(out: &mut Vec<u8>, at: i64) {
-    out.extend_from_slice(b"{\"at\":");
-    out.extend_from_slice(at.to_string().as_bytes());
-    out.push(b',');
+    use std::io::Write;
+    // Every record starts so, on the hot path of recording: no allocation.
+    write!(out, "{{\"at\":{at},").expect("writing to a Vec cannot fail");
 }
 
 /// A whole record line for `key` and `value`: `{"at":<at>,"<key>":<value>}`.
@@ -414,4 +414,115 @@ pub fn record_line(at: i64, key: &str, value: &Value) -> Vec<u8> {
     serde_json::to_writer(&mut out, value).expect("writing to a Vec cannot fail");
     out.push(b'}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn header(match_id: &str) -> Header {
+        Header {
+            format: FORMAT.into(),
+            match_id: match_id.into(),
+            recorded_by: "test".into(),
+            nexori_version: "0.1.0".into(),
+            started_at: 1_000,
+            module: ModIdentity {
+                name: "m".into(),
+                sha256: "ab".repeat(32),
+                wit: "1.1.0".into(),
+            },
+            random_seed: "0".repeat(32),
+            settings: json!({}),
+        }
+    }
+
+    #[test]
+    fn every_record_kind_reads_back_and_only_inputs_are_hashed() {
+        let head = header("m1").to_line();
+        let lines: Vec<Vec<u8>> = vec![
+            head.clone(),
+            wasm_line(b"\0asm"),
+            record_line(1_000, "advance", &json!(true)),
+            record_line(1_000, "in", &json!({"type": "match.end", "matchId": "m1"})),
+            record_line(1_001, "out", &json!({"type": "player.return"})),
+            record_line(1_002, "result", &json!({"resultId": "r"})),
+            record_line(1_002, "enqueued", &json!({"status": "QUEUED"})),
+            record_line(1_003, "fault", &json!("boom")),
+            record_line(1_004, "closed", &json!(true)),
+        ];
+        let mut text = lines.join(&b'\n');
+        text.extend_from_slice(b"\n{\"at\":5,\"in\""); // cut short by a crash
+        let logs = read_logs(&compress(&text)).unwrap();
+        assert_eq!(logs.len(), 1);
+        let log = &logs[0];
+        assert_eq!(log.header, header("m1"));
+        assert_eq!(log.wasm.as_deref(), Some(&b"\0asm"[..]));
+        let kinds: Vec<_> = log.records.iter().map(|r| (r.line_number, r.at)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (3, 1_000),
+                (4, 1_000),
+                (5, 1_001),
+                (6, 1_002),
+                (7, 1_002),
+                (8, 1_003),
+                (9, 1_004)
+            ]
+        );
+        assert!(matches!(log.records[5].kind, RecordKind::Fault(ref e) if e == "boom"));
+        assert!(log.is_complete());
+        let mut manual = Sha256::new();
+        for line in [&lines[0], &lines[2], &lines[3]] {
+            manual.update(line);
+            manual.update(b"\n");
+        }
+        assert_eq!(
+            log.input_hash_until(|r| matches!(r.kind, RecordKind::Result(_))),
+            hex(&manual.finalize())
+        );
+        let mut without_wasm: Vec<u8> = [&lines[..1], &lines[2..]].concat().join(&b'\n');
+        without_wasm.push(b'\n');
+        assert_eq!(log.to_lines(None), without_wasm);
+    }
+
+    #[test]
+    fn a_line_out_of_the_format_is_named() {
+        let error = |text: &str| read_logs(text.as_bytes()).unwrap_err().to_string();
+        assert_eq!(
+            error("{\"at\":1,\"in\":{}}\n"),
+            "line 1: a record before any header"
+        );
+        let head = String::from_utf8(header("m1").to_line()).unwrap();
+        assert_eq!(
+            error(&format!("{head}\n{{\"in\":{{}}}}\n")),
+            "line 2: a record needs an integer \"at\""
+        );
+        assert_eq!(
+            error(&format!("{head}\n{{\"at\":1,\"what\":1}}\n")),
+            "line 2: a record needs one of \"in\", \"advance\", \"enqueued\", \"out\", \"result\", \"fault\", \"closed\", \"gap\""
+        );
+        assert_eq!(
+            error(
+                &head
+                    .replace(FORMAT, "nexori-match-log/9")
+                    .to_string()
+                    .add_newline()
+            ),
+            "line 1: format \"nexori-match-log/9\" is not \"nexori-match-log/1\" (a newer nexori wrote it?)"
+        );
+        assert_eq!(error(""), ReadError::Empty.to_string());
+    }
+
+    trait Newline {
+        fn add_newline(self) -> String;
+    }
+
+    impl Newline for String {
+        fn add_newline(self) -> String {
+            self + "\n"
+        }
+    }
 }
