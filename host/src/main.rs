@@ -534,15 +534,9 @@ fn replay(
     };
     let path = match (log_file, match_id) {
         (Some(path), _) => path.to_path_buf(),
-        (None, Some(id)) => match store.find(id) {
-            Ok(found) if !found.is_empty() => found[0].clone(),
-            Ok(_) => {
-                return bad(format!(
-                    "no recording of match {id:?} in {}",
-                    store.dir().display()
-                ));
-            }
-            Err(e) => return bad(format!("cannot read {}: {e}", store.dir().display())),
+        (None, Some(id)) => match newest_recording(&store, id) {
+            Ok(path) => path,
+            Err(e) => return bad(e),
         },
         (None, None) => return bad("name a match, or a log with --log FILE".into()),
     };
@@ -624,6 +618,22 @@ fn replay(
     }
 }
 
+/// The newest log of `match_id` in `store`, or why there is none.
+fn newest_recording(
+    store: &nexori_recording::store::RecordingStore,
+    match_id: &str,
+) -> Result<PathBuf, String> {
+    match store.find(match_id) {
+        Ok(found) => found.into_iter().next().ok_or_else(|| {
+            format!(
+                "no recording of match {match_id:?} in {}",
+                store.dir().display()
+            )
+        }),
+        Err(e) => Err(format!("cannot read {}: {e}", store.dir().display())),
+    }
+}
+
 fn export(match_id: &str, recordings: &RecordingsArgs) -> ExitCode {
     let bad = |message: String| {
         eprintln!("nexori match export: {message}");
@@ -633,15 +643,9 @@ fn export(match_id: &str, recordings: &RecordingsArgs) -> ExitCode {
         Ok(store) => store,
         Err(e) => return bad(e),
     };
-    let path = match store.find(match_id) {
-        Ok(found) if !found.is_empty() => found[0].clone(),
-        Ok(_) => {
-            return bad(format!(
-                "no recording of match {match_id:?} in {}",
-                store.dir().display()
-            ));
-        }
-        Err(e) => return bad(format!("cannot read {}: {e}", store.dir().display())),
+    let path = match newest_recording(&store, match_id) {
+        Ok(path) => path,
+        Err(e) => return bad(e),
     };
     match store.export(&path, true) {
         Ok(bytes) => {

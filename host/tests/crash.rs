@@ -4,10 +4,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use nexori_backend::{self as backend, BackendConfig, FaultKind, FaultPlan};
+mod common;
+
+use common::{reference_backend, stdio_host};
+use nexori_backend::{FaultKind, FaultPlan};
 use nexori_reporting::outbox::{Outbox, RecordStatus};
 use serde_json::{Value, json};
 
@@ -46,20 +49,6 @@ fn match_lines(n: usize) -> Vec<Value> {
     ]
 }
 
-fn host(config: &Path, mods: &Path, data: &Path, drain_seconds: u64) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexori"));
-    cmd.args(["stdio", "--config"])
-        .arg(config)
-        .arg("--mods")
-        .arg(mods)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--drain-seconds", &drain_seconds.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    cmd
-}
-
 fn counts(db: &Path) -> (usize, usize) {
     let outbox = Outbox::open(db).unwrap();
     let records = outbox.list(None).unwrap();
@@ -84,20 +73,17 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
         .enable_all()
         .build()
         .unwrap();
-    let backend = rt
-        .block_on(backend::start(BackendConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            token: TOKEN.into(),
-            database: work.join("backend.sqlite"),
-            // Every answer is slow (and some requests are processed but their answer lost), so
-            // the kill lands with requests in flight.
-            faults: FaultPlan::none()
-                .with_seed(3)
-                .with(FaultKind::Slow, 0.8)
-                .with(FaultKind::DropAnswer, 0.2),
-            connections: Default::default(),
-        }))
-        .unwrap();
+    // Every answer is slow (and some requests are processed but their answer lost), so the kill
+    // lands with requests in flight.
+    let backend = reference_backend(
+        &rt,
+        &work,
+        TOKEN,
+        FaultPlan::none()
+            .with_seed(3)
+            .with(FaultKind::Slow, 0.8)
+            .with(FaultKind::DropAnswer, 0.2),
+    );
     let mut plan = backend.faults();
     plan.slow_delay_ms = 250;
     backend.set_faults(plan).unwrap();
@@ -118,7 +104,7 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
     .unwrap();
 
     // First life: all matches finish, then the host is killed while delivering.
-    let mut child = host(&config, &mods, &data, 60)
+    let mut child = stdio_host(&config, &mods, &data, 60)
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
@@ -157,7 +143,7 @@ fn sigkill_mid_delivery_loses_nothing_and_duplicates_nothing() {
 
     // Second life: no input, just the outbox. The backend is healthy again.
     backend.set_faults(FaultPlan::none()).unwrap();
-    let status = host(&config, &mods, &data, 60)
+    let status = stdio_host(&config, &mods, &data, 60)
         .stdin(Stdio::null())
         .status()
         .unwrap();

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{built_mod, player};
-use nexori_backend::{self as backend, BackendConfig, FaultPlan};
+use common::{built_mod, player, reference_backend, stdio_host};
+use nexori_backend::FaultPlan;
 use serde_json::{Value, json};
 
 fn root() -> PathBuf {
@@ -223,21 +223,6 @@ fn a_fault_replays_to_the_same_fault() {
     assert_eq!(json!(recorded_fault[0]), live[0][1]);
 }
 
-fn stdio_host(config: &Path, mods: &Path, data: &Path, drain_seconds: u64) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexori"));
-    cmd.args(["stdio", "--config"])
-        .arg(config)
-        .arg("--mods")
-        .arg(mods)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--drain-seconds", &drain_seconds.to_string()])
-        .env("NEXORI_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    cmd
-}
-
 fn scripted_mods(work: &Path) -> PathBuf {
     let dir = work.join("mods");
     std::fs::create_dir_all(&dir).unwrap();
@@ -358,15 +343,7 @@ fn a_result_verifies_against_its_exported_log_and_a_tampered_log_does_not() {
         .enable_all()
         .build()
         .unwrap();
-    let backend = rt
-        .block_on(backend::start(BackendConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            token: "verify-token".into(),
-            database: work.join("backend.sqlite"),
-            faults: FaultPlan::none(),
-            connections: Default::default(),
-        }))
-        .unwrap();
+    let backend = reference_backend(&rt, &work, "verify-token", FaultPlan::none());
     let config = work.join("nexori.json");
     std::fs::write(
         &config,

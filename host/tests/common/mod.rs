@@ -38,6 +38,39 @@ pub fn nexori(args: &[&str]) -> Command {
     cmd
 }
 
+/// `nexori stdio` with `config`, the mods in `mods` and the data directory `data`, draining for
+/// `drain_seconds` once its input ends; its output is dropped.
+pub fn stdio_host(config: &Path, mods: &Path, data: &Path, drain_seconds: u64) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexori"));
+    cmd.args(["stdio", "--config"])
+        .arg(config)
+        .arg("--mods")
+        .arg(mods)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--drain-seconds", &drain_seconds.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    cmd
+}
+
+/// The reference backend on loopback, its database in `work`, answering as `faults` says.
+pub fn reference_backend(
+    rt: &tokio::runtime::Runtime,
+    work: &Path,
+    token: &str,
+    faults: nexori_backend::FaultPlan,
+) -> nexori_backend::BackendHandle {
+    rt.block_on(nexori_backend::start(nexori_backend::BackendConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        token: token.into(),
+        database: work.join("backend.sqlite"),
+        faults,
+        connections: Default::default(),
+    }))
+    .unwrap()
+}
+
 /// Kills a child process when the test ends, whatever happens.
 pub struct Reaper(pub Child);
 
