@@ -64,10 +64,8 @@ fn reference(value: &Value) -> Result<String, String> {
     fn canonical(v: &Value) -> Value {
         match v {
             Value::Object(map) => {
-                let mut entries: Vec<(String, &Value)> = map
-                    .iter()
-                    .map(|(k, v)| (trim(k).to_string(), v))
-                    .collect();
+                let mut entries: Vec<(String, &Value)> =
+                    map.iter().map(|(k, v)| (trim(k).to_string(), v)).collect();
                 // Stable sort by UTF-16 code units; a later duplicate overwrites an earlier one,
                 // even when its value is null: the winner is chosen first, and a null winner is
                 // then dropped (spec §1: "JSON null stays null (and is then dropped by the

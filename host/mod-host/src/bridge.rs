@@ -943,7 +943,8 @@ mod tests {
                 steps.extend(scenario["steps"].as_array().cloned().unwrap_or_default());
             }
         }
-        steps.push(json!({"type": "match.create", "matchId": " M9 ", "queueId": "q",
+        steps.push(
+            json!({"type": "match.create", "matchId": " M9 ", "queueId": "q",
             "arenaId": "a", "rulesEngineId": "r", "assignmentId": "as", "externalMatchId": "e",
             "matchSource": "BACKEND_DRIVEN", "expectedPlayerCount": 3, "minimumInitialPlayers": 2,
             "initialPlacementWindowSeconds": 30,
@@ -951,20 +952,29 @@ mod tests {
                 {"uuid": "bbbbbbbb-1111-1111-1111-111111111111", "name": "B", "assignmentId": "x"}],
             "admission": {"capacity": 8, "backfillEnabled": true, "backfillMode": "OPEN",
                 "backfillWindowSeconds": 90},
-            "afkDetectionPolicy": {"enabled": true, "inactivityTimeoutSeconds": 2}}));
+            "afkDetectionPolicy": {"enabled": true, "inactivityTimeoutSeconds": 2}}),
+        );
         steps.push(json!({"type": "player.arrive", "matchId": "m", "player": "aaaaaaaa-1111-1111-1111-111111111111",
             "admissionReservationId": "r1", "admissionExpiresAtEpochMs": 99}));
         steps.push(json!({"type": "player.placed", "matchId": "m", "player": "aaaaaaaa-1111-1111-1111-111111111111",
             "outcome": "FALLBACK", "worldName": "w", "instanceTemplateId": "t"}));
-        steps.push(json!({"type": "player.activity", "player": "aaaaaaaa-1111-1111-1111-111111111111",
-            "source": "INVENTORY_PACKET"}));
-        steps.push(json!({"type": "player.disconnect", "player": "aaaaaaaa-1111-1111-1111-111111111111",
-            "reason": "bye \u{e9}"}));
+        steps.push(
+            json!({"type": "player.activity", "player": "aaaaaaaa-1111-1111-1111-111111111111",
+            "source": "INVENTORY_PACKET"}),
+        );
+        steps.push(
+            json!({"type": "player.disconnect", "player": "aaaaaaaa-1111-1111-1111-111111111111",
+            "reason": "bye \u{e9}"}),
+        );
         let mut checked = 0;
         for step in &steps {
             let Ok(message) = parse(step) else { continue };
             let written = message.to_json();
-            assert_eq!(parse(&written), Ok(message.clone()), "{step} wrote {written}");
+            assert_eq!(
+                parse(&written),
+                Ok(message.clone()),
+                "{step} wrote {written}"
+            );
             assert_eq!(
                 parse_line(&written.to_string()),
                 Ok(message),

@@ -247,7 +247,11 @@ mod tests {
         assert_eq!(timers.pop_due(60), Some((1, "b".to_string())));
         assert_eq!(timers.pop_due(60), Some((2, "a".to_string())));
         assert_eq!(timers.pop_due(60), None);
-        assert_eq!(timers.set("b", 70, 8), Ok(2), "b's ids go on after its last timer fired");
+        assert_eq!(
+            timers.set("b", 70, 8),
+            Ok(2),
+            "b's ids go on after its last timer fired"
+        );
         assert!(timers.cancel("a", 1));
         assert_eq!(timers.pending("a"), 0);
         assert_eq!(timers.set("a", 10, 8), Ok(3));
