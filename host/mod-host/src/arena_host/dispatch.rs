@@ -165,6 +165,21 @@ impl ArenaHost {
             .recorder
             .as_ref()
             .map_or_else(crate::recording::fresh_seed, |r| r.seed_for(match_id));
+        // The log starts before the instance does, so that a mod whose `init` fails in this
+        // match leaves a log that replays to the same fault.
+        if let Some(recorder) = &mut lock(&self.shared).recorder {
+            let identity = ModIdentity {
+                name: mod_name.to_string(),
+                sha256: loaded.info.sha256.clone(),
+                wit: loaded.wit_version.clone(),
+            };
+            let settings = serde_json::json!({
+                "modConfig": serde_json::from_str::<serde_json::Value>(&loaded.info.config_json)
+                    .unwrap_or_default(),
+                "limits": loaded.info.limits,
+            });
+            recorder.open(match_id, identity, settings, seed, &loaded.wasm);
+        }
         let store = new_seeded_store(
             &self.engine,
             loaded.info.clone(),
@@ -190,19 +205,6 @@ impl ArenaHost {
         match result {
             Ok(instance) => {
                 self.instances.insert(match_id, mod_name, instance);
-                if let Some(recorder) = &mut lock(&self.shared).recorder {
-                    let identity = ModIdentity {
-                        name: mod_name.to_string(),
-                        sha256: loaded.info.sha256.clone(),
-                        wit: loaded.wit_version.clone(),
-                    };
-                    let settings = serde_json::json!({
-                        "modConfig": serde_json::from_str::<serde_json::Value>(&loaded.info.config_json)
-                            .unwrap_or_default(),
-                        "limits": loaded.info.limits,
-                    });
-                    recorder.open(match_id, identity, settings, seed, &loaded.wasm);
-                }
                 true
             }
             Err(fault) => {
