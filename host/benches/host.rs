@@ -21,10 +21,12 @@ use nexori_backend::{self as backend, BackendConfig, FaultPlan};
 use nexori_host::arena_host::{ArenaHost, HostClock};
 use nexori_host::bridge::{self, BridgeMessage};
 use nexori_host::host_state::lock;
+use nexori_host::recording::Recorder;
 use nexori_host::wasm::convert;
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_host::wasm::instance::{ModInstance, new_store};
 use nexori_host::wasm::state::RegistrationPolicy;
+use nexori_recording::{DirSink, LineKind, LogId, RecordSink, Retention, SealError};
 use nexori_reporting::outbox::{NewRecord, Outbox};
 use nexori_reporting::sender::{DurableReporter, ResultSender, SenderSettings};
 use nexori_reporting::{IdGenerator, RecordingReporter, ResultReporter};
@@ -636,6 +638,643 @@ fn bench_whole_match(mode: Mode) {
         300_000.0,
         "events",
     );
+}
+
+// --------------------------------------------------------------------------------- recording
+
+/// A sink that drops every line: what building the lines costs the host, with no sink work.
+struct DropLines(u64);
+
+impl RecordSink for DropLines {
+    fn open(&mut self, _header_line: &[u8], _sha256: &str, _module: &Arc<[u8]>) -> LogId {
+        self.0 += 1;
+        LogId(self.0)
+    }
+
+    fn append(&mut self, _log: LogId, _kind: LineKind, line: &[u8]) {
+        black_box(line);
+    }
+
+    fn seal(&mut self, _log: LogId) -> Result<String, SealError> {
+        Ok(String::new())
+    }
+
+    fn close(&mut self, _log: LogId) {}
+}
+
+/// Diagnosis: `inner` told of the end of a turn only every `every` turns, so that it hands its
+/// buffer to its worker that much less often.
+struct EndTurnEvery {
+    inner: Box<dyn RecordSink>,
+    every: u32,
+    turns: u32,
+}
+
+impl RecordSink for EndTurnEvery {
+    fn open(&mut self, header_line: &[u8], sha256: &str, module: &Arc<[u8]>) -> LogId {
+        self.inner.open(header_line, sha256, module)
+    }
+
+    fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]) {
+        self.inner.append(log, kind, line);
+    }
+
+    fn seal(&mut self, log: LogId) -> Result<String, SealError> {
+        self.inner.seal(log)
+    }
+
+    fn close(&mut self, log: LogId) {
+        self.inner.close(log);
+    }
+
+    fn end_turn(&mut self) {
+        self.turns += 1;
+        if self.turns.is_multiple_of(self.every) {
+            self.inner.end_turn();
+        }
+    }
+}
+
+/// Diagnosis: the host side of [`DirSink`] without its worker: each line copied into the turn's
+/// buffer with its index entry, the buffers new every turn (as `DirSink` hands its own over)
+/// and dropped at the end of the turn, here, on the host's thread.
+#[derive(Default)]
+struct CopyLines {
+    next: u64,
+    buf: Vec<u8>,
+    index: Vec<TurnEntry>,
+}
+
+impl RecordSink for CopyLines {
+    fn open(&mut self, _header_line: &[u8], _sha256: &str, _module: &Arc<[u8]>) -> LogId {
+        self.next += 1;
+        LogId(self.next)
+    }
+
+    fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(line);
+        self.index.push((log, kind, start..self.buf.len()));
+    }
+
+    fn seal(&mut self, _log: LogId) -> Result<String, SealError> {
+        Ok(String::new())
+    }
+
+    fn close(&mut self, _log: LogId) {}
+
+    fn end_turn(&mut self) {
+        black_box(std::mem::take(&mut self.buf));
+        black_box(std::mem::take(&mut self.index));
+    }
+}
+
+/// Diagnosis: [`CopyLines`] that, at the end of each turn, wakes a thread of its own through a
+/// channel, as `DirSink` wakes its worker: with the turn's buffers (which that thread drops,
+/// so they are freed off the host's thread, as `DirSink`'s worker frees them), or with nothing.
+struct CopyAndWake {
+    copy: CopyLines,
+    send_buffers: bool,
+    to: Option<std::sync::mpsc::Sender<(Vec<u8>, Vec<TurnEntry>)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// An entry of [`CopyLines`]' index, as `DirSink` keeps one per line.
+type TurnEntry = (LogId, LineKind, std::ops::Range<usize>);
+
+impl CopyAndWake {
+    fn new(send_buffers: bool) -> Self {
+        let (to, from) = std::sync::mpsc::channel::<(Vec<u8>, Vec<TurnEntry>)>();
+        let thread = std::thread::spawn(move || {
+            while let Ok(turn) = from.recv() {
+                drop(black_box(turn));
+            }
+        });
+        Self {
+            copy: CopyLines::default(),
+            send_buffers,
+            to: Some(to),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for CopyAndWake {
+    fn drop(&mut self) {
+        self.to = None;
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+impl RecordSink for CopyAndWake {
+    fn open(&mut self, header_line: &[u8], sha256: &str, module: &Arc<[u8]>) -> LogId {
+        self.copy.open(header_line, sha256, module)
+    }
+
+    fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]) {
+        self.copy.append(log, kind, line);
+    }
+
+    fn seal(&mut self, _log: LogId) -> Result<String, SealError> {
+        Ok(String::new())
+    }
+
+    fn close(&mut self, _log: LogId) {}
+
+    fn end_turn(&mut self) {
+        let turn = (
+            std::mem::take(&mut self.copy.buf),
+            std::mem::take(&mut self.copy.index),
+        );
+        let sent = if self.send_buffers {
+            turn
+        } else {
+            drop(black_box(turn));
+            (Vec::new(), Vec::new())
+        };
+        if let Some(to) = &self.to {
+            to.send(sent).unwrap();
+        }
+    }
+}
+
+/// A Capture The Zone host that records its matches through `sink`, as `nexori serve` does
+/// (`recordedBy` "serve", the settings serve writes into every header).
+fn recording_host(sink: Box<dyn RecordSink>) -> ArenaHost {
+    let config = HostConfig::default();
+    let mut host = host();
+    host.set_recorder(Recorder::new(
+        sink,
+        "serve",
+        json!({
+            "serverId": config.server_id,
+            "serverConnectionAddress": config.server_connection_address,
+            "admissionReportingUsable": false,
+        }),
+    ));
+    host
+}
+
+/// CPU time of the calling thread so far, ns (`CLOCK_THREAD_CPUTIME_ID`, exact: the kernel
+/// brings the running thread's figure up to date when asked); `None` off 64-bit Linux.
+fn own_cpu_ns() -> Option<u64> {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        /// `struct timespec` of 64-bit Linux.
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        unsafe extern "C" {
+            fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
+        }
+        const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+        let mut time = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: libc's `clock_gettime` (std links libc) writes one `struct timespec`, whose
+        // layout on 64-bit Linux is two 64-bit integers, into the valid `time`.
+        let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut time) };
+        (rc == 0).then(|| time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64)
+    }
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    None
+}
+
+/// CPU time of another thread of this process so far, ns: the first field of its `schedstat`,
+/// up to date when the thread is not running (the kernel updates it as the thread stops).
+/// `None` where the kernel does not keep it.
+fn thread_cpu_ns(tid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The ids of this process's threads named like the recording worker (`nexori-recording`,
+/// which the kernel cuts to 15 bytes).
+fn recording_threads() -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.starts_with("nexori-recordin"))
+        })
+        .filter_map(|task| task.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// Player `n`'s tick in round `round` of [`record_minute`]: the half of the match that
+/// [`memory_run`] puts in the zone (swapping every second), so nobody captures within the
+/// minute. `moving`: each player circles at about 2 blocks/s, 3-5 blocks from the zone's centre
+/// inside, 19-21 outside, so `x` and `z` are doubles with every digit, as a game server writes a
+/// walking player's position; otherwise the bench's fixed positions.
+fn minute_tick(group: u16, n: u8, round: usize, moving: bool) -> BridgeMessage {
+    let inside = (usize::from(n) + round / 20).is_multiple_of(2);
+    if !moving {
+        let data = if inside {
+            tick_data(MATCH)
+        } else {
+            tick_data_outside(MATCH)
+        };
+        return tick_message(MATCH, group, n, data);
+    }
+    let (t, phase) = (round as f64 * 0.05, f64::from(n) * 0.7);
+    let radius = if inside { 4.0 } else { 20.0 } + (t * 0.3 + phase).sin();
+    let angle = t * 2.0 / radius + phase;
+    let data = json!({
+        "worldName": format!("nexori-match-{MATCH}"),
+        "x": 62.0 + radius * angle.cos(), "y": 90.0, "z": -6.0 + radius * angle.sin(),
+        "alive": true,
+    });
+    tick_message(MATCH, group, n, data)
+}
+
+/// What one recorded minute left on disk, and what it cost the two threads.
+struct RecordedMinute {
+    /// The archived `.nxlog` (zstd), bytes.
+    compressed: u64,
+    /// The JSON lines in it, bytes.
+    raw: u64,
+    /// Lines: the header, inputs (`in`, `advance`), outputs (`out`) and the rest.
+    lines: usize,
+    inputs: usize,
+    outputs: usize,
+    /// CPU of the host thread during the play, and of the recording worker over its life
+    /// (the play, the close, the archive), ns; `None` without the thread clocks.
+    host_cpu_ns: Option<u64>,
+    worker_cpu_ns: Option<u64>,
+    /// Compressing the JSON lines again (`format::compress`, the archive's zstd level), on
+    /// this thread: the part of the worker's time that goes to the archive, about.
+    compress_ns: u64,
+}
+
+/// `rounds` rounds of a 16-player Capture The Zone match at 20 Hz through a host recording into
+/// a [`DirSink`] in a fresh directory, then `match.end`; waits for the worker to archive the log
+/// and measures it.
+fn record_minute(rounds: usize, moving: bool) -> RecordedMinute {
+    let dir = temp_dir(if moving {
+        "recording-minute-moving"
+    } else {
+        "recording-minute"
+    });
+    let before = recording_threads();
+    let sink = DirSink::start(dir.clone(), Retention::default()).expect("the recording directory");
+    let mut host = recording_host(Box::new(sink));
+    start_match(&mut host, CAPTURE_THE_ZONE, MATCH, 0);
+    let ticks: Vec<Vec<BridgeMessage>> = (0..rounds)
+        .map(|round| {
+            (1..=PLAYERS)
+                .map(|n| minute_tick(0, n, round, moving))
+                .collect()
+        })
+        .collect();
+    let host_start = own_cpu_ns();
+    for (round, ticks) in ticks.iter().enumerate() {
+        host_round(&mut host, round, ticks);
+    }
+    let host_cpu_ns = Option::zip(own_cpu_ns(), host_start).map(|(end, start)| end - start);
+    assert!(!result_submitted(&host, MATCH), "nobody captured");
+    // The worker names itself once it runs: looked for now, not right after the start.
+    let worker = match recording_threads()
+        .into_iter()
+        .filter(|tid| !before.contains(tid))
+        .collect::<Vec<_>>()[..]
+    {
+        [tid] => Some(tid),
+        _ => None,
+    };
+    host.apply(message(
+        json!({"type": "match.end", "matchId": MATCH, "reason": "bench"}),
+    ))
+    .unwrap();
+    black_box(host.take_commands());
+    // The worker archives the log once the match closed: far beyond a healthy wait (ms).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let archive = loop {
+        let archived = std::fs::read_dir(dir.join("logs"))
+            .ok()
+            .and_then(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .find(|p| p.extension().is_some_and(|e| e == "nxlog"))
+            });
+        if let Some(path) = archived {
+            break path;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no archived log in {} 60 s after the match ended",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let worker_cpu_ns = worker.and_then(thread_cpu_ns);
+    drop(host);
+    let compressed = std::fs::read(&archive).unwrap();
+    let raw = nexori_recording::format::decompress(&compressed).unwrap();
+    let text = std::str::from_utf8(&raw).unwrap();
+    let count = |key: &str| text.lines().filter(|line| line.contains(key)).count();
+    let start = Instant::now();
+    black_box(nexori_recording::format::compress(&raw));
+    let compress_ns = start.elapsed().as_nanos() as u64;
+    let minute = RecordedMinute {
+        compressed: compressed.len() as u64,
+        raw: raw.len() as u64,
+        lines: text.lines().count(),
+        inputs: count(",\"in\":") + count(",\"advance\":"),
+        outputs: count(",\"out\":"),
+        host_cpu_ns,
+        worker_cpu_ns,
+        compress_ns,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    minute
+}
+
+/// Seconds per event of one run: wall time, and CPU time of the host's thread where known.
+type TimedRun = (f64, Option<f64>);
+
+/// [`alternate`] over sides that return `(wall, cpu)` seconds: the wall times compared, the CPU
+/// times compared (`None` without a thread clock), and every run's pair in the order they ran
+/// (warm-up left out).
+fn alternate_cpu(
+    mode: Mode,
+    runs: usize,
+    mut ours: impl FnMut() -> TimedRun,
+    mut bare: impl FnMut() -> TimedRun,
+) -> (Compared, Option<Compared>, Vec<[TimedRun; 2]>) {
+    let sides = std::cell::RefCell::new((Vec::new(), Vec::new()));
+    let wall = alternate(
+        mode,
+        runs,
+        || {
+            let run = ours();
+            sides.borrow_mut().0.push(run);
+            run.0
+        },
+        || {
+            let run = bare();
+            sides.borrow_mut().1.push(run);
+            run.0
+        },
+    );
+    let (mut o, mut b) = sides.into_inner();
+    if !mode.smoke {
+        // The warm-up run of each side.
+        o.remove(0);
+        b.remove(0);
+    }
+    let in_order: Vec<_> = o.iter().zip(&b).map(|(o, b)| [*o, *b]).collect();
+    let o: Option<Vec<f64>> = o.into_iter().map(|(_, cpu)| cpu).collect();
+    let b: Option<Vec<f64>> = b.into_iter().map(|(_, cpu)| cpu).collect();
+    let cpu = Option::zip(o, b).map(|(o, b)| Compared {
+        ratio: Runs::new(o.iter().zip(&b).map(|(o, b)| o / b).collect()),
+        ours: Runs::new(o),
+        bare: Runs::new(b),
+    });
+    (wall, cpu, in_order)
+}
+
+/// A host that lives through the runs of a measurement, as `nexori serve` lives through many
+/// matches: each run is a new 16-player Capture The Zone match.
+struct MatchAfterMatch {
+    host: ArenaHost,
+    matches: u16,
+    /// The `logs/` of its `DirSink`, where it has one.
+    archives: Option<PathBuf>,
+}
+
+impl MatchAfterMatch {
+    fn new(host: ArenaHost, archives: Option<PathBuf>) -> Self {
+        Self {
+            host,
+            matches: 0,
+            archives,
+        }
+    }
+
+    /// Plays `rounds` rounds of `bench_game_events`'s stream (every player in the zone, each
+    /// round a turn of 16 ticks ended with `take_commands`) into a new match, and returns the
+    /// seconds per event: wall time, and the CPU time of this thread (the host's), which leaves
+    /// out the recording worker and whatever else took the core. After the clocks stop the match
+    /// ends, and with a `DirSink` the run waits for its log to be archived, so that the worker
+    /// is idle when the next run starts.
+    fn play(&mut self, rounds: usize) -> TimedRun {
+        self.matches += 1;
+        let (group, id) = (self.matches, format!("r{}", self.matches));
+        start_match(&mut self.host, CAPTURE_THE_ZONE, &id, group);
+        let ticks = tick_messages(&id, group);
+        let first = lock(self.host.shared()).now() + 1_000;
+        let cpu = own_cpu_ns();
+        let start = Instant::now();
+        for round in 0..rounds {
+            self.host.advance_to(first + round as i64 * 50);
+            host_turn(&mut self.host, &ticks);
+        }
+        let events = (rounds * usize::from(PLAYERS)) as f64;
+        let wall = start.elapsed().as_secs_f64() / events;
+        let cpu =
+            Option::zip(own_cpu_ns(), cpu).map(|(end, start)| (end - start) as f64 * 1e-9 / events);
+        assert!(!result_submitted(&self.host, &id), "no capture yet");
+        self.host
+            .apply(message(json!({"type": "match.end", "matchId": id})))
+            .unwrap();
+        black_box(self.host.take_commands());
+        if let Some(logs) = &self.archives {
+            let archived = || {
+                std::fs::read_dir(logs).map_or(0, |entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| e.path().extension().is_some_and(|e| e == "nxlog"))
+                        .count()
+                })
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while archived() < usize::from(self.matches) {
+                assert!(Instant::now() < deadline, "no archive 60 s after the match");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        (wall, cpu)
+    }
+}
+
+fn bench_recording(mode: Mode) {
+    // `bench_game_events`'s stream, longer (still short of the capture, at round 1 197), so
+    // that a run lasts tens of ms: 16 000 events.
+    let rounds = if mode.smoke { 20 } else { 1_000 };
+    let dir = temp_dir("recording");
+    let mut plain = MatchAfterMatch::new(host(), None);
+    let mut recorded = MatchAfterMatch::new(
+        recording_host(Box::new(
+            DirSink::start(dir.clone(), Retention::default()).expect("the recording directory"),
+        )),
+        Some(dir.join("logs")),
+    );
+    let (compared, cpu, in_order) =
+        alternate_cpu(mode, 15, || recorded.play(rounds), || plain.play(rounds));
+    ratio_row(
+        "player.tick into a 16-player CTZ match, per event: recorded (DirSink) vs not",
+        &compared,
+        1.05,
+    );
+    println!(
+        "  recording adds about {:.0} ns per event (median ratio - 1, times the unrecorded median)",
+        (compared.ratio.median() - 1.0) * compared.bare.median() * 1e9
+    );
+    let cpu_line = |what: &str, cpu: &Option<Compared>| match cpu {
+        Some(cpu) => println!(
+            "  {what:<64} {:>9.2?} vs {:>9.2?}   ratio {}",
+            secs(cpu.ours.median()),
+            secs(cpu.bare.median()),
+            cpu.ratio.times()
+        ),
+        None => println!("  {what}: no thread clock here"),
+    };
+    cpu_line("the host thread's CPU per event, recorded vs not", &cpu);
+    let ns = |s: f64| format!("{:.0}", s * 1e9);
+    let cpu_ns = |s: Option<f64>| s.map_or("-".into(), ns);
+    println!("  each run in order, ns per event, recorded/not: wall | host thread CPU");
+    for (n, [(ours_wall, ours_cpu), (bare_wall, bare_cpu)]) in in_order.iter().enumerate() {
+        println!(
+            "    {:>2}: {}/{} | {}/{}",
+            n + 1,
+            ns(*ours_wall),
+            ns(*bare_wall),
+            cpu_ns(*ours_cpu),
+            cpu_ns(*bare_cpu)
+        );
+    }
+    drop(recorded);
+    let _ = std::fs::remove_dir_all(&dir);
+    // Not a target: the share of building the lines (the recorder writes each into a sink that
+    // drops it); the rest is the DirSink's copy into the turn's buffer and its hand-over, and
+    // its worker taking a core.
+    let mut lines_only = MatchAfterMatch::new(recording_host(Box::new(DropLines(0))), None);
+    let (lines, lines_cpu, _) =
+        alternate_cpu(mode, 15, || lines_only.play(rounds), || plain.play(rounds));
+    println!(
+        "  {:<64} {:>9.2?} vs {:>9.2?}   ratio {}",
+        "of which building the lines (a sink that drops them), wall",
+        secs(lines.ours.median()),
+        secs(lines.bare.median()),
+        lines.ratio.times()
+    );
+    cpu_line("the same, the host thread's CPU", &lines_cpu);
+    // Diagnosis, not a target: the DirSink's own host-side work split in two.
+    let dir = temp_dir("recording-every-20");
+    let mut every_20 = MatchAfterMatch::new(
+        recording_host(Box::new(EndTurnEvery {
+            inner: Box::new(
+                DirSink::start(dir.clone(), Retention::default()).expect("the directory"),
+            ),
+            every: 20,
+            turns: 0,
+        })),
+        Some(dir.join("logs")),
+    );
+    let (_, every_20_cpu, _) =
+        alternate_cpu(mode, 15, || every_20.play(rounds), || plain.play(rounds));
+    cpu_line(
+        "diagnosis: DirSink ending its turn every 20th turn, host CPU",
+        &every_20_cpu,
+    );
+    drop(every_20);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut copies = MatchAfterMatch::new(recording_host(Box::new(CopyLines::default())), None);
+    let (_, copies_cpu, _) = alternate_cpu(mode, 15, || copies.play(rounds), || plain.play(rounds));
+    cpu_line(
+        "diagnosis: copied into a per-turn buffer, no worker, host CPU",
+        &copies_cpu,
+    );
+    for (send_buffers, what) in [
+        (
+            false,
+            "diagnosis: the same, waking a thread each turn, host CPU",
+        ),
+        (
+            true,
+            "diagnosis: the same, the buffers freed by that thread, host CPU",
+        ),
+    ] {
+        let mut woken = MatchAfterMatch::new(
+            recording_host(Box::new(CopyAndWake::new(send_buffers))),
+            None,
+        );
+        let (_, woken_cpu, _) =
+            alternate_cpu(mode, 15, || woken.play(rounds), || plain.play(rounds));
+        cpu_line(what, &woken_cpu);
+    }
+
+    // The disk: a minute of play recorded and archived, three times per stream.
+    let (repeats, rounds) = if mode.smoke {
+        (1, 20)
+    } else {
+        (3, MINUTE_OF_ROUNDS)
+    };
+    let minute_events = rounds * usize::from(PLAYERS);
+    for (moving, stream) in [
+        (false, "the bench's fixed positions"),
+        (true, "players moving (full-precision x, z)"),
+    ] {
+        let minutes: Vec<RecordedMinute> = (0..repeats)
+            .map(|_| record_minute(rounds, moving))
+            .collect();
+        // The header differs (each match's random seed), so the archives may differ by bytes.
+        let compressed = Runs::new(minutes.iter().map(|m| m.compressed as f64).collect());
+        let raw = Runs::new(minutes.iter().map(|m| m.raw as f64).collect());
+        let m = &minutes[0];
+        let per_minute = 60.0 / (rounds as f64 / 20.0);
+        println!(
+            "{:<66} {:>8.0} KiB/min compressed, {:.0} KiB/min raw ({:.1}x)",
+            format!("one 16-player CTZ match at 20 Hz recorded, {stream}"),
+            compressed.median() * per_minute / 1024.0,
+            raw.median() * per_minute / 1024.0,
+            raw.median() / compressed.median(),
+        );
+        println!(
+            "  {} s of play, {minute_events} ticks, {repeats} recordings: archive {} B, JSON lines {} B ({} lines: {} in, {} out); per tick {:.1} B compressed, {:.1} B raw",
+            rounds / 20,
+            compressed.number(0),
+            raw.number(0),
+            m.lines,
+            m.inputs,
+            m.outputs,
+            compressed.median() / minute_events as f64,
+            raw.median() / minute_events as f64,
+        );
+        let cpu = |f: fn(&RecordedMinute) -> Option<u64>| -> Option<Runs> {
+            let values: Option<Vec<f64>> = minutes
+                .iter()
+                .map(|m| f(m).map(|ns| ns as f64 / minute_events as f64))
+                .collect();
+            values.map(Runs::new)
+        };
+        match (cpu(|m| m.host_cpu_ns), cpu(|m| m.worker_cpu_ns)) {
+            (Some(host), Some(worker)) => println!(
+                "  CPU per tick, {repeats} recordings: host thread {} ns, recording worker {} ns (its whole life: the lines, the close, the archive)",
+                host.number(0),
+                worker.number(0)
+            ),
+            _ => println!("  CPU per thread: no /proc/<tid>/schedstat here"),
+        }
+        let compress = cpu(|m| Some(m.compress_ns)).expect("always measured");
+        println!(
+            "  of the worker's, compressing the log (zstd level 3, timed again here): {} ns per tick",
+            compress.number(0)
+        );
+    }
 }
 
 /// Just under 32 KiB of JSON in the shape mods send, inside every limit (at most 256
@@ -1322,11 +1961,12 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let measurements: [Measurement; 8] = [
+    let measurements: [Measurement; 9] = [
         ("instantiation", bench_instantiation),
         ("lifecycle_callback", bench_lifecycle_callback),
         ("game_events", bench_game_events),
         ("whole_match", bench_whole_match),
+        ("recording", bench_recording),
         ("custom_data", bench_custom_data),
         ("outbox", bench_outbox),
         ("delivery", bench_delivery),
