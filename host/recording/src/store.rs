@@ -47,6 +47,14 @@ pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// and its logs get a `gap` record (they cannot back a result any more).
 pub const MAX_QUEUED_BYTES: usize = 64 << 20;
 
+/// The host's lines go to the writer once this many are waiting at the end of a turn, ...
+pub const HAND_OVER_BYTES: usize = 64 << 10;
+
+/// ... or once this long has passed since the last hand-over. Waking the writer on every turn
+/// cost the host thread about 30 % per `player.tick` (BENCHMARKS.md, 2026-12-07); a SIGKILL
+/// now loses at most this much of a live match's lines (a result's are sealed at once).
+pub const HAND_OVER_INTERVAL: Duration = Duration::from_millis(100);
+
 /// [`Retention::max_age_ms`] by default: 14 days.
 pub const DEFAULT_MAX_AGE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
 
@@ -171,6 +179,8 @@ pub struct DirSink {
     lost: HashMap<LogId, Lost>,
     /// Logs that lost lines: they cannot be sealed.
     broken: HashSet<LogId>,
+    /// When the lines last went to the writer.
+    handed_over_at: std::time::Instant,
 }
 
 impl std::fmt::Debug for DirSink {
@@ -229,6 +239,7 @@ impl DirSink {
             index: Vec::new(),
             lost: HashMap::new(),
             broken: HashSet::new(),
+            handed_over_at: std::time::Instant::now(),
         })
     }
 
@@ -280,6 +291,7 @@ impl DirSink {
         if self.index.is_empty() {
             return;
         }
+        self.handed_over_at = std::time::Instant::now();
         let buf = std::mem::take(&mut self.buf);
         let index = std::mem::take(&mut self.index);
         let cost = buf.len() + index.len() * ENTRY_BYTES;
@@ -361,7 +373,10 @@ impl RecordSink for DirSink {
     }
 
     fn end_turn(&mut self) {
-        self.hand_over();
+        if self.buf.len() >= HAND_OVER_BYTES || self.handed_over_at.elapsed() >= HAND_OVER_INTERVAL
+        {
+            self.hand_over();
+        }
     }
 }
 
