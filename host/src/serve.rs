@@ -708,6 +708,10 @@ pub fn run(config: HostConfig) -> anyhow::Result<()> {
         // One turn, at one time: first what fell due up to now, then the messages (a match's
         // consecutive game events reach its mod in one call).
         host.advance_to(turn_time());
+        // What fell due goes out before anything that answers the turn's messages: a match that
+        // closed now has its players returned before the error reply to a tick that came too
+        // late for it.
+        route_commands(host, &hub);
         let applied = host.apply_received_turn(messages);
         if !received.is_empty() {
             let mut hub = lock_hub(&hub);

@@ -160,6 +160,9 @@ pub fn run(options: StdioOptions) -> anyhow::Result<()> {
         }
         // One turn, at one time: first what fell due up to now, then the messages.
         host.advance_to(turn_time());
+        // What fell due goes out before anything that answers the turn's messages: a match that
+        // closed now comes before the error line for a message that came too late for it.
+        write_commands(host, &stdout)?;
         let applied = host.apply_received_turn(messages);
         let mut out = stdout.lock();
         for (line, result) in numbers.into_iter().zip(applied) {
