@@ -427,8 +427,12 @@ fn a_result_verifies_against_its_exported_log_and_a_tampered_log_does_not() {
     assert_eq!(answer["inputLogSha256"], metadata["inputLogSha256"]);
 
     // One input changed: the player was placed in another world.
-    let text =
-        String::from_utf8(nexori_recording::format::decompress(&exported.stdout).unwrap()).unwrap();
+    let text = String::from_utf8(
+        nexori_recording::format::decompress(&exported.stdout)
+            .unwrap()
+            .into_owned(),
+    )
+    .unwrap();
     let tampered = text.replacen("\"worldName\":\"\"", "\"worldName\":\"elsewhere\"", 1);
     assert_ne!(tampered, text);
     let (status, answer) = verify(nexori_recording::format::compress(tampered.as_bytes()));

@@ -1130,33 +1130,22 @@ async fn get_result(
 /// compressed log once decompressed.
 const MAX_LOG_BYTES: usize = 256 << 20;
 
-/// zstd's frame magic number, little-endian: a compressed log (`.nxlog`) starts with it.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
-
 /// The JSON lines of an uploaded log: `file` itself when it is not zstd, else its decompressed
 /// text, refused (413) beyond `limit` bytes so that a small upload cannot decompress to gigabytes.
 /// A broken zstd stream is handed on as it is, for `verify` to name the problem.
 fn log_text(file: &[u8], limit: usize) -> Result<std::borrow::Cow<'_, [u8]>, ApiError> {
-    use std::io::Read;
-    if !file.starts_with(&ZSTD_MAGIC) {
-        return Ok(std::borrow::Cow::Borrowed(file));
-    }
-    let mut text = Vec::new();
-    let decoded = zstd::stream::read::Decoder::new(file)
-        .and_then(|d| d.take(limit as u64 + 1).read_to_end(&mut text));
-    if decoded.is_err() {
-        return Ok(std::borrow::Cow::Borrowed(file));
-    }
-    if text.len() > limit {
-        return Err(ApiError::new(
+    use nexori_recording::format::{ReadError, decompress_up_to};
+    match decompress_up_to(file, limit) {
+        Ok(text) => Ok(text),
+        Err(ReadError::TooLarge(_)) => Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "the log decompresses to more than {} MiB of text",
                 limit >> 20
             ),
-        ));
+        )),
+        Err(_) => Ok(std::borrow::Cow::Borrowed(file)),
     }
-    Ok(std::borrow::Cow::Owned(text))
 }
 
 /// `POST /api/results/{resultId}/verify`: checks the uploaded match log against the body of the
@@ -1307,7 +1296,7 @@ mod tests {
     fn an_uploaded_log_is_decompressed_up_to_the_limit() {
         let text = b"{\"format\":\"nexori-match-log/1\"}\n".repeat(128);
         let file = nexori_recording::format::compress(&text);
-        assert!(file.starts_with(&ZSTD_MAGIC));
+        assert!(file.starts_with(&nexori_recording::format::ZSTD_MAGIC));
         assert_eq!(&*log_text(&file, text.len()).unwrap(), &text[..]);
         let refused = log_text(&file, text.len() - 1).unwrap_err();
         assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);

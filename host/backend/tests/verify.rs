@@ -204,7 +204,7 @@ async fn a_log_is_verified_against_the_stored_result_and_a_tampered_one_is_not()
         .unwrap()
         .to_string();
     let file = sink.to_file(true);
-    let text = String::from_utf8(format::decompress(&file).unwrap()).unwrap();
+    let text = String::from_utf8(format::decompress(&file).unwrap().into_owned()).unwrap();
     assert_eq!(input_hash, input_hash_of(&text));
 
     // Reported pretty-printed: the backend keeps the body as it was sent.
@@ -351,7 +351,7 @@ async fn a_log_larger_than_the_default_body_limit_is_taken() {
     let mod_sha = sha256_hex(&module);
     let (sink, body) = record(&module, |hash| result_body(&mod_sha, Some(hash)));
     report(&backend, &client, &body, body.to_string()).await;
-    let text = format::decompress(&sink.to_file(true)).unwrap();
+    let text = format::decompress(&sink.to_file(true)).unwrap().into_owned();
     assert!(text.len() > 4 << 20);
     let (status, answer) = verify(&backend, &client, RESULT_ID, text).await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -23,6 +23,7 @@
 //! carries the hash of the inputs before it in its `metadata` (`inputLogSha256`), so a log can be
 //! checked against a result: change one input and the hash differs ([`verify`](crate::verify::verify)).
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use serde::{Deserialize, Serialize};
@@ -198,28 +199,47 @@ pub enum ReadError {
         /// What is wrong.
         problem: String,
     },
+    /// The text is longer than the reader allows ([`decompress_up_to`]); holds the limit.
+    #[error("the log decompresses to more than {} MiB of text", .0 >> 20)]
+    TooLarge(usize),
     /// No header at all.
     #[error("no log in the file (the first line must be a header with \"format\": \"{FORMAT}\")")]
     Empty,
 }
 
-/// zstd's frame magic number, little-endian.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// zstd's frame magic number, little-endian: a compressed log starts with it.
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// The JSON lines of a file: decompressed when it is zstd, as they are otherwise.
+/// The JSON lines of a file: decompressed when it is zstd, borrowed as they are otherwise.
 ///
 /// # Errors
 ///
 /// [`ReadError::Decompress`] when a zstd stream is broken.
-pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, ReadError> {
+pub fn decompress(bytes: &[u8]) -> Result<Cow<'_, [u8]>, ReadError> {
+    decompress_up_to(bytes, usize::MAX)
+}
+
+/// [`decompress`], refusing a stream that decompresses to more than `limit` bytes (so that a
+/// small upload cannot expand to gigabytes).
+///
+/// # Errors
+///
+/// [`ReadError::Decompress`] when a zstd stream is broken, [`ReadError::TooLarge`] past `limit`.
+pub fn decompress_up_to(bytes: &[u8], limit: usize) -> Result<Cow<'_, [u8]>, ReadError> {
     if !bytes.starts_with(&ZSTD_MAGIC) {
-        return Ok(bytes.to_vec());
+        return Ok(Cow::Borrowed(bytes));
     }
-    let mut out = Vec::with_capacity(bytes.len() * 8);
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(8).min(limit));
     zstd::stream::read::Decoder::new(bytes)
-        .and_then(|mut d| d.read_to_end(&mut out))
+        .and_then(|d| {
+            d.take((limit as u64).saturating_add(1))
+                .read_to_end(&mut out)
+        })
         .map_err(ReadError::Decompress)?;
-    Ok(out)
+    if out.len() > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    Ok(Cow::Owned(out))
 }
 
 /// Compresses JSON lines for a file.
