@@ -351,7 +351,9 @@ async fn a_log_larger_than_the_default_body_limit_is_taken() {
     let mod_sha = sha256_hex(&module);
     let (sink, body) = record(&module, |hash| result_body(&mod_sha, Some(hash)));
     report(&backend, &client, &body, body.to_string()).await;
-    let text = format::decompress(&sink.to_file(true)).unwrap().into_owned();
+    let text = format::decompress(&sink.to_file(true))
+        .unwrap()
+        .into_owned();
     assert!(text.len() > 4 << 20);
     let (status, answer) = verify(&backend, &client, RESULT_ID, text).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
