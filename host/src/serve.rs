@@ -779,7 +779,7 @@ fn route_commands(host: &mut ArenaHost, hub: &Mutex<Hub>) {
     let mut hub = lock_hub(hub);
     let now = Instant::now();
     for (_, command) in commands {
-        let text = serde_json::to_string(&command).unwrap_or_default();
+        let text = command.to_json_line();
         hub.route(command.match_id(), text, now);
     }
 }

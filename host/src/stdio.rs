@@ -192,11 +192,7 @@ fn write_commands(host: &mut ArenaHost, stdout: &std::io::Stdout) -> std::io::Re
     }
     let mut out = stdout.lock();
     for (_, command) in commands {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string(&command).unwrap_or_default()
-        )?;
+        writeln!(out, "{}", command.to_json_line())?;
     }
     out.flush()
 }

@@ -135,6 +135,80 @@ impl GameServerCommand {
         }
     }
 
+    /// Appends the command as its bridge line (no newline): the same bytes as its `Serialize`
+    /// (`serde_json::to_vec`), written for a fraction of the cost, because a command goes out,
+    /// and into the match's log, for many ticks (HUD updates).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use crate::json::{write_string, write_uuid};
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(self.kind().as_bytes());
+        out.extend_from_slice(b"\",\"matchId\":");
+        write_string(out, self.match_id());
+        match self {
+            Self::Return { player, reason, .. } => {
+                out.extend_from_slice(b",\"player\":");
+                write_uuid(out, player);
+                out.extend_from_slice(b",\"reason\":");
+                write_string(out, reason);
+            }
+            Self::Spectator {
+                player,
+                spectator,
+                model_id,
+                ..
+            } => {
+                out.extend_from_slice(b",\"player\":");
+                write_uuid(out, player);
+                out.extend_from_slice(if *spectator {
+                    b",\"spectator\":true"
+                } else {
+                    b",\"spectator\":false"
+                });
+                if let Some(model_id) = model_id {
+                    out.extend_from_slice(b",\"modelId\":");
+                    write_string(out, model_id);
+                }
+            }
+            Self::AfkHud { player, afk, .. } => {
+                out.extend_from_slice(b",\"player\":");
+                write_uuid(out, player);
+                out.extend_from_slice(if *afk {
+                    b",\"afk\":true"
+                } else {
+                    b",\"afk\":false"
+                });
+            }
+            Self::Message { player, text, .. } => {
+                out.extend_from_slice(b",\"player\":");
+                write_uuid(out, player);
+                out.extend_from_slice(b",\"text\":");
+                write_string(out, text);
+            }
+            Self::Game {
+                player, name, data, ..
+            } => {
+                if let Some(player) = player {
+                    out.extend_from_slice(b",\"player\":");
+                    write_uuid(out, player);
+                }
+                out.extend_from_slice(b",\"name\":");
+                write_string(out, name);
+                if let Some(data) = data {
+                    out.extend_from_slice(b",\"data\":");
+                    out.extend_from_slice(data.text().as_bytes());
+                }
+            }
+        }
+        out.push(b'}');
+    }
+
+    /// [`write_json`](Self::write_json) into a new string: the command's bridge line.
+    pub fn to_json_line(&self) -> String {
+        let mut out = Vec::with_capacity(128);
+        self.write_json(&mut out);
+        String::from_utf8(out).expect("written from strings and ASCII")
+    }
+
     /// The match the command is about.
     pub fn match_id(&self) -> &str {
         match self {
@@ -168,6 +242,70 @@ mod tests {
                 r#"{{"type":"game.command","matchId":"m1","name":"hud.update","data":{text}}}"#
             )
         );
+    }
+
+    #[test]
+    fn commands_are_written_as_their_serialize_writes_them() {
+        let player = Uuid::from_u128(0xAAAA_BBBB_0000_4000_8000_0000_0000_0001);
+        let odd = "a \"quoted\" \\ tab\t line\n café \u{2028}";
+        let data = CommandData::parse(r#"{"title":"MID","rows":["1. P1 5%"],"x":62.50}"#).unwrap();
+        let mut commands = Vec::new();
+        for match_id in ["m1", odd] {
+            let match_id = match_id.to_string();
+            commands.extend([
+                GameServerCommand::Return {
+                    match_id: match_id.clone(),
+                    player,
+                    reason: odd.into(),
+                },
+                GameServerCommand::Spectator {
+                    match_id: match_id.clone(),
+                    player,
+                    spectator: true,
+                    model_id: None,
+                },
+                GameServerCommand::Spectator {
+                    match_id: match_id.clone(),
+                    player,
+                    spectator: false,
+                    model_id: Some(odd.into()),
+                },
+                GameServerCommand::AfkHud {
+                    match_id: match_id.clone(),
+                    player,
+                    afk: true,
+                },
+                GameServerCommand::AfkHud {
+                    match_id: match_id.clone(),
+                    player,
+                    afk: false,
+                },
+                GameServerCommand::Message {
+                    match_id: match_id.clone(),
+                    player,
+                    text: odd.into(),
+                },
+                GameServerCommand::Game {
+                    match_id: match_id.clone(),
+                    player: Some(player),
+                    name: "hud.update".into(),
+                    data: Some(data.clone()),
+                },
+                GameServerCommand::Game {
+                    match_id,
+                    player: None,
+                    name: odd.into(),
+                    data: None,
+                },
+            ]);
+        }
+        for command in &commands {
+            assert_eq!(
+                command.to_json_line(),
+                serde_json::to_string(command).unwrap(),
+                "{command:?}"
+            );
+        }
     }
 
     #[test]

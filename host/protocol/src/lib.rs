@@ -16,6 +16,7 @@
 
 pub mod admission;
 pub mod commands;
+pub mod json;
 pub mod payload_hash;
 pub mod results;
 pub mod trace;
