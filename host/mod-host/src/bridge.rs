@@ -17,6 +17,7 @@
 //! own outcome and result reasons stop at 256 and 512 characters). `game.event`'s `data` is JSON
 //! for the mod and has no cap of its own: the size of the whole message bounds it.
 
+use nexori_protocol::json::{write_string, write_uuid};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -636,20 +637,35 @@ impl BridgeMessage {
 /// Writes a `game.event` as the bridge writes it, `data` as the text it arrived as: the hot path
 /// of recording (a tick per player per server tick), without building a JSON tree.
 pub fn write_game_event(out: &mut Vec<u8>, event: &GameEventMessage) {
-    let string = |out: &mut Vec<u8>, text: &str| {
-        serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
-    };
+    write_game_event_head(out, &event.match_id);
+    write_game_event_rest(
+        out,
+        &event.kind,
+        event.player.as_ref(),
+        event.data.as_deref(),
+    );
+}
+
+/// The start of a [`write_game_event`] line, up to its `matchId`.
+pub fn write_game_event_head(out: &mut Vec<u8>, match_id: &str) {
     out.extend_from_slice(b"{\"type\":\"game.event\",\"matchId\":");
-    string(out, &event.match_id);
+    write_string(out, match_id);
+}
+
+/// The rest of a [`write_game_event`] line after [`write_game_event_head`], from its parts.
+pub fn write_game_event_rest(
+    out: &mut Vec<u8>,
+    kind: &str,
+    player: Option<&Uuid>,
+    data: Option<&str>,
+) {
     out.extend_from_slice(b",\"kind\":");
-    string(out, &event.kind);
-    if let Some(player) = event.player {
-        out.extend_from_slice(b",\"player\":\"");
-        let mut buffer = uuid::Uuid::encode_buffer();
-        out.extend_from_slice(player.hyphenated().encode_lower(&mut buffer).as_bytes());
-        out.push(b'"');
+    write_string(out, kind);
+    if let Some(player) = player {
+        out.extend_from_slice(b",\"player\":");
+        write_uuid(out, player);
     }
-    if let Some(data) = &event.data {
+    if let Some(data) = data {
         out.extend_from_slice(b",\"data\":");
         out.extend_from_slice(data.as_bytes());
     }

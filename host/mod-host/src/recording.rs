@@ -19,10 +19,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::bridge::{BridgeMessage, GameEventMessage, write_game_event};
+use crate::bridge::{
+    BridgeMessage, GameEventMessage, write_game_event_head, write_game_event_rest,
+};
 use nexori_protocol::commands::GameServerCommand;
 use nexori_recording::format::{FORMAT, Header, LineKind, ModIdentity, begin_record, record_line};
 use nexori_recording::sink::{LogId, RecordSink};
+use uuid::Uuid;
 
 /// One match's open log.
 struct MatchLog {
@@ -160,10 +163,10 @@ impl Recorder {
         log.advance_seen = self.advance_count;
         let id = log.id;
         let at = self.advance_at;
-        self.line.clear();
-        begin_record(&mut self.line, at);
-        self.line.extend_from_slice(b"\"advance\":true}");
-        self.sink.append(id, LineKind::Input, &self.line);
+        self.sink.append_with(id, LineKind::Input, &mut |out| {
+            begin_record(out, at);
+            out.extend_from_slice(b"\"advance\":true}");
+        });
         Some(id)
     }
 
@@ -175,18 +178,17 @@ impl Recorder {
         }
     }
 
-    /// `game.event`s the match accepted at `at`: the hot path, written without a JSON tree.
+    /// `game.event`s the match accepted at `at`: the hot path. Each is handed to the sink in
+    /// its compact form ([`encode_game_event`]), which the recording writer renders.
     pub(crate) fn game_events(&mut self, match_key: &str, at: i64, events: &[GameEventMessage]) {
         let Some(id) = self.before_input(match_key) else {
             return;
         };
         for event in events {
-            self.line.clear();
-            begin_record(&mut self.line, at);
-            self.line.extend_from_slice(b"\"in\":");
-            write_game_event(&mut self.line, event);
-            self.line.push(b'}');
-            self.sink.append(id, LineKind::Input, &self.line);
+            self.sink
+                .append_compact(id, LineKind::Input, render_game_event, &mut |out| {
+                    encode_game_event(out, at, event);
+                });
         }
     }
 
@@ -196,12 +198,12 @@ impl Recorder {
             return;
         };
         let id = log.id;
-        self.line.clear();
-        begin_record(&mut self.line, at);
-        self.line.extend_from_slice(b"\"out\":");
-        serde_json::to_writer(&mut self.line, command).expect("writing to a Vec cannot fail");
-        self.line.push(b'}');
-        self.sink.append(id, LineKind::Output, &self.line);
+        self.sink.append_with(id, LineKind::Output, &mut |out| {
+            begin_record(out, at);
+            out.extend_from_slice(b"\"out\":");
+            command.write_json(out);
+            out.push(b'}');
+        });
     }
 
     /// The match's input hash and mod, for its result's metadata; `None` when the match has no
@@ -297,4 +299,106 @@ pub(crate) fn generators(seed: Seed) -> (rand::rngs::ChaCha20Rng, rand::rngs::Ch
     let insecure_seed = (u128::from(insecure.next_u64()) << 64) | u128::from(insecure.next_u64());
     let insecure = derived();
     (secure, insecure, insecure_seed)
+}
+
+/// Writes the `game.event` `event`, accepted at `at`, in the compact form the host's thread
+/// hands the sink: `at` (8 bytes, little-endian), `matchId` and `kind` (each a 4-byte
+/// little-endian length and the text), the player (a 0 byte, or 1 and its 16 bytes) and `data`
+/// (a 0 byte, or 1 and its text to the end). About half the bytes of its line, and no JSON.
+pub(crate) fn encode_game_event(out: &mut Vec<u8>, at: i64, event: &GameEventMessage) {
+    let text = |out: &mut Vec<u8>, text: &str| {
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    };
+    out.extend_from_slice(&at.to_le_bytes());
+    text(out, &event.match_id);
+    text(out, &event.kind);
+    match event.player {
+        Some(player) => {
+            out.push(1);
+            out.extend_from_slice(player.as_bytes());
+        }
+        None => out.push(0),
+    }
+    match &event.data {
+        Some(data) => {
+            out.push(1);
+            out.extend_from_slice(data.as_bytes());
+        }
+        None => out.push(0),
+    }
+}
+
+/// The line of a `game.event` [`encode_game_event`] wrote: `{"at":…,"in":{"type":"game.event",…}}`,
+/// the message as the bridge writes it ([`crate::bridge::write_game_event`]).
+///
+/// # Panics
+///
+/// On bytes `encode_game_event` did not write: the sink hands back exactly what it was given.
+pub(crate) fn render_game_event(compact: &[u8], out: &mut Vec<u8>) {
+    const WRITTEN_BY_ENCODE: &str = "compact game event bytes are written by encode_game_event";
+    let (at, rest) = compact.split_first_chunk::<8>().expect(WRITTEN_BY_ENCODE);
+    fn text(bytes: &[u8]) -> (&str, &[u8]) {
+        let (len, rest) = bytes.split_first_chunk::<4>().expect(WRITTEN_BY_ENCODE);
+        let (text, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
+        (std::str::from_utf8(text).expect(WRITTEN_BY_ENCODE), rest)
+    }
+    let (match_id, rest) = text(rest);
+    let (kind, rest) = text(rest);
+    let (player, rest) = match rest.split_first() {
+        Some((1, rest)) => {
+            let (id, rest) = rest.split_first_chunk::<16>().expect(WRITTEN_BY_ENCODE);
+            (Some(Uuid::from_bytes(*id)), rest)
+        }
+        _ => (None, rest.get(1..).expect(WRITTEN_BY_ENCODE)),
+    };
+    let data = match rest.split_first() {
+        Some((1, data)) => Some(std::str::from_utf8(data).expect(WRITTEN_BY_ENCODE)),
+        _ => None,
+    };
+    begin_record(out, i64::from_le_bytes(*at));
+    out.extend_from_slice(b"\"in\":");
+    write_game_event_head(out, match_id);
+    write_game_event_rest(out, kind, player.as_ref(), data);
+    out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compact form renders to exactly the line the event's JSON makes, whatever the event
+    /// holds: the writer thread's line is the one the host would have written itself.
+    #[test]
+    fn a_compact_game_event_renders_to_its_line() {
+        let player = Uuid::from_u128(0xAAAA_BBBB_0000_4000_8000_0000_0000_0001);
+        let odd = "a \"quoted\" \\ tab\t café 😀 \u{2028}";
+        let events = [
+            (
+                1_700_000_000_123,
+                "m1",
+                "player.tick",
+                Some(player),
+                Some(r#"{"x":62.5,"alive":true}"#),
+            ),
+            (-5, odd, odd, None, None),
+            (0, "", "", Some(player), None),
+            (i64::MAX, "M1", "k", None, Some(r#""text""#)),
+        ];
+        for (at, match_id, kind, player, data) in events {
+            let event = GameEventMessage {
+                match_id: match_id.into(),
+                kind: kind.into(),
+                player,
+                data: data.map(str::to_string),
+            };
+            let mut compact = Vec::new();
+            encode_game_event(&mut compact, at, &event);
+            let mut line = Vec::new();
+            render_game_event(&compact, &mut line);
+            let message = BridgeMessage::GameEvent(event.clone()).to_json();
+            let expected = format!("{{\"at\":{at},\"in\":{message}}}");
+            assert_eq!(String::from_utf8(line).unwrap(), expected, "{event:?}");
+        }
+    }
 }

@@ -19,6 +19,6 @@ pub mod store;
 pub mod verify;
 
 pub use format::{FORMAT, Header, LineKind, Log, ModIdentity, Record, RecordKind, read_logs};
-pub use sink::{LogId, MemorySink, RecordSink, SealError};
+pub use sink::{LogId, MemorySink, RecordSink, Render, SealError};
 pub use store::{DirSink, Retention};
 pub use verify::{Verified, VerifyError, verify};

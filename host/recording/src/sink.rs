@@ -21,6 +21,10 @@ pub enum SealError {
     Broken(String),
 }
 
+/// Turns the compact bytes a host wrote for a line ([`RecordSink::append_compact`]) into the
+/// line (no newline).
+pub type Render = fn(&[u8], &mut Vec<u8>);
+
 /// What a host writes match logs to. The host calls it with its lock held, once per record:
 /// implementations copy the line and return; slow work (hashing, compression, disk) belongs
 /// elsewhere, except in [`seal`](Self::seal).
@@ -31,6 +35,34 @@ pub trait RecordSink: Send {
 
     /// Appends one line (no newline) to `log`; `kind` says whether it is hashed.
     fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]);
+
+    /// Appends the line `write` writes (no newline) to the end of the buffer it is given: the
+    /// host's hot path (a line per game event), which a sink that buffers lines serves without
+    /// building each line elsewhere first and copying it. The default builds it and calls
+    /// [`append`](Self::append).
+    fn append_with(&mut self, log: LogId, kind: LineKind, write: &mut dyn FnMut(&mut Vec<u8>)) {
+        let mut line = Vec::with_capacity(256);
+        write(&mut line);
+        self.append(log, kind, &line);
+    }
+
+    /// Appends a line that `write` writes in a compact form of the host's own and `render` turns
+    /// into the line later: a sink with a writer thread renders it there, off the host's thread.
+    /// The host's hottest path (a `game.event` per player per server tick) then costs it a copy
+    /// of the event's parts rather than their JSON. The default renders it at once.
+    fn append_compact(
+        &mut self,
+        log: LogId,
+        kind: LineKind,
+        render: Render,
+        write: &mut dyn FnMut(&mut Vec<u8>),
+    ) {
+        let mut compact = Vec::with_capacity(256);
+        write(&mut compact);
+        let mut line = Vec::with_capacity(compact.len() + 128);
+        render(&compact, &mut line);
+        self.append(log, kind, &line);
+    }
 
     /// The input hash of `log` so far, once every line appended before is durable: a result is
     /// reported with it, and the log must outlive a crash after that.

@@ -34,7 +34,7 @@ use serde_json::Value;
 use crate::format::{
     EXTENSION, InputHasher, LineKind, ReadError, begin_record, read_logs, sha256_hex,
 };
-use crate::sink::{LogId, RecordSink, SealError};
+use crate::sink::{LogId, RecordSink, Render, SealError};
 
 /// How long [`DirSink::seal`](RecordSink::seal) waits for the worker to make a log durable
 /// before it gives up with [`SealError::Timeout`].
@@ -48,7 +48,9 @@ pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_QUEUED_BYTES: usize = 64 << 20;
 
 /// The host's lines go to the writer once this many are waiting at the end of a turn, ...
-pub const HAND_OVER_BYTES: usize = 64 << 10;
+/// Each hand-over wakes the writer, which costs the host thread 8-12 µs on a VM: at 1 MiB
+/// (about 4 000 ticks) that is a few ns a tick. Under light load the interval below comes first.
+pub const HAND_OVER_BYTES: usize = 1 << 20;
 
 /// ... or once this long has passed since the last hand-over. Waking the writer on every turn
 /// cost the host thread about 30 % per `player.tick` (BENCHMARKS.md, 2026-12-07); a SIGKILL
@@ -105,7 +107,36 @@ impl Default for Retention {
 }
 
 /// One line of a turn: which log, whether it is hashed, where it is in the turn's buffer.
-type Entry = (LogId, LineKind, Range<usize>);
+#[derive(Debug, Clone)]
+struct Entry {
+    log: LogId,
+    kind: LineKind,
+    /// Set for a line the host wrote in a compact form ([`RecordSink::append_compact`]).
+    render: Option<Render>,
+    range: Range<usize>,
+}
+
+impl Entry {
+    /// The entry's line in `buf`, rendered into `scratch` if it was written compact.
+    fn line<'a>(&self, buf: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        let bytes = &buf[self.range.clone()];
+        match self.render {
+            Some(render) => {
+                scratch.clear();
+                render(bytes, scratch);
+                scratch
+            }
+            None => bytes,
+        }
+    }
+}
+
+/// A turn's buffers, which the writer hands back once it has copied the lines out, so that the
+/// host thread reuses warm memory instead of growing fresh buffers after every hand-over.
+type Spare = (Vec<u8>, Vec<Entry>);
+
+/// The writer keeps no spare buffers bigger than this (a burst's) for the host.
+const MAX_SPARE_BYTES: usize = 4 * HAND_OVER_BYTES;
 
 /// What an [`Entry`] costs in the queue besides its line.
 const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
@@ -181,6 +212,8 @@ pub struct DirSink {
     broken: HashSet<LogId>,
     /// When the lines last went to the writer.
     handed_over_at: std::time::Instant,
+    /// Buffers the writer is done with.
+    spares: Receiver<Spare>,
 }
 
 impl std::fmt::Debug for DirSink {
@@ -216,7 +249,9 @@ impl DirSink {
         retention: Retention,
         max_queued_bytes: usize,
     ) -> io::Result<Self> {
-        let worker = Worker::new(&dir, retention)?;
+        let mut worker = Worker::new(&dir, retention)?;
+        let (spare_tx, spares) = mpsc::sync_channel(2);
+        worker.spare = Some(spare_tx);
         let queued = Arc::new(AtomicUsize::new(0));
         let (jobs, rx) = mpsc::channel();
         let (done_tx, done_rx) = mpsc::sync_channel::<()>(1);
@@ -240,6 +275,7 @@ impl DirSink {
             lost: HashMap::new(),
             broken: HashSet::new(),
             handed_over_at: std::time::Instant::now(),
+            spares,
         })
     }
 
@@ -286,6 +322,38 @@ impl DirSink {
         self.broken.insert(log);
     }
 
+    /// Appends what `write` writes straight into the turn's buffer.
+    fn append_written(
+        &mut self,
+        log: LogId,
+        kind: LineKind,
+        render: Option<Render>,
+        write: &mut dyn FnMut(&mut Vec<u8>),
+    ) {
+        let start = self.buf.len();
+        write(&mut self.buf);
+        if self.buf.len() + (self.index.len() + 1) * ENTRY_BYTES > self.max_queued {
+            // Rare: take the line back out and let `append` make room or drop it.
+            let written = self.buf.split_off(start);
+            let entry = Entry {
+                log,
+                kind,
+                render,
+                range: 0..written.len(),
+            };
+            let mut scratch = Vec::new();
+            let line = entry.line(&written, &mut scratch).to_vec();
+            self.append(log, kind, &line);
+            return;
+        }
+        self.index.push(Entry {
+            log,
+            kind,
+            render,
+            range: start..self.buf.len(),
+        });
+    }
+
     /// Hands the turn's lines to the worker, or drops them when the queue is full.
     fn hand_over(&mut self) {
         if self.index.is_empty() {
@@ -296,8 +364,9 @@ impl DirSink {
         let index = std::mem::take(&mut self.index);
         let cost = buf.len() + index.len() * ENTRY_BYTES;
         if self.queued.load(Ordering::Acquire) + cost > self.max_queued {
-            for (log, _, range) in &index {
-                self.lose(*log, &buf[range.clone()]);
+            let mut scratch = Vec::new();
+            for entry in &index {
+                self.lose(entry.log, entry.line(&buf, &mut scratch));
             }
             // Keep the allocations for the next turn.
             self.buf = buf;
@@ -307,6 +376,9 @@ impl DirSink {
             return;
         }
         self.send(Job::Turn { buf, index });
+        if let Ok((buf, index)) = self.spares.try_recv() {
+            (self.buf, self.index) = (buf, index);
+        }
     }
 }
 
@@ -337,7 +409,26 @@ impl RecordSink for DirSink {
         }
         let start = self.buf.len();
         self.buf.extend_from_slice(line);
-        self.index.push((log, kind, start..self.buf.len()));
+        self.index.push(Entry {
+            log,
+            kind,
+            render: None,
+            range: start..self.buf.len(),
+        });
+    }
+
+    fn append_with(&mut self, log: LogId, kind: LineKind, write: &mut dyn FnMut(&mut Vec<u8>)) {
+        self.append_written(log, kind, None, write);
+    }
+
+    fn append_compact(
+        &mut self,
+        log: LogId,
+        kind: LineKind,
+        render: Render,
+        write: &mut dyn FnMut(&mut Vec<u8>),
+    ) {
+        self.append_written(log, kind, Some(render), write);
     }
 
     fn seal(&mut self, log: LogId) -> Result<String, SealError> {
@@ -627,6 +718,10 @@ struct Worker {
     mods_known: BTreeMap<String, PathBuf>,
     /// Names of active files that could not be archived (their mods are kept).
     stranded: Vec<String>,
+    /// Where a turn's emptied buffers go back to the host.
+    spare: Option<SyncSender<Spare>>,
+    /// Where compact lines are rendered.
+    scratch: Vec<u8>,
 }
 
 impl Worker {
@@ -651,6 +746,8 @@ impl Worker {
             total_bytes: 0,
             mods_known: BTreeMap::new(),
             stranded: Vec::new(),
+            spare: None,
+            scratch: Vec::new(),
         })
     }
 
@@ -700,13 +797,14 @@ impl Worker {
                 self.open(log, header, &sha256, &module);
                 true
             }
-            Job::Turn { buf, index } => {
-                for (log, kind, range) in index {
+            Job::Turn { mut buf, mut index } => {
+                for entry in &index {
+                    let log = entry.log;
                     let Some(live) = self.live.get_mut(&log) else {
                         continue;
                     };
-                    let line = &buf[range];
-                    if kind == LineKind::Input {
+                    let line = entry.line(&buf, &mut self.scratch);
+                    if entry.kind == LineKind::Input {
                         live.hasher.line(line);
                     }
                     live.pending.extend_from_slice(line);
@@ -716,6 +814,14 @@ impl Worker {
                         live.dirty = true;
                         self.dirty.push(log);
                     }
+                }
+                if let Some(spare) = &self.spare
+                    && buf.capacity() <= MAX_SPARE_BYTES
+                {
+                    buf.clear();
+                    index.clear();
+                    // Full: the host has buffers enough; these are freed.
+                    let _ = spare.try_send((buf, index));
                 }
                 true
             }

@@ -41,6 +41,31 @@ fn input(at: i64, n: u64) -> Vec<u8> {
     record_line(at, "in", &json!({"type": "player.join", "player": n}))
 }
 
+/// The tests' own compact form of [`input`]: `at` and the player number, 8 bytes each, and
+/// `padding` spaces, which the line carries as `pad` (to make a line too big for the queue).
+fn compact_input(out: &mut Vec<u8>, at: i64, n: u64, padding: usize) {
+    out.extend_from_slice(&at.to_le_bytes());
+    out.extend_from_slice(&n.to_le_bytes());
+    out.resize(out.len() + padding, b' ');
+}
+
+fn render_input(compact: &[u8], out: &mut Vec<u8>) {
+    let at = i64::from_le_bytes(compact[..8].try_into().expect("8 bytes"));
+    let n = u64::from_le_bytes(compact[8..16].try_into().expect("8 bytes"));
+    let pad = &compact[16..];
+    if pad.is_empty() {
+        out.extend_from_slice(&input(at, n));
+    } else {
+        let pad = std::str::from_utf8(pad).expect("spaces");
+        let line = record_line(
+            at,
+            "in",
+            &json!({"type": "player.join", "player": n, "pad": pad}),
+        );
+        out.extend_from_slice(&line);
+    }
+}
+
 fn files(dir: &Path, sub: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = fs::read_dir(dir.join(sub))
         .map(|entries| entries.map(|e| e.expect("entry").path()).collect())
@@ -83,6 +108,15 @@ fn a_log_is_written_sealed_and_archived_with_its_mod() {
     );
     sink.end_turn();
     push(&mut sink, &mut lines, LineKind::Input, input(1003, 2));
+    // Written into the sink's buffer, and written compact for the worker to render.
+    sink.append_with(log, LineKind::Input, &mut |out| {
+        out.extend_from_slice(&input(1003, 20));
+    });
+    lines.push(input(1003, 20));
+    sink.append_compact(log, LineKind::Input, render_input, &mut |out| {
+        compact_input(out, 1003, 21, 0);
+    });
+    lines.push(input(1003, 21));
     sink.end_turn();
     // Mid-turn: this line is still in the host's buffer when seal is called.
     push(&mut sink, &mut lines, LineKind::Input, input(1004, 3));
@@ -341,9 +375,13 @@ fn a_writer_that_falls_behind_leaves_a_gap_and_the_log_cannot_be_sealed() {
     let big = record_line(3, "in", &json!({"type": "chat", "text": "x".repeat(3000)}));
     sink.append(log, LineKind::Input, &big);
     sink.append(log, LineKind::Input, &input(4, 2));
+    // So is a compact line: it is rendered to learn when it was (the gap's `at`) and lost.
+    sink.append_compact(other, LineKind::Input, render_input, &mut |out| {
+        compact_input(out, 4, 7, 3000);
+    });
     sink.end_turn();
     assert!(matches!(sink.seal(log), Err(SealError::Broken(_))));
-    assert!(sink.seal(other).is_ok(), "the other log lost nothing");
+    assert!(matches!(sink.seal(other), Err(SealError::Broken(_))));
     sink.append(log, LineKind::Input, &input(5, 3));
     sink.close(log);
     sink.close(other);
@@ -362,6 +400,14 @@ fn a_writer_that_falls_behind_leaves_a_gap_and_the_log_cannot_be_sealed() {
     );
     assert_eq!(gap.line_number, 3, "after the line before it");
     assert_eq!(logs[0].records.last().map(|r| r.at), Some(5));
+    let found = store.find("no-gap").expect("find");
+    let logs = read_logs(&fs::read(&found[0]).expect("read")).expect("a log");
+    let gap = logs[0].gap().expect("a gap");
+    assert_eq!(gap.at, 4);
+    assert_eq!(
+        gap.kind,
+        RecordKind::Gap("the recording writer fell behind; 1 line lost".into())
+    );
 }
 
 #[test]
