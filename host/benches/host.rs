@@ -26,7 +26,7 @@ use nexori_host::wasm::convert;
 use nexori_host::wasm::engine::EngineSettings;
 use nexori_host::wasm::instance::{ModInstance, new_store};
 use nexori_host::wasm::state::RegistrationPolicy;
-use nexori_recording::{DirSink, LineKind, LogId, RecordSink, Retention, SealError};
+use nexori_recording::{DirSink, LineKind, LogId, RecordSink, Render, Retention, SealError};
 use nexori_reporting::outbox::{NewRecord, Outbox};
 use nexori_reporting::sender::{DurableReporter, ResultSender, SenderSettings};
 use nexori_reporting::{IdGenerator, RecordingReporter, ResultReporter};
@@ -642,79 +642,37 @@ fn bench_whole_match(mode: Mode) {
 
 // --------------------------------------------------------------------------------- recording
 
-/// A sink that drops every line: what building the lines costs the host, with no sink work.
-struct DropLines(u64);
-
-impl RecordSink for DropLines {
-    fn open(&mut self, _header_line: &[u8], _sha256: &str, _module: &Arc<[u8]>) -> LogId {
-        self.0 += 1;
-        LogId(self.0)
-    }
-
-    fn append(&mut self, _log: LogId, _kind: LineKind, line: &[u8]) {
-        black_box(line);
-    }
-
-    fn seal(&mut self, _log: LogId) -> Result<String, SealError> {
-        Ok(String::new())
-    }
-
-    fn close(&mut self, _log: LogId) {}
-}
-
-/// Diagnosis: `inner` told of the end of a turn only every `every` turns, so that it hands its
-/// buffer to its worker that much less often.
-struct EndTurnEvery {
-    inner: Box<dyn RecordSink>,
-    every: u32,
-    turns: u32,
-}
-
-impl RecordSink for EndTurnEvery {
-    fn open(&mut self, header_line: &[u8], sha256: &str, module: &Arc<[u8]>) -> LogId {
-        self.inner.open(header_line, sha256, module)
-    }
-
-    fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]) {
-        self.inner.append(log, kind, line);
-    }
-
-    fn seal(&mut self, log: LogId) -> Result<String, SealError> {
-        self.inner.seal(log)
-    }
-
-    fn close(&mut self, log: LogId) {
-        self.inner.close(log);
-    }
-
-    fn end_turn(&mut self) {
-        self.turns += 1;
-        if self.turns.is_multiple_of(self.every) {
-            self.inner.end_turn();
-        }
-    }
-}
-
-/// Diagnosis: the host side of [`DirSink`] without its worker: each line copied into the turn's
-/// buffer with its index entry, the buffers new every turn (as `DirSink` hands its own over)
-/// and dropped at the end of the turn, here, on the host's thread.
+/// A sink that takes every line (compact ones unrendered, as `DirSink` takes them) into one
+/// buffer and forgets it at the end of the turn: what writing the lines costs the host, with
+/// nothing handed to a writer.
 #[derive(Default)]
-struct CopyLines {
+struct DropLines {
     next: u64,
     buf: Vec<u8>,
-    index: Vec<TurnEntry>,
 }
 
-impl RecordSink for CopyLines {
+impl RecordSink for DropLines {
     fn open(&mut self, _header_line: &[u8], _sha256: &str, _module: &Arc<[u8]>) -> LogId {
         self.next += 1;
         LogId(self.next)
     }
 
-    fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]) {
-        let start = self.buf.len();
+    fn append(&mut self, _log: LogId, _kind: LineKind, line: &[u8]) {
         self.buf.extend_from_slice(line);
-        self.index.push((log, kind, start..self.buf.len()));
+    }
+
+    fn append_with(&mut self, _log: LogId, _kind: LineKind, write: &mut dyn FnMut(&mut Vec<u8>)) {
+        write(&mut self.buf);
+    }
+
+    fn append_compact(
+        &mut self,
+        _log: LogId,
+        _kind: LineKind,
+        _render: Render,
+        write: &mut dyn FnMut(&mut Vec<u8>),
+    ) {
+        write(&mut self.buf);
     }
 
     fn seal(&mut self, _log: LogId) -> Result<String, SealError> {
@@ -724,79 +682,8 @@ impl RecordSink for CopyLines {
     fn close(&mut self, _log: LogId) {}
 
     fn end_turn(&mut self) {
-        black_box(std::mem::take(&mut self.buf));
-        black_box(std::mem::take(&mut self.index));
-    }
-}
-
-/// Diagnosis: [`CopyLines`] that, at the end of each turn, wakes a thread of its own through a
-/// channel, as `DirSink` wakes its worker: with the turn's buffers (which that thread drops,
-/// so they are freed off the host's thread, as `DirSink`'s worker frees them), or with nothing.
-struct CopyAndWake {
-    copy: CopyLines,
-    send_buffers: bool,
-    to: Option<std::sync::mpsc::Sender<(Vec<u8>, Vec<TurnEntry>)>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-/// An entry of [`CopyLines`]' index, as `DirSink` keeps one per line.
-type TurnEntry = (LogId, LineKind, std::ops::Range<usize>);
-
-impl CopyAndWake {
-    fn new(send_buffers: bool) -> Self {
-        let (to, from) = std::sync::mpsc::channel::<(Vec<u8>, Vec<TurnEntry>)>();
-        let thread = std::thread::spawn(move || {
-            while let Ok(turn) = from.recv() {
-                drop(black_box(turn));
-            }
-        });
-        Self {
-            copy: CopyLines::default(),
-            send_buffers,
-            to: Some(to),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for CopyAndWake {
-    fn drop(&mut self) {
-        self.to = None;
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
-    }
-}
-
-impl RecordSink for CopyAndWake {
-    fn open(&mut self, header_line: &[u8], sha256: &str, module: &Arc<[u8]>) -> LogId {
-        self.copy.open(header_line, sha256, module)
-    }
-
-    fn append(&mut self, log: LogId, kind: LineKind, line: &[u8]) {
-        self.copy.append(log, kind, line);
-    }
-
-    fn seal(&mut self, _log: LogId) -> Result<String, SealError> {
-        Ok(String::new())
-    }
-
-    fn close(&mut self, _log: LogId) {}
-
-    fn end_turn(&mut self) {
-        let turn = (
-            std::mem::take(&mut self.copy.buf),
-            std::mem::take(&mut self.copy.index),
-        );
-        let sent = if self.send_buffers {
-            turn
-        } else {
-            drop(black_box(turn));
-            (Vec::new(), Vec::new())
-        };
-        if let Some(to) = &self.to {
-            to.send(sent).unwrap();
-        }
+        black_box(&self.buf);
+        self.buf.clear();
     }
 }
 
@@ -1005,45 +892,71 @@ fn record_minute(rounds: usize, moving: bool) -> RecordedMinute {
 /// Seconds per event of one run: wall time, and CPU time of the host's thread where known.
 type TimedRun = (f64, Option<f64>);
 
-/// [`alternate`] over sides that return `(wall, cpu)` seconds: the wall times compared, the CPU
-/// times compared (`None` without a thread clock), and every run's pair in the order they ran
-/// (warm-up left out).
-fn alternate_cpu(
+/// What [`interleave`] measured: the wall times compared, the CPU times compared (`None`
+/// without a thread clock), and every run's pair in the order they ran (warm-up left out).
+type Interleaved = (Compared, Option<Compared>, Vec<[TimedRun; 2]>);
+
+/// `runs` runs (after a warm-up) of `rounds` rounds each into a new match on both `ours` and
+/// `bare`, the two matches' rounds interleaved and each round timed on its own side (who goes
+/// first alternating), so that both sides meet the same moments of a shared machine: on this
+/// VM, runs taken one after the other differed by up to 2x while the sides differ by a few %.
+fn interleave(
     mode: Mode,
     runs: usize,
-    mut ours: impl FnMut() -> TimedRun,
-    mut bare: impl FnMut() -> TimedRun,
-) -> (Compared, Option<Compared>, Vec<[TimedRun; 2]>) {
-    let sides = std::cell::RefCell::new((Vec::new(), Vec::new()));
-    let wall = alternate(
-        mode,
-        runs,
-        || {
-            let run = ours();
-            sides.borrow_mut().0.push(run);
-            run.0
-        },
-        || {
-            let run = bare();
-            sides.borrow_mut().1.push(run);
-            run.0
-        },
-    );
-    let (mut o, mut b) = sides.into_inner();
+    rounds: usize,
+    ours: &mut MatchAfterMatch,
+    bare: &mut MatchAfterMatch,
+) -> Interleaved {
+    let (runs, _) = mode.size(runs, 1);
     if !mode.smoke {
-        // The warm-up run of each side.
-        o.remove(0);
-        b.remove(0);
+        play_interleaved(rounds, ours, bare);
     }
-    let in_order: Vec<_> = o.iter().zip(&b).map(|(o, b)| [*o, *b]).collect();
-    let o: Option<Vec<f64>> = o.into_iter().map(|(_, cpu)| cpu).collect();
-    let b: Option<Vec<f64>> = b.into_iter().map(|(_, cpu)| cpu).collect();
-    let cpu = Option::zip(o, b).map(|(o, b)| Compared {
-        ratio: Runs::new(o.iter().zip(&b).map(|(o, b)| o / b).collect()),
-        ours: Runs::new(o),
-        bare: Runs::new(b),
-    });
-    (wall, cpu, in_order)
+    let in_order: Vec<[TimedRun; 2]> = (0..runs)
+        .map(|_| play_interleaved(rounds, ours, bare))
+        .collect();
+    let compared = |f: fn(&TimedRun) -> Option<f64>| -> Option<Compared> {
+        let o: Vec<f64> = in_order.iter().map(|[o, _]| f(o)).collect::<Option<_>>()?;
+        let b: Vec<f64> = in_order.iter().map(|[_, b]| f(b)).collect::<Option<_>>()?;
+        Some(Compared {
+            ratio: Runs::new(o.iter().zip(&b).map(|(o, b)| o / b).collect()),
+            ours: Runs::new(o),
+            bare: Runs::new(b),
+        })
+    };
+    let wall = compared(|run| Some(run.0)).expect("always timed");
+    (wall, compared(|run| run.1), in_order)
+}
+
+/// One run of [`interleave`]: seconds per event on each side.
+fn play_interleaved(
+    rounds: usize,
+    ours: &mut MatchAfterMatch,
+    bare: &mut MatchAfterMatch,
+) -> [TimedRun; 2] {
+    let sides = [ours.begin(), bare.begin()];
+    let mut wall = [Duration::ZERO; 2];
+    let mut cpu = [Some(0u64); 2];
+    for round in 0..rounds {
+        for turn in 0..2 {
+            let side = (round + turn) % 2;
+            let host = if side == 0 { &mut *ours } else { &mut *bare };
+            let (cpu_start, start) = (own_cpu_ns(), Instant::now());
+            host.round(&sides[side], round);
+            wall[side] += start.elapsed();
+            cpu[side] = cpu[side]
+                .zip(own_cpu_ns().zip(cpu_start))
+                .map(|(sum, (end, start))| sum + (end - start));
+        }
+    }
+    ours.finish(&sides[0]);
+    bare.finish(&sides[1]);
+    let events = (rounds * usize::from(PLAYERS)) as f64;
+    [0, 1].map(|side| {
+        (
+            wall[side].as_secs_f64() / events,
+            cpu[side].map(|ns| ns as f64 * 1e-9 / events),
+        )
+    })
 }
 
 /// A host that lives through the runs of a measurement, as `nexori serve` lives through many
@@ -1055,6 +968,13 @@ struct MatchAfterMatch {
     archives: Option<PathBuf>,
 }
 
+/// A match [`MatchAfterMatch::begin`] started.
+struct BenchMatch {
+    id: String,
+    ticks: Vec<BridgeMessage>,
+    first: i64,
+}
+
 impl MatchAfterMatch {
     fn new(host: ArenaHost, archives: Option<PathBuf>) -> Self {
         Self {
@@ -1064,31 +984,32 @@ impl MatchAfterMatch {
         }
     }
 
-    /// Plays `rounds` rounds of `bench_game_events`'s stream (every player in the zone, each
-    /// round a turn of 16 ticks ended with `take_commands`) into a new match, and returns the
-    /// seconds per event: wall time, and the CPU time of this thread (the host's), which leaves
-    /// out the recording worker and whatever else took the core. After the clocks stop the match
-    /// ends, and with a `DirSink` the run waits for its log to be archived, so that the worker
-    /// is idle when the next run starts.
-    fn play(&mut self, rounds: usize) -> TimedRun {
+    /// A new 16-player match, created, joined and placed, and `bench_game_events`' stream for
+    /// it: every player in the zone.
+    fn begin(&mut self) -> BenchMatch {
         self.matches += 1;
         let (group, id) = (self.matches, format!("r{}", self.matches));
         start_match(&mut self.host, CAPTURE_THE_ZONE, &id, group);
-        let ticks = tick_messages(&id, group);
-        let first = lock(self.host.shared()).now() + 1_000;
-        let cpu = own_cpu_ns();
-        let start = Instant::now();
-        for round in 0..rounds {
-            self.host.advance_to(first + round as i64 * 50);
-            host_turn(&mut self.host, &ticks);
+        BenchMatch {
+            ticks: tick_messages(&id, group),
+            first: lock(self.host.shared()).now() + 1_000,
+            id,
         }
-        let events = (rounds * usize::from(PLAYERS)) as f64;
-        let wall = start.elapsed().as_secs_f64() / events;
-        let cpu =
-            Option::zip(own_cpu_ns(), cpu).map(|(end, start)| (end - start) as f64 * 1e-9 / events);
-        assert!(!result_submitted(&self.host, &id), "no capture yet");
+    }
+
+    /// Round `round` of the stream: time moves on 50 ms, then a turn of 16 ticks ended with
+    /// `take_commands` (which ends the recorder's turn).
+    fn round(&mut self, game: &BenchMatch, round: usize) {
+        self.host.advance_to(game.first + round as i64 * 50);
+        host_turn(&mut self.host, &game.ticks);
+    }
+
+    /// Ends the match; with a `DirSink`, waits until its log is archived, so that the worker
+    /// is idle when the next run starts.
+    fn finish(&mut self, game: &BenchMatch) {
+        assert!(!result_submitted(&self.host, &game.id), "no capture yet");
         self.host
-            .apply(message(json!({"type": "match.end", "matchId": id})))
+            .apply(message(json!({"type": "match.end", "matchId": game.id})))
             .unwrap();
         black_box(self.host.take_commands());
         if let Some(logs) = &self.archives {
@@ -1106,7 +1027,6 @@ impl MatchAfterMatch {
                 std::thread::sleep(Duration::from_millis(2));
             }
         }
-        (wall, cpu)
     }
 }
 
@@ -1114,6 +1034,9 @@ fn bench_recording(mode: Mode) {
     // `bench_game_events`'s stream, longer (still short of the capture, at round 1 197), so
     // that a run lasts tens of ms: 16 000 events.
     let rounds = if mode.smoke { 20 } else { 1_000 };
+    // More pairs than elsewhere: the difference sought is a few per cent, under the spread
+    // of a shared 2-core machine.
+    let pairs = 31;
     let dir = temp_dir("recording");
     let mut plain = MatchAfterMatch::new(host(), None);
     let mut recorded = MatchAfterMatch::new(
@@ -1122,27 +1045,29 @@ fn bench_recording(mode: Mode) {
         )),
         Some(dir.join("logs")),
     );
-    let (compared, cpu, in_order) =
-        alternate_cpu(mode, 15, || recorded.play(rounds), || plain.play(rounds));
+    let (wall, cpu, in_order) = interleave(mode, pairs, rounds, &mut recorded, &mut plain);
+    // The target is on the host thread's CPU: what recording adds to the path each event
+    // takes. The wall time also counts the worker taking the other core from whatever else
+    // runs on the machine (printed below, with the worker's own CPU in the disk rows).
+    let target = cpu.as_ref().unwrap_or(&wall);
     ratio_row(
-        "player.tick into a 16-player CTZ match, per event: recorded (DirSink) vs not",
-        &compared,
+        "player.tick into a 16-player CTZ match, host thread CPU per event: recorded (DirSink) vs not",
+        target,
         1.05,
     );
     println!(
         "  recording adds about {:.0} ns per event (median ratio - 1, times the unrecorded median)",
-        (compared.ratio.median() - 1.0) * compared.bare.median() * 1e9
+        (target.ratio.median() - 1.0) * target.bare.median() * 1e9
     );
-    let cpu_line = |what: &str, cpu: &Option<Compared>| match cpu {
-        Some(cpu) => println!(
+    let line = |what: &str, compared: &Compared| {
+        println!(
             "  {what:<64} {:>9.2?} vs {:>9.2?}   ratio {}",
-            secs(cpu.ours.median()),
-            secs(cpu.bare.median()),
-            cpu.ratio.times()
-        ),
-        None => println!("  {what}: no thread clock here"),
+            secs(compared.ours.median()),
+            secs(compared.bare.median()),
+            compared.ratio.times()
+        );
     };
-    cpu_line("the host thread's CPU per event, recorded vs not", &cpu);
+    line("wall time per event, recorded vs not", &wall);
     let ns = |s: f64| format!("{:.0}", s * 1e9);
     let cpu_ns = |s: Option<f64>| s.map_or("-".into(), ns);
     println!("  each run in order, ns per event, recorded/not: wall | host thread CPU");
@@ -1158,64 +1083,24 @@ fn bench_recording(mode: Mode) {
     }
     drop(recorded);
     let _ = std::fs::remove_dir_all(&dir);
-    // Not a target: the share of building the lines (the recorder writes each into a sink that
-    // drops it); the rest is the DirSink's copy into the turn's buffer and its hand-over, and
-    // its worker taking a core.
-    let mut lines_only = MatchAfterMatch::new(recording_host(Box::new(DropLines(0))), None);
-    let (lines, lines_cpu, _) =
-        alternate_cpu(mode, 15, || lines_only.play(rounds), || plain.play(rounds));
-    println!(
-        "  {:<64} {:>9.2?} vs {:>9.2?}   ratio {}",
-        "of which building the lines (a sink that drops them), wall",
-        secs(lines.ours.median()),
-        secs(lines.bare.median()),
-        lines.ratio.times()
+    // The floor of the method: a second host that records nothing, measured against the first
+    // the same way. What a ratio above reads beyond this one's spread is recording's.
+    let mut control = MatchAfterMatch::new(host(), None);
+    let (control_wall, control_cpu, _) = interleave(mode, pairs, rounds, &mut control, &mut plain);
+    line(
+        "control: another host recording nothing, host CPU",
+        control_cpu.as_ref().unwrap_or(&control_wall),
     );
-    cpu_line("the same, the host thread's CPU", &lines_cpu);
-    // Diagnosis, not a target: the DirSink's own host-side work split in two.
-    let dir = temp_dir("recording-every-20");
-    let mut every_20 = MatchAfterMatch::new(
-        recording_host(Box::new(EndTurnEvery {
-            inner: Box::new(
-                DirSink::start(dir.clone(), Retention::default()).expect("the directory"),
-            ),
-            every: 20,
-            turns: 0,
-        })),
-        Some(dir.join("logs")),
+    drop(control);
+    // Not a target: the share of building the lines (written into a buffer the sink clears at
+    // the end of the turn); the rest is DirSink's index and its hand-over to the worker.
+    let mut lines_only = MatchAfterMatch::new(recording_host(Box::<DropLines>::default()), None);
+    let (lines_wall, lines_cpu, _) = interleave(mode, pairs, rounds, &mut lines_only, &mut plain);
+    line(
+        "of which building the lines (no writer), host CPU",
+        lines_cpu.as_ref().unwrap_or(&lines_wall),
     );
-    let (_, every_20_cpu, _) =
-        alternate_cpu(mode, 15, || every_20.play(rounds), || plain.play(rounds));
-    cpu_line(
-        "diagnosis: DirSink ending its turn every 20th turn, host CPU",
-        &every_20_cpu,
-    );
-    drop(every_20);
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut copies = MatchAfterMatch::new(recording_host(Box::new(CopyLines::default())), None);
-    let (_, copies_cpu, _) = alternate_cpu(mode, 15, || copies.play(rounds), || plain.play(rounds));
-    cpu_line(
-        "diagnosis: copied into a per-turn buffer, no worker, host CPU",
-        &copies_cpu,
-    );
-    for (send_buffers, what) in [
-        (
-            false,
-            "diagnosis: the same, waking a thread each turn, host CPU",
-        ),
-        (
-            true,
-            "diagnosis: the same, the buffers freed by that thread, host CPU",
-        ),
-    ] {
-        let mut woken = MatchAfterMatch::new(
-            recording_host(Box::new(CopyAndWake::new(send_buffers))),
-            None,
-        );
-        let (_, woken_cpu, _) =
-            alternate_cpu(mode, 15, || woken.play(rounds), || plain.play(rounds));
-        cpu_line(what, &woken_cpu);
-    }
+    drop(lines_only);
 
     // The disk: a minute of play recorded and archived, three times per stream.
     let (repeats, rounds) = if mode.smoke {
@@ -1891,10 +1776,18 @@ fn bench_memory(mode: Mode) {
 
 /// `-- --profile-host` / `-- --profile-native`: feeds the `player.tick` stream through the
 /// host (or the native mod) for 10 s with nothing timed, for `perf record` (see BENCHMARKS.md);
-/// `-- --profile-host-path` through the host into the `scripted` mod, which ignores it.
-fn profile_loop(rules: Rules, native: bool) {
+/// `-- --profile-host-path` through the host into the `scripted` mod, which ignores it;
+/// `-- --profile-recorded` through a host recording into a `DirSink`, as `nexori serve` does.
+fn profile_loop(rules: Rules, native: bool, recorded: bool) {
     let native_ticks = Native::ticks();
-    let mut host = host_with(rules, &EngineSettings::default());
+    let dir = temp_dir("profile-recorded");
+    let mut host = if recorded {
+        recording_host(Box::new(
+            DirSink::start(dir.clone(), Retention::default()).expect("the recording directory"),
+        ))
+    } else {
+        host_with(rules, &EngineSettings::default())
+    };
     let (start, mut round) = (Instant::now(), 0);
     for group in 1.. {
         if start.elapsed() > Duration::from_secs(10) {
@@ -1917,6 +1810,8 @@ fn profile_loop(rules: Rules, native: bool) {
                 .unwrap();
         }
     }
+    drop(host);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A measurement: its name (for `-- NAME` filtering) and what runs it.
@@ -1938,11 +1833,15 @@ fn main() {
     }
     // The host's own path: the same stream into the mod that ignores it.
     if args.iter().any(|a| a == "--profile-host-path") {
-        return profile_loop(IGNORES_TICKS, false);
+        return profile_loop(IGNORES_TICKS, false, false);
     }
-    for (flag, native) in [("--profile-host", false), ("--profile-native", true)] {
+    for (flag, native, recorded) in [
+        ("--profile-host", false, false),
+        ("--profile-native", true, false),
+        ("--profile-recorded", false, true),
+    ] {
         if args.iter().any(|a| a == flag) {
-            return profile_loop(CAPTURE_THE_ZONE, native);
+            return profile_loop(CAPTURE_THE_ZONE, native, recorded);
         }
     }
     // `cargo test` builds benches and runs them without --bench: a quick smoke run only.
