@@ -178,18 +178,19 @@ impl Recorder {
         }
     }
 
-    /// `game.event`s the match accepted at `at`: the hot path. Each is handed to the sink in
-    /// its compact form ([`encode_game_event`]), which the recording writer renders.
+    /// `game.event`s the match accepted at `at`: the hot path. They go to the sink at once, in
+    /// their compact form ([`encode_game_events`]), which the recording writer renders.
     pub(crate) fn game_events(&mut self, match_key: &str, at: i64, events: &[GameEventMessage]) {
+        if events.is_empty() {
+            return;
+        }
         let Some(id) = self.before_input(match_key) else {
             return;
         };
-        for event in events {
-            self.sink
-                .append_compact(id, LineKind::Input, render_game_event, &mut |out| {
-                    encode_game_event(out, at, event);
-                });
-        }
+        self.sink
+            .append_compact(id, LineKind::Input, render_game_events, &mut |out| {
+                encode_game_events(out, at, events);
+            });
     }
 
     /// A command for the game server.
@@ -301,104 +302,133 @@ pub(crate) fn generators(seed: Seed) -> (rand::rngs::ChaCha20Rng, rand::rngs::Ch
     (secure, insecure, insecure_seed)
 }
 
-/// Writes the `game.event` `event`, accepted at `at`, in the compact form the host's thread
-/// hands the sink: `at` (8 bytes, little-endian), `matchId` and `kind` (each a 4-byte
+/// Writes `game.event`s accepted at `at` in the compact form the host's thread hands the sink:
+/// `at` (8 bytes, little-endian), then per event its `matchId` and `kind` (each a 4-byte
 /// little-endian length and the text), the player (a 0 byte, or 1 and its 16 bytes) and `data`
-/// (a 0 byte, or 1 and its text to the end). About half the bytes of its line, and no JSON.
-pub(crate) fn encode_game_event(out: &mut Vec<u8>, at: i64, event: &GameEventMessage) {
+/// (a 0 byte, or 1, a length and the text). About half the bytes of their lines, and no JSON.
+pub(crate) fn encode_game_events(out: &mut Vec<u8>, at: i64, events: &[GameEventMessage]) {
     let text = |out: &mut Vec<u8>, text: &str| {
         out.extend_from_slice(&(text.len() as u32).to_le_bytes());
         out.extend_from_slice(text.as_bytes());
     };
     out.extend_from_slice(&at.to_le_bytes());
-    text(out, &event.match_id);
-    text(out, &event.kind);
-    match event.player {
-        Some(player) => {
-            out.push(1);
-            out.extend_from_slice(player.as_bytes());
+    for event in events {
+        text(out, &event.match_id);
+        text(out, &event.kind);
+        match event.player {
+            Some(player) => {
+                out.push(1);
+                out.extend_from_slice(player.as_bytes());
+            }
+            None => out.push(0),
         }
-        None => out.push(0),
-    }
-    match &event.data {
-        Some(data) => {
-            out.push(1);
-            out.extend_from_slice(data.as_bytes());
+        match &event.data {
+            Some(data) => {
+                out.push(1);
+                text(out, data);
+            }
+            None => out.push(0),
         }
-        None => out.push(0),
     }
 }
 
-/// The line of a `game.event` [`encode_game_event`] wrote: `{"at":…,"in":{"type":"game.event",…}}`,
-/// the message as the bridge writes it ([`crate::bridge::write_game_event`]).
+/// The lines of the `game.event`s [`encode_game_events`] wrote, `\n` between two: each
+/// `{"at":…,"in":{"type":"game.event",…}}`, the message as the bridge writes it
+/// ([`crate::bridge::write_game_event`]).
 ///
 /// # Panics
 ///
-/// On bytes `encode_game_event` did not write: the sink hands back exactly what it was given.
-pub(crate) fn render_game_event(compact: &[u8], out: &mut Vec<u8>) {
-    const WRITTEN_BY_ENCODE: &str = "compact game event bytes are written by encode_game_event";
-    let (at, rest) = compact.split_first_chunk::<8>().expect(WRITTEN_BY_ENCODE);
+/// On bytes `encode_game_events` did not write: the sink hands back exactly what it was given.
+pub(crate) fn render_game_events(compact: &[u8], out: &mut Vec<u8>) {
+    const WRITTEN_BY_ENCODE: &str = "compact game events are written by encode_game_events";
     fn text(bytes: &[u8]) -> (&str, &[u8]) {
         let (len, rest) = bytes.split_first_chunk::<4>().expect(WRITTEN_BY_ENCODE);
         let (text, rest) = rest.split_at(u32::from_le_bytes(*len) as usize);
         (std::str::from_utf8(text).expect(WRITTEN_BY_ENCODE), rest)
     }
-    let (match_id, rest) = text(rest);
-    let (kind, rest) = text(rest);
-    let (player, rest) = match rest.split_first() {
-        Some((1, rest)) => {
-            let (id, rest) = rest.split_first_chunk::<16>().expect(WRITTEN_BY_ENCODE);
-            (Some(Uuid::from_bytes(*id)), rest)
+    let (at, mut rest) = compact.split_first_chunk::<8>().expect(WRITTEN_BY_ENCODE);
+    let at = i64::from_le_bytes(*at);
+    let mut first = true;
+    while !rest.is_empty() {
+        let (match_id, after) = text(rest);
+        let (kind, after) = text(after);
+        let (player, after) = match after.split_first() {
+            Some((1, after)) => {
+                let (id, after) = after.split_first_chunk::<16>().expect(WRITTEN_BY_ENCODE);
+                (Some(Uuid::from_bytes(*id)), after)
+            }
+            Some((_, after)) => (None, after),
+            None => panic!("{WRITTEN_BY_ENCODE}"),
+        };
+        let (data, after) = match after.split_first() {
+            Some((1, after)) => {
+                let (data, after) = text(after);
+                (Some(data), after)
+            }
+            Some((_, after)) => (None, after),
+            None => panic!("{WRITTEN_BY_ENCODE}"),
+        };
+        rest = after;
+        if !first {
+            out.push(b'\n');
         }
-        _ => (None, rest.get(1..).expect(WRITTEN_BY_ENCODE)),
-    };
-    let data = match rest.split_first() {
-        Some((1, data)) => Some(std::str::from_utf8(data).expect(WRITTEN_BY_ENCODE)),
-        _ => None,
-    };
-    begin_record(out, i64::from_le_bytes(*at));
-    out.extend_from_slice(b"\"in\":");
-    write_game_event_head(out, match_id);
-    write_game_event_rest(out, kind, player.as_ref(), data);
-    out.push(b'}');
+        first = false;
+        begin_record(out, at);
+        out.extend_from_slice(b"\"in\":");
+        write_game_event_head(out, match_id);
+        write_game_event_rest(out, kind, player.as_ref(), data);
+        out.push(b'}');
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The compact form renders to exactly the line the event's JSON makes, whatever the event
-    /// holds: the writer thread's line is the one the host would have written itself.
+    /// The compact form renders to exactly the lines the events' JSON makes, whatever the events
+    /// hold: the writer thread's lines are the ones the host would have written itself.
     #[test]
-    fn a_compact_game_event_renders_to_its_line() {
+    fn compact_game_events_render_to_their_lines() {
         let player = Uuid::from_u128(0xAAAA_BBBB_0000_4000_8000_0000_0000_0001);
         let odd = "a \"quoted\" \\ tab\t café 😀 \u{2028}";
-        let events = [
-            (
-                1_700_000_000_123,
-                "m1",
-                "player.tick",
-                Some(player),
-                Some(r#"{"x":62.5,"alive":true}"#),
-            ),
-            (-5, odd, odd, None, None),
-            (0, "", "", Some(player), None),
-            (i64::MAX, "M1", "k", None, Some(r#""text""#)),
-        ];
-        for (at, match_id, kind, player, data) in events {
-            let event = GameEventMessage {
+        let event = |match_id: &str, kind: &str, player: Option<Uuid>, data: Option<&str>| {
+            GameEventMessage {
                 match_id: match_id.into(),
                 kind: kind.into(),
                 player,
                 data: data.map(str::to_string),
-            };
+            }
+        };
+        let runs = [
+            (
+                1_700_000_000_123,
+                vec![
+                    event(
+                        "m1",
+                        "player.tick",
+                        Some(player),
+                        Some(r#"{"x":62.5,"alive":true}"#),
+                    ),
+                    event("M1", "k", None, Some(r#""text""#)),
+                    event("m1", "", Some(player), None),
+                ],
+            ),
+            (-5, vec![event(odd, odd, None, None)]),
+            (i64::MAX, vec![event("", "", None, Some("[]"))]),
+        ];
+        for (at, events) in runs {
             let mut compact = Vec::new();
-            encode_game_event(&mut compact, at, &event);
-            let mut line = Vec::new();
-            render_game_event(&compact, &mut line);
-            let message = BridgeMessage::GameEvent(event.clone()).to_json();
-            let expected = format!("{{\"at\":{at},\"in\":{message}}}");
-            assert_eq!(String::from_utf8(line).unwrap(), expected, "{event:?}");
+            encode_game_events(&mut compact, at, &events);
+            let mut lines = Vec::new();
+            render_game_events(&compact, &mut lines);
+            let expected: Vec<String> = events
+                .iter()
+                .map(|event| {
+                    let message = BridgeMessage::GameEvent(event.clone()).to_json();
+                    format!("{{\"at\":{at},\"in\":{message}}}")
+                })
+                .collect();
+            assert_eq!(String::from_utf8(lines).unwrap(), expected.join("\n"));
         }
     }
 }

@@ -21,8 +21,8 @@ pub enum SealError {
     Broken(String),
 }
 
-/// Turns the compact bytes a host wrote for a line ([`RecordSink::append_compact`]) into the
-/// line (no newline).
+/// Turns the compact bytes a host wrote ([`RecordSink::append_compact`]) into one line or more,
+/// `\n` between two (JSON lines hold no raw line break) and none after the last.
 pub type Render = fn(&[u8], &mut Vec<u8>);
 
 /// What a host writes match logs to. The host calls it with its lock held, once per record:
@@ -46,10 +46,11 @@ pub trait RecordSink: Send {
         self.append(log, kind, &line);
     }
 
-    /// Appends a line that `write` writes in a compact form of the host's own and `render` turns
-    /// into the line later: a sink with a writer thread renders it there, off the host's thread.
-    /// The host's hottest path (a `game.event` per player per server tick) then costs it a copy
-    /// of the event's parts rather than their JSON. The default renders it at once.
+    /// Appends the lines that `write` writes in a compact form of the host's own and `render`
+    /// turns into lines later: a sink with a writer thread renders them there, off the host's
+    /// thread. The host's hottest path (a turn's `game.event`s, one per player per server tick)
+    /// then costs it one call and a copy of the events' parts rather than their JSON. The default
+    /// renders them at once.
     fn append_compact(
         &mut self,
         log: LogId,
@@ -59,9 +60,11 @@ pub trait RecordSink: Send {
     ) {
         let mut compact = Vec::with_capacity(256);
         write(&mut compact);
-        let mut line = Vec::with_capacity(compact.len() + 128);
-        render(&compact, &mut line);
-        self.append(log, kind, &line);
+        let mut lines = Vec::with_capacity(compact.len() * 2);
+        render(&compact, &mut lines);
+        for line in lines.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            self.append(log, kind, line);
+        }
     }
 
     /// The input hash of `log` so far, once every line appended before is durable: a result is

@@ -117,17 +117,29 @@ struct Entry {
 }
 
 impl Entry {
-    /// The entry's line in `buf`, rendered into `scratch` if it was written compact.
-    fn line<'a>(&self, buf: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    /// The entry's lines in `buf`: its line, or the lines it renders into `scratch` if it was
+    /// written compact.
+    fn lines<'a>(
+        &self,
+        buf: &'a [u8],
+        scratch: &'a mut Vec<u8>,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a> {
         let bytes = &buf[self.range.clone()];
-        match self.render {
+        let rendered = match self.render {
             Some(render) => {
                 scratch.clear();
                 render(bytes, scratch);
-                scratch
+                // A render that wrote nothing gives no line (never an empty one).
+                Some(
+                    scratch
+                        .split(|b| *b == b'\n')
+                        .filter(|line| !line.is_empty()),
+                )
             }
-            None => bytes,
-        }
+            None => None,
+        };
+        let plain = rendered.is_none().then_some(bytes);
+        rendered.into_iter().flatten().chain(plain)
     }
 }
 
@@ -342,8 +354,9 @@ impl DirSink {
                 range: 0..written.len(),
             };
             let mut scratch = Vec::new();
-            let line = entry.line(&written, &mut scratch).to_vec();
-            self.append(log, kind, &line);
+            for line in entry.lines(&written, &mut scratch) {
+                self.append(log, kind, line);
+            }
             return;
         }
         self.index.push(Entry {
@@ -366,7 +379,9 @@ impl DirSink {
         if self.queued.load(Ordering::Acquire) + cost > self.max_queued {
             let mut scratch = Vec::new();
             for entry in &index {
-                self.lose(entry.log, entry.line(&buf, &mut scratch));
+                for line in entry.lines(&buf, &mut scratch) {
+                    self.lose(entry.log, line);
+                }
             }
             // Keep the allocations for the next turn.
             self.buf = buf;
@@ -803,13 +818,14 @@ impl Worker {
                     let Some(live) = self.live.get_mut(&log) else {
                         continue;
                     };
-                    let line = entry.line(&buf, &mut self.scratch);
-                    if entry.kind == LineKind::Input {
-                        live.hasher.line(line);
+                    for line in entry.lines(&buf, &mut self.scratch) {
+                        if entry.kind == LineKind::Input {
+                            live.hasher.line(line);
+                        }
+                        live.pending.extend_from_slice(line);
+                        live.pending.push(b'\n');
+                        self.pending_bytes += line.len() + 1;
                     }
-                    live.pending.extend_from_slice(line);
-                    live.pending.push(b'\n');
-                    self.pending_bytes += line.len() + 1;
                     if !live.dirty {
                         live.dirty = true;
                         self.dirty.push(log);

@@ -66,6 +66,15 @@ fn render_input(compact: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Two lines from one compact entry: players `n` and `n + 1`.
+fn render_two_inputs(compact: &[u8], out: &mut Vec<u8>) {
+    let at = i64::from_le_bytes(compact[..8].try_into().expect("8 bytes"));
+    let n = u64::from_le_bytes(compact[8..16].try_into().expect("8 bytes"));
+    out.extend_from_slice(&input(at, n));
+    out.push(b'\n');
+    out.extend_from_slice(&input(at, n + 1));
+}
+
 fn files(dir: &Path, sub: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = fs::read_dir(dir.join(sub))
         .map(|entries| entries.map(|e| e.expect("entry").path()).collect())
@@ -117,6 +126,10 @@ fn a_log_is_written_sealed_and_archived_with_its_mod() {
         compact_input(out, 1003, 21, 0);
     });
     lines.push(input(1003, 21));
+    sink.append_compact(log, LineKind::Input, render_two_inputs, &mut |out| {
+        compact_input(out, 1003, 22, 0);
+    });
+    lines.extend([input(1003, 22), input(1003, 23)]);
     sink.end_turn();
     // Mid-turn: this line is still in the host's buffer when seal is called.
     push(&mut sink, &mut lines, LineKind::Input, input(1004, 3));
