@@ -140,61 +140,72 @@ impl GameServerCommand {
     /// and into the match's log, for many ticks (HUD updates).
     pub fn write_json(&self, out: &mut Vec<u8>) {
         use crate::json::{write_string, write_uuid};
+        fn field(out: &mut Vec<u8>, name: &str) {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
+        }
+        let text = |out: &mut Vec<u8>, name: &str, value: &str| {
+            field(out, name);
+            write_string(out, value);
+        };
+        let player = |out: &mut Vec<u8>, player: &Uuid| {
+            field(out, "player");
+            write_uuid(out, player);
+        };
+        let flag = |out: &mut Vec<u8>, name: &str, value: bool| {
+            field(out, name);
+            out.extend_from_slice(if value { b"true" } else { b"false" });
+        };
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(self.kind().as_bytes());
-        out.extend_from_slice(b"\",\"matchId\":");
-        write_string(out, self.match_id());
+        out.push(b'"');
+        text(out, "matchId", self.match_id());
         match self {
-            Self::Return { player, reason, .. } => {
-                out.extend_from_slice(b",\"player\":");
-                write_uuid(out, player);
-                out.extend_from_slice(b",\"reason\":");
-                write_string(out, reason);
+            Self::Return {
+                player: id, reason, ..
+            } => {
+                player(out, id);
+                text(out, "reason", reason);
             }
             Self::Spectator {
-                player,
+                player: id,
                 spectator,
                 model_id,
                 ..
             } => {
-                out.extend_from_slice(b",\"player\":");
-                write_uuid(out, player);
-                out.extend_from_slice(if *spectator {
-                    b",\"spectator\":true"
-                } else {
-                    b",\"spectator\":false"
-                });
+                player(out, id);
+                flag(out, "spectator", *spectator);
                 if let Some(model_id) = model_id {
-                    out.extend_from_slice(b",\"modelId\":");
-                    write_string(out, model_id);
+                    text(out, "modelId", model_id);
                 }
             }
-            Self::AfkHud { player, afk, .. } => {
-                out.extend_from_slice(b",\"player\":");
-                write_uuid(out, player);
-                out.extend_from_slice(if *afk {
-                    b",\"afk\":true"
-                } else {
-                    b",\"afk\":false"
-                });
+            Self::AfkHud {
+                player: id, afk, ..
+            } => {
+                player(out, id);
+                flag(out, "afk", *afk);
             }
-            Self::Message { player, text, .. } => {
-                out.extend_from_slice(b",\"player\":");
-                write_uuid(out, player);
-                out.extend_from_slice(b",\"text\":");
-                write_string(out, text);
+            Self::Message {
+                player: id,
+                text: message,
+                ..
+            } => {
+                player(out, id);
+                text(out, "text", message);
             }
             Self::Game {
-                player, name, data, ..
+                player: id,
+                name,
+                data,
+                ..
             } => {
-                if let Some(player) = player {
-                    out.extend_from_slice(b",\"player\":");
-                    write_uuid(out, player);
+                if let Some(id) = id {
+                    player(out, id);
                 }
-                out.extend_from_slice(b",\"name\":");
-                write_string(out, name);
+                text(out, "name", name);
                 if let Some(data) = data {
-                    out.extend_from_slice(b",\"data\":");
+                    field(out, "data");
                     out.extend_from_slice(data.text().as_bytes());
                 }
             }
