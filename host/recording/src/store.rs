@@ -13,8 +13,9 @@
 //! was taken). The match id itself is in the header: lookups ([`RecordingStore::find`]) compare
 //! the header's `matchId`, not the name.
 //!
-//! [`DirSink`] writes there: the host copies lines into a per-turn buffer and hands it to a
-//! worker thread at the end of each turn; the worker hashes, appends, compresses and prunes
+//! [`DirSink`] writes there: the host copies lines (or compact entries, which the worker renders
+//! into lines) into a buffer and hands it to a worker thread every [`HAND_OVER_BYTES`] or
+//! [`HAND_OVER_INTERVAL`]; the worker renders, hashes, appends, compresses and prunes
 //! ([`Retention`]). When the host was killed, the next [`DirSink::start`] archives what it left
 //! in `active/`. [`RecordingStore`] is the read side, for the CLI.
 
@@ -204,8 +205,10 @@ impl Job {
 
 /// Writes logs into a directory from a worker thread ([module docs](self)).
 ///
-/// The host's side only copies lines: [`append`](RecordSink::append) adds to the turn's buffer,
-/// [`end_turn`](RecordSink::end_turn) hands it to the worker without waiting. When the worker
+/// The host's side only copies lines: [`append`](RecordSink::append),
+/// [`append_with`](RecordSink::append_with) and [`append_compact`](RecordSink::append_compact)
+/// add to a buffer, which [`end_turn`](RecordSink::end_turn) hands to the worker without
+/// waiting once it holds [`HAND_OVER_BYTES`] or [`HAND_OVER_INTERVAL`] has passed. When the worker
 /// falls [`MAX_QUEUED_BYTES`] behind, turns are dropped and their logs get a `gap` record;
 /// [`seal`](RecordSink::seal) waits for the worker (at most [`SEAL_TIMEOUT`]). Dropping the
 /// sink flushes the live logs to `active/` (they are archived by the next start).
