@@ -145,6 +145,9 @@ pub struct RecordingSettings {
     /// The oldest logs are deleted while all of them take more than this. Default 2 GiB, at
     /// least 1 MiB.
     pub max_total_bytes: u64,
+    /// A live match's log stops at this many bytes of JSON lines (a `gap` record; its result
+    /// then carries no input hash). Default 1 GiB, at least 1 MiB.
+    pub max_log_bytes: u64,
 }
 
 impl Default for RecordingSettings {
@@ -153,7 +156,8 @@ impl Default for RecordingSettings {
             enabled: true,
             dir: String::new(),
             max_age_days: 14,
-            max_total_bytes: 2 << 30,
+            max_total_bytes: nexori_recording::store::DEFAULT_MAX_TOTAL_BYTES,
+            max_log_bytes: nexori_recording::store::DEFAULT_MAX_LOG_BYTES,
         }
     }
 }
@@ -173,6 +177,7 @@ impl RecordingSettings {
         nexori_recording::Retention {
             max_age_ms: self.max_age_days.saturating_mul(86_400_000),
             max_total_bytes: self.max_total_bytes,
+            max_log_bytes: self.max_log_bytes,
         }
     }
 
@@ -181,11 +186,13 @@ impl RecordingSettings {
         if self.max_age_days == 0 {
             return Err("recording.maxAgeDays must be at least 1".into());
         }
-        if self.max_total_bytes < 1 << 20 {
-            return Err(format!(
-                "recording.maxTotalBytes {} must be at least 1048576",
-                self.max_total_bytes
-            ));
+        for (key, value) in [
+            ("maxTotalBytes", self.max_total_bytes),
+            ("maxLogBytes", self.max_log_bytes),
+        ] {
+            if value < 1 << 20 {
+                return Err(format!("recording.{key} {value} must be at least 1048576"));
+            }
         }
         Ok(())
     }
@@ -598,6 +605,39 @@ mod tests {
         assert_eq!(
             c.validate_for_serve().unwrap_err(),
             "outboxBusyTimeoutMs cannot be negative"
+        );
+    }
+
+    #[test]
+    fn recording_keys_their_defaults_and_their_errors() {
+        let c = HostConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(c.recording, RecordingSettings::default());
+        assert_eq!(
+            c.recording.retention(),
+            nexori_recording::Retention {
+                max_age_ms: 14 * 86_400_000,
+                max_total_bytes: 2 << 30,
+                max_log_bytes: 1 << 30,
+            }
+        );
+        let recording = |v: Value| {
+            HostConfig::from_json(json!({"recording": v}))
+                .unwrap()
+                .recording
+                .validate()
+        };
+        assert_eq!(recording(json!({"maxLogBytes": 1 << 20})), Ok(()));
+        assert_eq!(
+            recording(json!({"maxAgeDays": 0})),
+            Err("recording.maxAgeDays must be at least 1".into())
+        );
+        assert_eq!(
+            recording(json!({"maxTotalBytes": 1000})),
+            Err("recording.maxTotalBytes 1000 must be at least 1048576".into())
+        );
+        assert_eq!(
+            recording(json!({"maxLogBytes": 1048575})),
+            Err("recording.maxLogBytes 1048575 must be at least 1048576".into())
         );
     }
 

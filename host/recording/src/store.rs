@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use crate::format::{
-    EXTENSION, InputHasher, LineKind, ReadError, begin_record, read_logs, sha256_hex,
+    EXTENSION, InputHasher, LineKind, ReadError, begin_record, read_logs, record_line, sha256_hex,
 };
 use crate::sink::{LogId, RecordSink, Render, SealError};
 
@@ -63,6 +63,10 @@ pub const DEFAULT_MAX_AGE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
 
 /// [`Retention::max_total_bytes`] by default: 2 GiB.
 pub const DEFAULT_MAX_TOTAL_BYTES: u64 = 2 << 30;
+
+/// [`Retention::max_log_bytes`] by default: 1 GiB of JSON lines, about three hours of a
+/// 16-player, 20 Hz match whose players move (5.4 MiB a minute).
+pub const DEFAULT_MAX_LOG_BYTES: u64 = 1 << 30;
 
 /// The worker keeps at most this many active files open (least recently used first closed).
 const MAX_OPEN_FILES: usize = 64;
@@ -95,14 +99,19 @@ pub struct Retention {
     pub max_age_ms: u64,
     /// The oldest logs are deleted while all of them take more than this, bytes.
     pub max_total_bytes: u64,
+    /// A live match's log stops at this many bytes of lines, with a `gap` record: a match
+    /// that never ends must not fill the disk. Such a log cannot back a result, nor be
+    /// replayed.
+    pub max_log_bytes: u64,
 }
 
 impl Default for Retention {
-    /// [`DEFAULT_MAX_AGE_MS`] and [`DEFAULT_MAX_TOTAL_BYTES`].
+    /// [`DEFAULT_MAX_AGE_MS`], [`DEFAULT_MAX_TOTAL_BYTES`] and [`DEFAULT_MAX_LOG_BYTES`].
     fn default() -> Self {
         Self {
             max_age_ms: DEFAULT_MAX_AGE_MS,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
+            max_log_bytes: DEFAULT_MAX_LOG_BYTES,
         }
     }
 }
@@ -708,6 +717,10 @@ struct Live {
     error_logged: bool,
     /// Whether the loss of lines the host dropped was logged.
     gap_logged: bool,
+    /// Bytes of the log so far, the header and every line with its newline.
+    bytes: u64,
+    /// Whether the log reached [`Retention::max_log_bytes`]: the lines after are dropped.
+    full: bool,
 }
 
 /// A compressed log in `logs/`, as retention knows it.
@@ -822,9 +835,30 @@ impl Worker {
                         continue;
                     };
                     for line in entry.lines(&buf, &mut self.scratch) {
-                        if entry.kind == LineKind::Input {
+                        if live.full {
+                            continue;
+                        }
+                        let mut line = line;
+                        let gap;
+                        let max = self.retention.max_log_bytes;
+                        if live.bytes + line.len() as u64 + 1 > max {
+                            live.full = true;
+                            live.broken.get_or_insert_with(|| {
+                                format!("the log reached recording.maxLogBytes ({max} bytes)")
+                            });
+                            tracing::warn!(target: TARGET, log = %live.name, "the log of a live match reached recording.maxLogBytes ({max} bytes): the rest of the match is not recorded, and its result will carry no input hash");
+                            gap = record_line(
+                                line_at(line),
+                                "gap",
+                                &Value::from(format!(
+                                    "the log reached its size limit of {max} bytes; the rest of the match is not recorded"
+                                )),
+                            );
+                            line = &gap;
+                        } else if entry.kind == LineKind::Input {
                             live.hasher.line(line);
                         }
+                        live.bytes += line.len() as u64 + 1;
                         live.pending.extend_from_slice(line);
                         live.pending.push(b'\n');
                         self.pending_bytes += line.len() + 1;
@@ -991,6 +1025,7 @@ impl Worker {
         let name = self.unique_name(&format!("{}~{started_at}~{sha12}", safe_match_id(match_id)));
         let mut hasher = InputHasher::default();
         hasher.line(&header);
+        let header_bytes = header.len() as u64 + 1;
         let path = self.active_path(&name);
         self.live.insert(
             log,
@@ -1011,6 +1046,8 @@ impl Worker {
                 io_lost: None,
                 error_logged: false,
                 gap_logged: false,
+                bytes: header_bytes,
+                full: false,
             },
         );
         self.dirty.push(log);

@@ -424,6 +424,62 @@ fn a_writer_that_falls_behind_leaves_a_gap_and_the_log_cannot_be_sealed() {
 }
 
 #[test]
+fn a_log_stops_at_its_size_limit_with_a_gap_and_cannot_be_sealed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_path_buf();
+    let (wasm, sha) = module("long");
+    let head = header("long", 1, &sha);
+    let line = input(2, 1);
+    // Room for the header and three lines.
+    let max = (head.len() + 1 + 3 * (line.len() + 1)) as u64;
+    let retention = Retention {
+        max_log_bytes: max,
+        ..Retention::default()
+    };
+    let mut sink = DirSink::start(dir.clone(), retention).expect("start");
+    let long = sink.open(&head, &sha, &wasm);
+    let short = sink.open(&header("short", 1, &sha), &sha, &wasm);
+    for n in 0..5 {
+        sink.append(long, LineKind::Input, &input(2 + n, 1));
+    }
+    sink.append(short, LineKind::Input, &input(2, 1));
+    sink.end_turn();
+    assert_eq!(
+        sink.seal(long),
+        Err(SealError::Broken(format!(
+            "the log reached recording.maxLogBytes ({max} bytes)"
+        )))
+    );
+    assert!(sink.seal(short).is_ok(), "the other log is not affected");
+    sink.append(
+        long,
+        LineKind::Output,
+        &record_line(9, "closed", &json!(true)),
+    );
+    sink.close(long);
+    sink.close(short);
+    drop(sink);
+
+    let store = RecordingStore::new(&dir);
+    let found = store.find("long").expect("find");
+    let logs = read_logs(&fs::read(&found[0]).expect("read")).expect("a log");
+    let ats: Vec<i64> = logs[0].records.iter().map(|r| r.at).collect();
+    assert_eq!(
+        ats,
+        [2, 3, 4, 5],
+        "three lines, then the gap at the fourth's time"
+    );
+    let gap = logs[0].gap().expect("a gap");
+    assert_eq!(
+        gap.kind,
+        RecordKind::Gap(format!(
+            "the log reached its size limit of {max} bytes; the rest of the match is not recorded"
+        ))
+    );
+    assert!(!logs[0].is_complete(), "no closed record: it was dropped");
+}
+
+#[test]
 fn many_live_matches_share_a_few_open_files() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().to_path_buf();
