@@ -25,6 +25,9 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::ser::{CompactFormatter, Formatter};
 use serde_json::{Map, Number, Value};
 
+// A JSON string as serde_json writes it: the same writer as the bridge's and the logs'.
+use nexori_protocol::json::write_string as write_str;
+
 mod fast;
 
 // The limits are `nexori_vocabulary::limits`, shared with the SDK, which documents them to mod
@@ -833,24 +836,6 @@ fn write_number(out: &mut Vec<u8>, number: &Number) {
             _ => formatter.write_null(out),
         }
     };
-}
-
-/// Writes a JSON string as serde_json does; strings that need no escaping (nearly all) are copied
-/// straight.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    // A branch-free fold rather than `any`, so the scan vectorises.
-    let needs_escape = s.bytes().fold(false, |found, b| {
-        found | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if needs_escape {
-        // Writing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    } else {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    }
 }
 
 /// The canonical text as a `String`. serde_json only writes UTF-8, so the lossy path is never
