@@ -51,7 +51,6 @@ pub struct Recorder {
     pending_create: Option<(String, i64, Vec<u8>)>,
     /// Replay: the header each match's log must start with, by match key.
     replay_headers: HashMap<String, (String, Header)>,
-    line: Vec<u8>,
 }
 
 /// The seed of a match's random generators, its log header's `randomSeed`.
@@ -70,7 +69,6 @@ impl Recorder {
             advance_at: 0,
             pending_create: None,
             replay_headers: HashMap::new(),
-            line: Vec::with_capacity(512),
         }
     }
 
@@ -243,10 +241,10 @@ impl Recorder {
     /// The match's runtime closed: its log ends.
     pub(crate) fn closed(&mut self, match_key: &str, at: i64) {
         if let Some(log) = self.logs.remove(match_key) {
-            self.line.clear();
-            begin_record(&mut self.line, at);
-            self.line.extend_from_slice(b"\"closed\":true}");
-            self.sink.append(log.id, LineKind::Output, &self.line);
+            self.sink.append_with(log.id, LineKind::Output, &mut |out| {
+                begin_record(out, at);
+                out.extend_from_slice(b"\"closed\":true}");
+            });
             self.sink.close(log.id);
         }
     }
