@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use nexori_recording::format::{record_line, sha256_hex};
 use nexori_recording::store::{ExportError, RecordingStore};
 use nexori_recording::{
-    DirSink, FORMAT, Header, LineKind, ModIdentity, RecordKind, RecordSink, Retention, SealError,
-    read_logs,
+    DirSink, FORMAT, Header, LineKind, Log, ModIdentity, RecordKind, RecordSink, Retention,
+    SealError, read_logs,
 };
 use serde_json::json;
 
@@ -73,6 +73,13 @@ fn render_two_inputs(compact: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&input(at, n));
     out.push(b'\n');
     out.extend_from_slice(&input(at, n + 1));
+}
+
+/// The first log `store` finds for `match_id`, read back.
+fn first_log(store: &RecordingStore, match_id: &str) -> Log {
+    let found = store.find(match_id).expect("find");
+    let mut logs = read_logs(&fs::read(&found[0]).expect("read")).expect("a log");
+    logs.swap_remove(0)
 }
 
 fn files(dir: &Path, sub: &str) -> Vec<PathBuf> {
@@ -401,21 +408,19 @@ fn a_writer_that_falls_behind_leaves_a_gap_and_the_log_cannot_be_sealed() {
     drop(sink);
 
     let store = RecordingStore::new(&dir);
-    let found = store.find("gap").expect("find");
-    let logs = read_logs(&fs::read(&found[0]).expect("read")).expect("a log");
-    let kinds: Vec<&RecordKind> = logs[0].records.iter().map(|r| &r.kind).collect();
+    let read = first_log(&store, "gap");
+    let kinds: Vec<&RecordKind> = read.records.iter().map(|r| &r.kind).collect();
     assert_eq!(kinds.len(), 4, "{kinds:?}");
-    let gap = logs[0].gap().expect("a gap");
+    let gap = read.gap().expect("a gap");
     assert_eq!(gap.at, 3);
     assert_eq!(
         gap.kind,
         RecordKind::Gap("the recording writer fell behind; 1 line lost".into())
     );
     assert_eq!(gap.line_number, 3, "after the line before it");
-    assert_eq!(logs[0].records.last().map(|r| r.at), Some(5));
-    let found = store.find("no-gap").expect("find");
-    let logs = read_logs(&fs::read(&found[0]).expect("read")).expect("a log");
-    let gap = logs[0].gap().expect("a gap");
+    assert_eq!(read.records.last().map(|r| r.at), Some(5));
+    let read = first_log(&store, "no-gap");
+    let gap = read.gap().expect("a gap");
     assert_eq!(gap.at, 4);
     assert_eq!(
         gap.kind,
@@ -461,22 +466,21 @@ fn a_log_stops_at_its_size_limit_with_a_gap_and_cannot_be_sealed() {
     drop(sink);
 
     let store = RecordingStore::new(&dir);
-    let found = store.find("long").expect("find");
-    let logs = read_logs(&fs::read(&found[0]).expect("read")).expect("a log");
-    let ats: Vec<i64> = logs[0].records.iter().map(|r| r.at).collect();
+    let read = first_log(&store, "long");
+    let ats: Vec<i64> = read.records.iter().map(|r| r.at).collect();
     assert_eq!(
         ats,
         [2, 3, 4, 5],
         "three lines, then the gap at the fourth's time"
     );
-    let gap = logs[0].gap().expect("a gap");
+    let gap = read.gap().expect("a gap");
     assert_eq!(
         gap.kind,
         RecordKind::Gap(format!(
             "the log reached its size limit of {max} bytes; the rest of the match is not recorded"
         ))
     );
-    assert!(!logs[0].is_complete(), "no closed record: it was dropped");
+    assert!(!read.is_complete(), "no closed record: it was dropped");
 }
 
 #[test]
